@@ -1,0 +1,1 @@
+"""Collectors: transports that receive records and parsers that turn them into ECS events."""

@@ -1,0 +1,1 @@
+"""等保 2.0 compliance evidence."""

@@ -1,0 +1,1 @@
+"""Detection: streaming Sigma, correlation, alerting, hunts and the network graph."""

@@ -1,0 +1,1 @@
+"""Playbooks: notification and response."""

@@ -1,0 +1,1 @@
+"""Kernel of Shaowang: the ECS event, vocabulary, records, alerts, settings, storage, state."""

@@ -1,0 +1,186 @@
+"""Settings: ``shaowang.toml`` plus ``SOC_*`` environment variables (``SOC_API__PORT=8001``).
+
+Precedence, highest first: explicit arguments (command-line flags), environment variables,
+the settings file, defaults. The file is ``./shaowang.toml`` or the path in ``SOC_CONFIG``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from soc_core.errors import ConfigError
+from soc_core.vocabulary import DEFAULT_TIMEZONE, MAX_RECORD_BYTES, MIN_RETENTION_DAYS
+
+
+def parse_hostport(value: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    """``"host:port"``, ``":port"`` or ``"[v6]:port"`` → (host, port)."""
+    text = value.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest.lstrip(":")
+    else:
+        host, sep, port_text = text.rpartition(":")
+        if not sep:
+            host, port_text = text, ""
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(f"expected HOST:PORT, got {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"port out of range in {value!r}")
+    return (host or default_host), port
+
+
+class TlsListener(BaseModel):
+    """Syslog over TLS (RFC 5425)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 6514
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    client_ca: Path | None = Field(default=None, description="CA bundle; set to require client certificates")
+    require_client_cert: bool = False
+
+
+class SyslogSettings(BaseModel):
+    """Syslog intake: UDP and TCP share one port."""
+
+    host: str = "127.0.0.1"
+    port: int = 5514
+    udp: bool = True
+    tcp: bool = True
+    max_record_bytes: int = MAX_RECORD_BYTES
+    udp_receive_buffer: int = 8 * 1024 * 1024
+    tls: TlsListener = Field(default_factory=TlsListener)
+
+
+class FileSource(BaseModel):
+    """A log file followed like ``tail -F``; offsets survive restarts and rotation."""
+
+    path: Path
+    dataset: str | None = None
+    timezone: str | None = None
+
+
+class SourceMapping(BaseModel):
+    """Per-source override: a peer address or hostname → dataset and timezone."""
+
+    match: str = Field(description="peer IP, CIDR or syslog hostname")
+    dataset: str | None = None
+    timezone: str | None = None
+
+
+class ApiSettings(BaseModel):
+    """Console and HTTP API."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_idle_minutes: int = 30
+    token_secret: str | None = Field(default=None, description="generated into the data dir when unset")
+
+
+class StoreSettings(BaseModel):
+    """Event store."""
+
+    backend: Literal["embedded", "elasticsearch"] = "embedded"
+    retention_days: int = MIN_RETENTION_DAYS
+    retention_override: str | None = Field(
+        default=None, description="required reason when retention_days is below 180; recorded"
+    )
+    commit_interval_ms: int = 50
+    seal_interval_s: float = 5.0
+    seal_max_events: int = 200_000
+    compact_min_files: int = 8
+
+    @field_validator("retention_days")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("retention_days must be at least 1")
+        return value
+
+
+class StateSettings(BaseModel):
+    """State store (alerts, users, audit log …): SQLite by default."""
+
+    url: str | None = Field(default=None, description="SQLAlchemy URL; default sqlite in the data dir")
+
+
+class IngestSettings(BaseModel):
+    """Pipeline tuning."""
+
+    default_format: str = "auto"
+    default_timezone: str = DEFAULT_TIMEZONE
+    queue_max_records: int = 200_000
+    batch_max_records: int = 5_000
+
+
+class Settings(BaseSettings):
+    """All settings. Nested keys map to ``SOC_SECTION__KEY`` environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SOC_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    data_dir: Path = Path("data")
+    syslog: SyslogSettings = Field(default_factory=SyslogSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    files: list[FileSource] = Field(default_factory=list)
+    sources: list[SourceMapping] = Field(default_factory=list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    @property
+    def state_url(self) -> str:
+        """The state store URL, defaulting to SQLite inside the data directory."""
+        if self.state.url:
+            return self.state.url
+        return f"sqlite:///{(self.data_dir / 'state.db').resolve()}"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads ``shaowang.toml`` (or ``$SOC_CONFIG``)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = Path(os.environ.get("SOC_CONFIG", "shaowang.toml"))
+        if not path.exists():
+            if "SOC_CONFIG" in os.environ:
+                raise ConfigError("settings file not found", where=str(path))
+            return {}
+        try:
+            with path.open("rb") as fh:
+                return tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(str(exc), where=str(path)) from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from file and environment, with ``overrides`` (e.g. CLI flags) on top."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = os.environ.get("SOC_CONFIG", "shaowang.toml") + ":" + ".".join(str(p) for p in first["loc"])
+        raise ConfigError(first["msg"], where=where) from exc

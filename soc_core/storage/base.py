@@ -1,0 +1,101 @@
+"""The ``EventStore`` protocol: one interface, an embedded and an Elasticsearch implementation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
+
+import msgspec
+
+from soc_core.events import Event
+
+
+class PartitionProblem(msgspec.Struct, kw_only=True):
+    """One finding of ``verify``: which partition, and what is wrong with it."""
+
+    partition: str
+    problem: Literal["modified", "missing", "out_of_chain", "unexpected"]
+    detail: str = ""
+
+
+class VerifyReport(msgspec.Struct, kw_only=True):
+    """Result of checking every sealed partition against the hash-chained manifest."""
+
+    partitions: int
+    problems: list[PartitionProblem]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was modified, missing or out of chain."""
+        return not self.problems
+
+
+class EventStore(Protocol):
+    """Durable event storage with Lucene query-string search and aggregations.
+
+    Times are timezone-aware datetimes; ``start`` is inclusive and ``end`` exclusive.
+    Documents come back as nested ECS dicts.
+    """
+
+    def append(self, events: Sequence[Event]) -> int:
+        """Store events durably (returns after fsync); returns how many were stored."""
+        ...
+
+    def search(
+        self,
+        query: str = "*",
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        limit: int = 100,
+        order: Literal["asc", "desc"] = "desc",
+    ) -> list[dict[str, Any]]:
+        """Matching documents ordered by ``@timestamp``."""
+        ...
+
+    def count(self, query: str = "*", *, start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
+        """Number of matching documents."""
+        ...
+
+    def terms(
+        self,
+        field: str,
+        *,
+        query: str = "*",
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        size: int = 10,
+    ) -> list[tuple[Any, int]]:
+        """Top values of ``field`` with their counts, most frequent first."""
+        ...
+
+    def date_histogram(
+        self,
+        *,
+        interval: str,
+        query: str = "*",
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+    ) -> list[tuple[dt.datetime, int]]:
+        """Counts per time bucket (``interval`` like ``30s``, ``5m``, ``1h``, ``1d``)."""
+        ...
+
+    def cardinality(
+        self,
+        field: str,
+        *,
+        query: str = "*",
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+    ) -> int:
+        """Number of distinct values of ``field``."""
+        ...
+
+    def verify(self) -> VerifyReport:
+        """Check sealed partitions against the manifest."""
+        ...
+
+    def close(self) -> None:
+        """Flush and release resources."""
+        ...

@@ -1,0 +1,238 @@
+"""The one place where Shaowang's controlled vocabulary lives.
+
+Event kinds, categories, types and outcomes follow ECS 8.x allowed values. Severities,
+roles and statuses are ours; every other module imports them from here.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class EventKind(StrEnum):
+    """ECS ``event.kind``."""
+
+    ALERT = "alert"
+    ASSET = "asset"
+    ENRICHMENT = "enrichment"
+    EVENT = "event"
+    METRIC = "metric"
+    STATE = "state"
+    PIPELINE_ERROR = "pipeline_error"
+    SIGNAL = "signal"
+
+
+class EventCategory(StrEnum):
+    """ECS ``event.category``."""
+
+    API = "api"
+    AUTHENTICATION = "authentication"
+    CONFIGURATION = "configuration"
+    DATABASE = "database"
+    DRIVER = "driver"
+    EMAIL = "email"
+    FILE = "file"
+    HOST = "host"
+    IAM = "iam"
+    INTRUSION_DETECTION = "intrusion_detection"
+    LIBRARY = "library"
+    MALWARE = "malware"
+    NETWORK = "network"
+    PACKAGE = "package"
+    PROCESS = "process"
+    REGISTRY = "registry"
+    SESSION = "session"
+    THREAT = "threat"
+    VULNERABILITY = "vulnerability"
+    WEB = "web"
+
+
+class EventType(StrEnum):
+    """ECS ``event.type``."""
+
+    ACCESS = "access"
+    ADMIN = "admin"
+    ALLOWED = "allowed"
+    CHANGE = "change"
+    CONNECTION = "connection"
+    CREATION = "creation"
+    DELETION = "deletion"
+    DENIED = "denied"
+    END = "end"
+    ERROR = "error"
+    GROUP = "group"
+    INDICATOR = "indicator"
+    INFO = "info"
+    INSTALLATION = "installation"
+    PROTOCOL = "protocol"
+    START = "start"
+    USER = "user"
+
+
+class EventOutcome(StrEnum):
+    """ECS ``event.outcome``."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    UNKNOWN = "unknown"
+
+
+class Severity(IntEnum):
+    """Normalised ``event.severity``: every vendor scale is mapped onto these five steps."""
+
+    INFORMATIONAL = 1
+    LOW = 2
+    MEDIUM = 3
+    HIGH = 4
+    CRITICAL = 5
+
+    @property
+    def label_zh(self) -> str:
+        """Chinese label shown in the console."""
+        return SEVERITY_LABELS_ZH[self]
+
+    @classmethod
+    def from_sigma_level(cls, level: str) -> Severity:
+        """Map a Sigma rule ``level`` to a severity."""
+        return SIGMA_LEVELS[level.lower()]
+
+    @classmethod
+    def from_syslog(cls, syslog_severity: int) -> Severity:
+        """Map an RFC 5424 severity (0 emergency … 7 debug) to a severity."""
+        return SYSLOG_SEVERITIES[max(0, min(7, syslog_severity))]
+
+
+SEVERITY_LABELS_ZH: dict[Severity, str] = {
+    Severity.INFORMATIONAL: "信息",
+    Severity.LOW: "低危",
+    Severity.MEDIUM: "中危",
+    Severity.HIGH: "高危",
+    Severity.CRITICAL: "严重",
+}
+
+SIGMA_LEVELS: dict[str, Severity] = {
+    "informational": Severity.INFORMATIONAL,
+    "low": Severity.LOW,
+    "medium": Severity.MEDIUM,
+    "high": Severity.HIGH,
+    "critical": Severity.CRITICAL,
+}
+
+SYSLOG_SEVERITIES: dict[int, Severity] = {
+    0: Severity.CRITICAL,  # emergency
+    1: Severity.CRITICAL,  # alert
+    2: Severity.HIGH,  # critical
+    3: Severity.HIGH,  # error
+    4: Severity.MEDIUM,  # warning
+    5: Severity.LOW,  # notice
+    6: Severity.INFORMATIONAL,  # informational
+    7: Severity.INFORMATIONAL,  # debug
+}
+
+
+class ObserverType(StrEnum):
+    """ECS ``observer.type`` values used by our parsers."""
+
+    FIREWALL = "firewall"
+    IDS = "ids"
+    IPS = "ips"
+    WAF = "waf"
+    PROXY = "proxy"
+    SENSOR = "sensor"
+    ROUTER = "router"
+    SWITCH = "switch"
+    VPN = "vpn"
+    HOST = "host"
+
+
+class Role(StrEnum):
+    """Platform roles (DESIGN §1). The three admin roles are 三员分立."""
+
+    SYSTEM_ADMIN = "system_admin"
+    SECURITY_ADMIN = "security_admin"
+    AUDIT_ADMIN = "audit_admin"
+    ANALYST = "analyst"
+    NETWORK_ADMIN = "network_admin"
+    COMPLIANCE_OFFICER = "compliance_officer"
+
+    @property
+    def label_zh(self) -> str:
+        """Chinese label shown in the console."""
+        return ROLE_LABELS_ZH[self]
+
+
+ADMIN_ROLES: frozenset[Role] = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+
+ROLE_LABELS_ZH: dict[Role, str] = {
+    Role.SYSTEM_ADMIN: "系统管理员",
+    Role.SECURITY_ADMIN: "安全管理员",
+    Role.AUDIT_ADMIN: "审计管理员",
+    Role.ANALYST: "安全分析员",
+    Role.NETWORK_ADMIN: "网络管理员",
+    Role.COMPLIANCE_OFFICER: "合规专员",
+}
+
+
+class AlertStatus(StrEnum):
+    """Triage status of an alert."""
+
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+class Disposition(StrEnum):
+    """Analyst's verdict when closing an alert."""
+
+    TRUE_POSITIVE = "true_positive"
+    FALSE_POSITIVE = "false_positive"
+    BENIGN = "benign"
+
+
+class IncidentStatus(StrEnum):
+    """Lifecycle of an incident."""
+
+    OPEN = "open"
+    CONTAINED = "contained"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class DeadLetterReason(StrEnum):
+    """Why a received record could not become an event."""
+
+    EMPTY = "empty_record"
+    BINARY = "binary_content"
+    TOO_LONG = "record_too_long"
+    NO_PARSER = "no_parser_recognised"
+    PARSE_ERROR = "parse_error"
+    ENCODING = "undecodable"
+    INVALID_EVENT = "invalid_event"
+
+
+DATASETS_BY_FAMILY: dict[str, tuple[str, ...]] = {
+    "firewall": (
+        "huawei.usg", "h3c.secpath", "hillstone.stoneos", "sangfor.af", "qianxin.nsg",
+        "topsec.tos", "fortinet.fortigate", "cisco.asa", "panw.panos", "juniper.srx",
+        "iptables.log", "pfsense.log",
+    ),
+    "ids_ips": ("suricata.eve", "snort.alert", "h3c.ips", "huawei.ips", "nsfocus.nips", "venustech.ids"),
+    "waf": (
+        "modsecurity.auditlog", "nsfocus.waf", "qianxin.waf", "chaitin.safeline",
+        "nginx.access", "apache.access",
+    ),
+    "proxy": ("sangfor.ac", "netentsec.icg", "squid.access"),
+    "generic": ("cef.log", "leef.log", "syslog.kv", "json.log"),
+    "traffic": ("network.flow", "network.dns", "network.http", "network.tls"),
+    "platform": ("shaowang.audit", "shaowang.health", "shaowang.deadletter", "shaowang.alert"),
+}
+
+DATASETS: frozenset[str] = frozenset(d for family in DATASETS_BY_FAMILY.values() for d in family)
+
+DEAD_LETTER_DATASET = "shaowang.deadletter"
+AUDIT_DATASET = "shaowang.audit"
+HEALTH_DATASET = "shaowang.health"
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+MIN_RETENTION_DAYS = 180  # 网络安全法 §21: at least six months
+MAX_RECORD_BYTES = 1024 * 1024
