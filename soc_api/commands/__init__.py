@@ -1,0 +1,1 @@
+"""Sub-commands of ``soc``: each module has ``register(subparsers)`` setting ``func``."""
