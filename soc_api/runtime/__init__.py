@@ -1,0 +1,1 @@
+"""The running platform: the pipeline that joins intake, parsing, detection and storage."""

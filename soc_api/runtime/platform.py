@@ -1,0 +1,224 @@
+"""``soc run``: the whole platform in one process on the embedded default.
+
+Syslog (UDP+TCP, optional TLS) and file tails feed the intake queue; the pipeline parses,
+detects and stores; the API serves from the same process. SIGTERM/SIGINT drain the queue
+before exiting, and a ``kill -9`` loses nothing that was counted as stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import signal
+import sys
+from collections.abc import Generator, Sequence
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from collectors.intake import IntakeQueue, IntakeStats
+from collectors.transports.filetail import FileTailer
+from collectors.transports.syslog import SyslogServer, SyslogTlsServer
+from soc_api.app import create_app
+from soc_api.context import AppContext
+from soc_api.runtime.pipeline import Pipeline
+from soc_core.audit import append_audit
+from soc_core.config import Settings
+from soc_core.records import RawRecord
+from soc_core.state.db import StateStore, open_state
+from soc_core.state.users import list_users
+from soc_core.storage.embedded import EmbeddedEventStore
+from soc_core.vocabulary import MIN_RETENTION_DAYS
+
+log = logging.getLogger("shaowang")
+
+RETENTION_CHECK_S = 3600.0
+
+
+class _ApiServer(uvicorn.Server):
+    """Uvicorn without its own signal handling: the platform owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class Platform:
+    """All running parts of one Shaowang node."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.data_dir = settings.data_dir
+        self.stats = IntakeStats()
+        self.queue = IntakeQueue(settings.ingest.queue_max_records)
+        self.store: EmbeddedEventStore | None = None
+        self.state: StateStore | None = None
+        self.pipeline: Pipeline | None = None
+        self.syslog: SyslogServer | None = None
+        self.syslog_tls: SyslogTlsServer | None = None
+        self.tailer: FileTailer | None = None
+        self.api: _ApiServer | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._stop = asyncio.Event()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the stores, start intake, the pipeline and the API."""
+        s = self.settings
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.state = open_state(s.state_url)
+        self.store = EmbeddedEventStore.open_writer(self.data_dir, s.store)
+        self._record_start()
+
+        if s.files:
+            self.tailer = FileTailer(s.files, self.queue, self.stats, self.data_dir / "filetail.json")
+        self.pipeline = Pipeline(
+            store=self.store,
+            intake_stats=self.stats,
+            default_format=s.ingest.default_format,
+            default_timezone=s.ingest.default_timezone,
+            sources=s.sources,
+            on_stored=self._on_stored if self.tailer else None,
+        )
+        self._tasks.append(
+            asyncio.create_task(
+                self.pipeline.run(
+                    self.queue,
+                    batch_max=s.ingest.batch_max_records,
+                    commit_interval=s.store.commit_interval_ms / 1000,
+                ),
+                name="pipeline",
+            )
+        )
+        self.syslog = SyslogServer(s.syslog, self.queue, self.stats)
+        await self.syslog.start()
+        if s.syslog.tls.enabled:
+            self.syslog_tls = SyslogTlsServer(s.syslog.tls, self.queue, self.stats)
+            await self.syslog_tls.start()
+        if self.tailer is not None:
+            self._tasks.append(asyncio.create_task(self.tailer.run(), name="filetail"))
+        self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
+
+        ctx = AppContext(settings=s, events=self.store, state=self.state, ingest_stats=self.ingest_stats)
+        config = uvicorn.Config(
+            create_app(ctx), host=s.api.host, port=s.api.port, log_level="warning", access_log=False, lifespan="off"
+        )
+        self.api = _ApiServer(config)
+        self._tasks.append(asyncio.create_task(self.api.serve(), name="api"))
+        while not self.api.started:
+            if self._tasks[-1].done():
+                self._tasks[-1].result()  # raises the bind error
+            await asyncio.sleep(0.02)
+        self._announce()
+
+    async def wait(self) -> None:
+        """Run until :meth:`request_stop` (SIGINT/SIGTERM)."""
+        await self._stop.wait()
+
+    def request_stop(self) -> None:
+        """Ask the platform to shut down cleanly."""
+        self._stop.set()
+
+    async def stop(self) -> None:
+        """Stop intake, drain the queue into the store, close everything."""
+        if self.syslog is not None:
+            await self.syslog.stop()
+        if self.syslog_tls is not None:
+            await self.syslog_tls.stop()
+        if self.tailer is not None:
+            self.tailer.stop()
+        if self.api is not None:
+            self.api.should_exit = True
+        if self.pipeline is not None:
+            self.pipeline.stop()
+        pipeline_task = next((t for t in self._tasks if t.get_name() == "pipeline"), None)
+        if pipeline_task is not None:
+            await pipeline_task
+        for task in self._tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.store is not None:
+            self.store.close()
+        if self.state is not None:
+            self.state.close()
+
+    # -- pieces ---------------------------------------------------------------------------------
+
+    def ingest_stats(self) -> dict[str, Any]:
+        """Figures for ``GET /api/v1/stats/ingest``."""
+        assert self.pipeline is not None and self.store is not None
+        figures = self.pipeline.snapshot(queue_depth=len(self.queue))
+        figures["store"] = self.store.stats()
+        return figures
+
+    def _on_stored(self, records: Sequence[RawRecord]) -> None:
+        if self.tailer is None:
+            return
+        for record in records:
+            if record.origin.startswith("file:") and record.offset is not None:
+                self.tailer.mark_stored(record.origin, record.offset)
+
+    async def _retention_loop(self) -> None:
+        assert self.store is not None
+        while True:
+            try:
+                dropped = await asyncio.to_thread(self.store.apply_retention, now=dt.datetime.now(dt.UTC))
+                if dropped:
+                    log.warning("retention dropped %d partitions", len(dropped))
+            except Exception:
+                log.exception("retention run failed")
+            await asyncio.sleep(RETENTION_CHECK_S)
+
+    def _record_start(self) -> None:
+        assert self.state is not None
+        store = self.settings.store
+        detail: dict[str, Any] = {"data_dir": str(self.data_dir.resolve()), "pid": os.getpid()}
+        with self.state.session() as session:
+            append_audit(session, actor="system", actor_roles=[], action="platform.start", detail=detail)
+            if store.retention_days < MIN_RETENTION_DAYS:
+                append_audit(
+                    session,
+                    actor="system",
+                    actor_roles=[],
+                    action="store.retention_override",
+                    target="events",
+                    detail={"retention_days": store.retention_days, "reason": store.retention_override},
+                )
+
+    def _announce(self) -> None:
+        assert self.syslog is not None and self.state is not None
+        s = self.settings
+        lines = [
+            "哨望 Shaowang is running",
+            f"  syslog   udp+tcp {self.syslog.host}:{self.syslog.port}",
+        ]
+        if self.syslog_tls is not None:
+            lines.append(f"  syslog   tls     {self.syslog_tls.host}:{self.syslog_tls.port}")
+        lines += [
+            f"  console  http://{s.api.host}:{s.api.port}/   API http://{s.api.host}:{s.api.port}/api/v1/",
+            f"  data     {Path(self.data_dir).resolve()}",
+        ]
+        with self.state.session() as session:
+            if not list_users(session):
+                lines.append("  no users yet: create the admin accounts with `soc user add --role ...`")
+        print("\n".join(lines), flush=True)
+
+
+async def run_platform(settings: Settings) -> None:
+    """Start, run until a signal, stop cleanly."""
+    platform = Platform(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, platform.request_stop)
+    try:
+        await platform.start()
+        await platform.wait()
+    finally:
+        print("哨望 Shaowang stopping: draining the intake queue", file=sys.stderr, flush=True)
+        await platform.stop()

@@ -1,0 +1,1 @@
+"""Ingest and platform figures."""

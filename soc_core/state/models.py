@@ -1,0 +1,193 @@
+"""Declarative models of the StateStore (SQLAlchemy 2 typed mappings).
+
+The schema itself is owned by the Alembic migrations in ``soc_core/state/migrations``; these
+classes must match them. Times are stored in UTC and always come back timezone-aware.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from soc_core.vocabulary import Role
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """``value`` as an aware UTC datetime; naive values are taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    """The current time, aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """``TIMESTAMP WITH TIME ZONE``; SQLite keeps naive UTC. Values read back are aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        aware = utc(value)
+        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        return None if value is None else utc(value)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention (stable names for migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+class User(Base):
+    """A console / API account."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[dt.datetime | None]
+    locked_until: Mapped[dt.datetime | None]
+    password_changed_at: Mapped[dt.datetime]
+
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
+    )
+    sessions: Mapped[list[ApiSession]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="raise_on_sql"
+    )
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The account's roles."""
+        return frozenset(Role(row.role) for row in self.role_rows)
+
+    def is_locked(self, now: dt.datetime) -> bool:
+        """Whether a lockout is in force at ``now``."""
+        return self.locked_until is not None and utc(now) < self.locked_until
+
+    def __repr__(self) -> str:
+        return f"User(id={self.id!r}, username={self.username!r}, roles={sorted(self.roles)!r})"
+
+
+class UserRole(Base):
+    """One role held by one user. A partial unique index allows one admin role per user."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class ApiSession(Base):
+    """An API / console session. Only the SHA-256 of the bearer token is stored."""
+
+    __tablename__ = "api_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    source_ip: Mapped[str | None] = mapped_column(String(64))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship(back_populates="sessions", lazy="joined")
+
+
+class AuditEntry(Base):
+    """One entry of the hash-chained operation log. Rows are never updated or deleted.
+
+    ``actor_roles``, ``detail``, ``before`` and ``after`` hold canonical JSON text; the chain
+    hash covers exactly the stored text.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ts: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(Text)
+    actor_roles: Mapped[str] = mapped_column(Text)
+    source_ip: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @property
+    def roles(self) -> list[str]:
+        """``actor_roles`` decoded."""
+        value: list[str] = json.loads(self.actor_roles)
+        return value
+
+    @property
+    def detail_value(self) -> Any:
+        """``detail`` decoded (None when absent)."""
+        return None if self.detail is None else json.loads(self.detail)
+
+    @property
+    def before_value(self) -> Any:
+        """``before`` decoded (None when absent)."""
+        return None if self.before is None else json.loads(self.before)
+
+    @property
+    def after_value(self) -> Any:
+        """``after`` decoded (None when absent)."""
+        return None if self.after is None else json.loads(self.after)
+
+    def __repr__(self) -> str:
+        return f"AuditEntry(seq={self.seq!r}, action={self.action!r}, actor={self.actor!r})"
+
+
+class StateLock(Base):
+    """Named lock rows (``SELECT … FOR UPDATE``) that serialise chained writers."""
+
+    __tablename__ = "state_locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+AUDIT_LOCK = "audit_log"
