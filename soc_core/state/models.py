@@ -13,18 +13,25 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
+    func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from soc_core.vocabulary import Role
+from soc_core.vocabulary import ADMIN_ROLES, Role
+
+_ROLE_LIST = ", ".join(f"'{r.value}'" for r in Role)
+_ADMIN_LIST = ", ".join(f"'{r.value}'" for r in sorted(ADMIN_ROLES))
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -74,6 +81,7 @@ class User(Base):
     """A console / API account."""
 
     __tablename__ = "users"
+    __table_args__ = (Index("uq_users_username_lower", func.lower(text("username")), unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -90,7 +98,7 @@ class User(Base):
         back_populates="user", cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
     )
     sessions: Mapped[list[ApiSession]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="raise_on_sql"
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
     @property
@@ -110,6 +118,16 @@ class UserRole(Base):
     """One role held by one user. A partial unique index allows one admin role per user."""
 
     __tablename__ = "user_roles"
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_ROLE_LIST})", name="role_known"),
+        Index(
+            "uq_user_roles_one_admin",
+            "user_id",
+            unique=True,
+            sqlite_where=text(f"role IN ({_ADMIN_LIST})"),
+            postgresql_where=text(f"role IN ({_ADMIN_LIST})"),
+        ),
+    )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
