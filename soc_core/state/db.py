@@ -1,0 +1,175 @@
+"""Opening the StateStore: engine, sessions, and Alembic ``upgrade head`` on open.
+
+SQLite (the default) runs in WAL mode with foreign keys on. Its transactions start with
+``BEGIN IMMEDIATE`` so writers queue up (busy timeout) instead of failing with a stale
+snapshot; this is what serialises chained writes such as the operation log. Read-only
+sessions (``store.session(readonly=True)``) use a deferred ``BEGIN`` and never block.
+PostgreSQL serialises chained writers with lock rows (``SELECT … FOR UPDATE``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from soc_core.errors import StoreError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_S = 30.0
+_READONLY = "shaowang_readonly"
+_MIGRATION_LOCK_KEY = 0x50C_57A7E  # pg_advisory_xact_lock key held while migrating
+
+
+class ReadOnlySessionError(StoreError):
+    """A read-only session tried to write."""
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic ``Config`` for the packaged migrations (no ``alembic.ini`` needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest migration revision shipped with this package."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+class StateStore:
+    """The relational state of the platform (users, sessions, audit log …)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        readonly_engine = engine.execution_options(**{_READONLY: True})
+        if engine.dialect.name == "postgresql":
+            readonly_engine = readonly_engine.execution_options(postgresql_readonly=True)
+        self._readonly_sessions = sessionmaker(
+            bind=readonly_engine, expire_on_commit=False, info={_READONLY: True}
+        )
+        event.listen(self._readonly_sessions, "before_flush", _guard_readonly)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A session that commits when the block succeeds and rolls back when it raises."""
+        factory = self._readonly_sessions if readonly else self._sessions
+        session = factory()
+        try:
+            yield session
+            if readonly:
+                session.rollback()
+            else:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def current_revision(self) -> str | None:
+        """The migration revision the database is at."""
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"StateStore({self.engine.url.render_as_string(hide_password=True)!r})"
+
+
+def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
+    if database in ("", ":memory:"):
+        kwargs.setdefault("poolclass", StaticPool)  # one shared connection, or the data vanishes
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see "begin")
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            if database and database != ":memory:":
+                cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        readonly = conn.get_execution_options().get(_READONLY, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def create_state_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` set up for the StateStore (no migrations run)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, **kwargs)
+    if parsed.get_backend_name() != "postgresql":
+        raise StoreError(f"unsupported state store backend {parsed.get_backend_name()!r}", where=url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, **kwargs)
+
+
+def _guard_readonly(session: Session, _ctx: object, _instances: object) -> None:
+    if session.info.get(_READONLY) and (session.new or session.dirty or session.deleted):
+        raise ReadOnlySessionError("write attempted in a read-only state store session")
+
+
+def migrate(engine: Engine) -> None:
+    """Run Alembic ``upgrade head`` on ``engine``; concurrent openers wait for each other."""
+    config = alembic_config()
+    with engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def open_state(url: str, *, migrate_schema: bool = True, **engine_kwargs: Any) -> StateStore:
+    """Open the StateStore at ``url`` (``Settings.state_url``) and bring its schema to head."""
+    engine = create_state_engine(url, **engine_kwargs)
+    try:
+        if migrate_schema:
+            migrate(engine)
+    except Exception:
+        engine.dispose()
+        raise
+    return StateStore(engine)

@@ -1,0 +1,123 @@
+"""End to end: a real ``soc run`` process, real sockets, ``soc search`` in another process."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from soc_api.testing import (
+    PlatformProcess,
+    add_user,
+    firewall_line,
+    search_count,
+    send_tcp,
+    wait_for,
+)
+from soc_core.storage.embedded import EmbeddedEventStore
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def test_thousand_tcp_lines_become_searchable(data_dir: Path) -> None:
+    add_user(data_dir, "ana", "analyst")
+    with PlatformProcess(data_dir) as soc:
+        send_tcp(soc.syslog_port, (firewall_line(i) for i in range(1000)))
+        wait_for(lambda: search_count(data_dir) == 1000, timeout=60, interval=0.2)
+        assert search_count(data_dir, "source.ip:192.0.2.5") == 4
+        assert search_count(data_dir, 'source.ip:192.0.2.0/24 AND destination.port:443') == 1000 // 7 + 1 - 0
+        soc.login("ana")
+        page = soc.get("/api/v1/events", q="source.ip:192.0.2.5", limit=10)
+        assert page["count"] == 4
+        assert {e["source"]["ip"] for e in page["events"]} == {"192.0.2.5"}
+        assert all(e["event"]["original"].startswith("<134>") for e in page["events"])
+        stats = wait_for(lambda: (s := soc.stats())["stored"] == 1000 and s, timeout=30)
+        assert stats["received"] == 1000
+        assert stats["dead_lettered"] == 0 and stats["dropped"] == 0
+        assert stats["peers"] and stats["peers"][0]["records"] == 1000
+
+
+def test_api_requires_authentication_and_role(data_dir: Path) -> None:
+    add_user(data_dir, "sysadm", "system_admin")
+    with PlatformProcess(data_dir) as soc:
+        assert httpx.get(soc.api + "/healthz").json()["status"] == "ok"
+        assert httpx.get(soc.api + "/api/v1/events").status_code == 401
+        bad = httpx.post(soc.api + "/api/v1/auth/login", json={"username": "sysadm", "password": "wrong-Pass-123"})
+        assert bad.status_code == 401
+        token = soc.login("sysadm")
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(soc.api + "/api/v1/events", headers=headers).status_code == 403
+        assert httpx.get(soc.api + "/api/v1/stats/ingest", headers=headers).status_code == 200
+        forged = {"Authorization": "Bearer " + "0" * 43}
+        assert httpx.get(soc.api + "/api/v1/stats/ingest", headers=forged).status_code == 401
+
+
+def test_kill_9_mid_burst_loses_and_duplicates_nothing(data_dir: Path) -> None:
+    add_user(data_dir, "ana", "analyst")
+    total = 100_000
+    soc = PlatformProcess(data_dir).start()
+    soc.login("ana")
+    errors: list[BaseException] = []
+
+    def burst() -> None:
+        try:
+            send_tcp(soc.syslog_port, (firewall_line(i) for i in range(total)), chunk=64 * 1024)
+        except OSError as exc:  # the receiver is killed under our feet
+            errors.append(exc)
+
+    sender = threading.Thread(target=burst)
+    sender.start()
+    wait_for(lambda: soc.stats()["stored"] >= 20_000, timeout=120, interval=0.05)
+    stored_before_kill = soc.stats()["stored"]
+    soc.kill9()
+    sender.join(timeout=120)
+
+    restarted = PlatformProcess(data_dir).start()
+    try:
+        count = search_count(data_dir)
+        assert count >= stored_before_kill
+        reader = EmbeddedEventStore.open_reader(data_dir)
+        try:
+            assert reader.cardinality("syslog.kv.seq") == count, "an event was stored twice"
+            assert reader.cardinality("event.id") == count
+        finally:
+            reader.close()
+    finally:
+        restarted.stop()
+
+
+JUNK: list[tuple[str, bytes]] = [
+    ("binary", bytes(range(256)).replace(b"\n", b"")),
+    ("invalid_utf8", b"src=192.0.2.1 dst=198.51.100.1 msg=\xff\xfe\xfd broken"),
+    ("gbk", "devname=fw02 src=192.0.2.2 dst=198.51.100.2 action=deny msg=拒绝访问".encode("gbk")),
+    ("nul", b"src=192.0.2.3\x00\x00dst=198.51.100.3 action=permit"),
+    ("mib", b"src=192.0.2.4 dst=198.51.100.4 msg=" + b"A" * (1024 * 1024)),
+    ("empty", b""),
+]
+
+
+def test_junk_is_stored_or_dead_lettered_and_pipeline_keeps_going(data_dir: Path) -> None:
+    add_user(data_dir, "ana", "analyst")
+    with PlatformProcess(data_dir) as soc:
+        soc.login("ana")
+        with socket.create_connection(("127.0.0.1", soc.syslog_port)) as sock:
+            for _, payload in JUNK:
+                sock.sendall(payload + b"\n")
+            sock.sendall(firewall_line(7) + b"\n")
+        stats = wait_for(
+            lambda: (s := soc.stats())["stored"] + s["dead_lettered"] == len(JUNK) + 1 and s, timeout=60
+        )
+        assert stats["received"] == len(JUNK) + 1
+        dead = search_count(data_dir, "event.dataset:shaowang.deadletter")
+        assert dead == stats["dead_lettered"] >= 2
+        assert search_count(data_dir, "syslog.kv.seq:7") == 1
+        gbk = soc.get("/api/v1/events", q="source.ip:192.0.2.2")
+        assert "拒绝访问" in gbk["events"][0]["event"]["original"]
