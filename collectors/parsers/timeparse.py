@@ -1,0 +1,152 @@
+"""Device timestamps → UTC ``datetime``. Pure: the receive time is an argument, never the clock.
+
+Devices write time in many shapes; the ones handled here cover the syslog headers and the
+``time=`` / ``"timestamp":`` values we meet in practice:
+
+* RFC 3339 / ISO 8601, ``T`` or space, optional fraction, optional ``Z``/``±hh:mm``
+  (``2026-11-27T16:00:00.123+08:00``, ``2019-09-19 14:35:34``, ``2019/7/2 16:39:32``)
+* compact ``20191017 16:00:18``
+* BSD / RFC 3164 ``Nov 27 16:00:00`` with an optional year before or after the time
+  (``Aug 23 2019 10:39:28``, ``Dec  1 19:35:56 2019``)
+* POSIX seconds or milliseconds (``1578291550``, ``1578291550123``, ``1578291550.5``)
+
+Text without an offset is device-local time in ``tz`` (Asia/Shanghai unless configured). A
+BSD timestamp without a year gets the latest year that is not more than a day after the
+receive time: a December line received on 1 January belongs to the old year, and a device
+clock running a little fast across midnight on 31 December still lands in the new year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+UTC = dt.UTC
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+# How far into the future (relative to receipt) a year-less timestamp may be: device clocks drift.
+FUTURE_TOLERANCE_S = 86_400.0
+
+MONTHS: dict[str, int] = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
+    )
+}
+
+_NUMERIC = re.compile(
+    r"(?P<y>\d{4})(?:[-/](?P<mo>\d{1,2})[-/](?P<d>\d{1,2})|(?P<mo2>\d{2})(?P<d2>\d{2}))"
+    r"(?:[T ]+(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?"
+    r"\s*(?P<z>Z|[+-]\d{2}(?::?\d{2})?)?",
+    re.ASCII | re.IGNORECASE,
+)
+_BSD = re.compile(
+    r"(?P<mon>[A-Za-z]{3})\s+(?P<d>\d{1,2})\s+(?:(?P<y1>\d{4})\s+)?"
+    r"(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})(?:\.(?P<f>\d{1,9}))?"
+    r"(?:\s+(?P<y2>\d{4}))?",
+    re.ASCII,
+)
+_EPOCH_RE = re.compile(r"\d{9,13}(?:\.\d{1,9})?", re.ASCII)
+
+
+@functools.lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    """The ``ZoneInfo`` for ``name``; raises ``ValueError`` for an unknown zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {name!r}") from exc
+
+
+def from_posix(seconds: float) -> dt.datetime:
+    """UTC datetime for POSIX seconds; non-finite or out-of-range values give the epoch."""
+    if not math.isfinite(seconds):
+        return _EPOCH
+    try:
+        return _EPOCH + dt.timedelta(seconds=seconds)
+    except OverflowError:
+        return _EPOCH
+
+
+def _fraction_us(text: str | None) -> int:
+    # Nanosecond fractions (some devices) are cut to microseconds, which datetime holds.
+    return int(text[:6].ljust(6, "0")) if text else 0
+
+
+def _offset(text: str) -> dt.timezone:
+    if text in ("Z", "z"):
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"bad UTC offset {text!r}")
+    return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+
+
+def _local(fields: tuple[int, int, int, int, int, int, int], tz: str) -> dt.datetime:
+    return dt.datetime(*fields, tzinfo=zone(tz)).astimezone(UTC)
+
+
+def resolve_timestamp(text: str, *, received_at: float, tz: str) -> dt.datetime:
+    """UTC time for a device timestamp ``text``; raises ``ValueError`` if it is not one.
+
+    ``received_at`` (POSIX seconds) resolves a missing year; ``tz`` is the device's zone for
+    timestamps without an offset.
+    """
+    text = text.strip()
+    if not text:
+        raise ValueError("empty timestamp")
+    first = text[0]
+    if first.isdigit():
+        if _EPOCH_RE.fullmatch(text):
+            value = float(text)
+            return from_posix(value / 1000.0 if value >= 1e12 else value)
+        m = _NUMERIC.fullmatch(text)
+        if m is None:
+            raise ValueError(f"unrecognised timestamp {text!r}")
+        g = m.group
+        month, day = (g("mo"), g("d")) if g("mo") else (g("mo2"), g("d2"))
+        fields = (
+            int(g("y")), int(month), int(day),
+            int(g("h") or 0), int(g("mi") or 0), int(g("s") or 0), _fraction_us(g("f")),
+        )
+        z = g("z")
+        if z:
+            return dt.datetime(*fields, tzinfo=_offset(z.upper())).astimezone(UTC)
+        return _local(fields, tz)
+    m = _BSD.fullmatch(text)
+    if m is None:
+        raise ValueError(f"unrecognised timestamp {text!r}")
+    g = m.group
+    month_no = MONTHS.get(g("mon").lower())
+    if month_no is None:
+        raise ValueError(f"unknown month in {text!r}")
+    day_no, hour, minute, second = int(g("d")), int(g("h")), int(g("mi")), int(g("s"))
+    micro = _fraction_us(g("f"))
+    year_text = g("y1") or g("y2")
+    if year_text:
+        return _local((int(year_text), month_no, day_no, hour, minute, second, micro), tz)
+    return _resolve_year(month_no, day_no, hour, minute, second, micro, received_at, tz)
+
+
+def _resolve_year(
+    month: int, day: int, hour: int, minute: int, second: int, micro: int, received_at: float, tz: str
+) -> dt.datetime:
+    zone_info = zone(tz)
+    if not math.isfinite(received_at):
+        received_at = 0.0
+    limit = received_at + FUTURE_TOLERANCE_S
+    year = from_posix(received_at).astimezone(zone_info).year + 1
+    # Latest candidate year not beyond the limit. Going back up to 8 years finds a leap year
+    # for 29 February; other invalid dates (31 April) fail on every year.
+    for candidate in range(year, year - 9, -1):
+        try:
+            stamp = dt.datetime(candidate, month, day, hour, minute, second, micro, tzinfo=zone_info)
+        except ValueError:
+            continue
+        if stamp.timestamp() <= limit:
+            return stamp.astimezone(UTC)
+    raise ValueError(f"no valid date for month {month} day {day}")
