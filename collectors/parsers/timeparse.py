@@ -96,14 +96,29 @@ def resolve_timestamp(text: str, *, received_at: float, tz: str) -> dt.datetime:
     ``received_at`` (POSIX seconds) resolves a missing year; ``tz`` is the device's zone for
     timestamps without an offset.
     """
-    text = text.strip()
+    try:
+        stamp, parts = _parse(text.strip(), tz)
+        if stamp is not None:
+            return stamp
+        assert parts is not None
+        return _resolve_year(parts, received_at, tz)
+    except OverflowError as exc:  # year 1 or 9999 pushed out of range by an offset
+        raise ValueError(f"timestamp out of range: {text!r}") from exc
+
+
+_Parts = tuple[int, int, int, int, int, int]  # month, day, hour, minute, second, microsecond
+
+
+# Memoised: at tens of thousands of records per second the same second's text repeats; the
+# result depends only on (text, tz) — the year-less case returns its parts, not a time.
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str, tz: str) -> tuple[dt.datetime | None, _Parts | None]:
     if not text:
         raise ValueError("empty timestamp")
-    first = text[0]
-    if first.isdigit():
+    if text[0].isdigit():
         if _EPOCH_RE.fullmatch(text):
             value = float(text)
-            return from_posix(value / 1000.0 if value >= 1e12 else value)
+            return from_posix(value / 1000.0 if value >= 1e12 else value), None
         m = _NUMERIC.fullmatch(text)
         if m is None:
             raise ValueError(f"unrecognised timestamp {text!r}")
@@ -115,8 +130,8 @@ def resolve_timestamp(text: str, *, received_at: float, tz: str) -> dt.datetime:
         )
         z = g("z")
         if z:
-            return dt.datetime(*fields, tzinfo=_offset(z.upper())).astimezone(UTC)
-        return _local(fields, tz)
+            return dt.datetime(*fields, tzinfo=_offset(z.upper())).astimezone(UTC), None
+        return _local(fields, tz), None
     m = _BSD.fullmatch(text)
     if m is None:
         raise ValueError(f"unrecognised timestamp {text!r}")
@@ -128,25 +143,30 @@ def resolve_timestamp(text: str, *, received_at: float, tz: str) -> dt.datetime:
     micro = _fraction_us(g("f"))
     year_text = g("y1") or g("y2")
     if year_text:
-        return _local((int(year_text), month_no, day_no, hour, minute, second, micro), tz)
-    return _resolve_year(month_no, day_no, hour, minute, second, micro, received_at, tz)
+        return _local((int(year_text), month_no, day_no, hour, minute, second, micro), tz), None
+    if not (1 <= month_no <= 12 and 1 <= day_no <= 31 and hour < 24 and minute < 60 and second < 60):
+        raise ValueError(f"invalid date or time in {text!r}")
+    return None, (month_no, day_no, hour, minute, second, micro)
 
 
-def _resolve_year(
-    month: int, day: int, hour: int, minute: int, second: int, micro: int, received_at: float, tz: str
-) -> dt.datetime:
-    zone_info = zone(tz)
+@functools.lru_cache(maxsize=4096)
+def _local_or_none(year: int, parts: _Parts, tz: str) -> dt.datetime | None:
+    try:
+        return _local((year, *parts), tz)
+    except ValueError:  # 29 February in a common year
+        return None
+
+
+def _resolve_year(parts: _Parts, received_at: float, tz: str) -> dt.datetime:
     if not math.isfinite(received_at):
         received_at = 0.0
     limit = received_at + FUTURE_TOLERANCE_S
-    year = from_posix(received_at).astimezone(zone_info).year + 1
-    # Latest candidate year not beyond the limit. Going back up to 8 years finds a leap year
-    # for 29 February; other invalid dates (31 April) fail on every year.
-    for candidate in range(year, year - 9, -1):
-        try:
-            stamp = dt.datetime(candidate, month, day, hour, minute, second, micro, tzinfo=zone_info)
-        except ValueError:
-            continue
-        if stamp.timestamp() <= limit:
-            return stamp.astimezone(UTC)
-    raise ValueError(f"no valid date for month {month} day {day}")
+    # The latest year whose instant is not beyond the limit. Start two years past the UTC
+    # year (a zone east of UTC may already be in the next year); going back 10 years finds a
+    # leap year for 29 February.
+    start = from_posix(received_at).year + 2
+    for year in range(start, start - 10, -1):
+        stamp = _local_or_none(year, parts, tz)
+        if stamp is not None and stamp.timestamp() <= limit:
+            return stamp
+    raise ValueError(f"no valid date for month {parts[0]} day {parts[1]}")

@@ -7,7 +7,6 @@ import getpass
 import sys
 
 from soc_api.commands.common import add_data_arg, settings_from_args
-from soc_core.audit import append_audit
 from soc_core.state.db import open_state
 from soc_core.state.users import create_user, list_users
 from soc_core.vocabulary import Role
@@ -43,17 +42,13 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     state = open_state(settings.state_url)
     try:
         with state.session() as session:
-            user = create_user(
+            create_user(
                 session,
                 username=args.username,
                 password=password,
                 roles=[Role(r) for r in args.role],
                 display_name=args.display_name,
                 actor="host:soc-user-add",
-            )
-            append_audit(
-                session, actor="host:soc-user-add", actor_roles=[], action="user.add.cli",
-                target=user.username, detail={"roles": sorted(args.role)},
             )
     finally:
         state.close()

@@ -28,7 +28,7 @@ from soc_core.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30.0
-_READONLY = "shaowang_readonly"
+READONLY_KEY = "shaowang_readonly"  # in Session.info and execution options
 _MIGRATION_LOCK_KEY = 0x50C_57A7E  # pg_advisory_xact_lock key held while migrating
 
 
@@ -57,11 +57,11 @@ class StateStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
-        readonly_engine = engine.execution_options(**{_READONLY: True})
+        readonly_engine = engine.execution_options(**{READONLY_KEY: True})
         if engine.dialect.name == "postgresql":
             readonly_engine = readonly_engine.execution_options(postgresql_readonly=True)
         self._readonly_sessions = sessionmaker(
-            bind=readonly_engine, expire_on_commit=False, info={_READONLY: True}
+            bind=readonly_engine, expire_on_commit=False, info={READONLY_KEY: True}
         )
         event.listen(self._readonly_sessions, "before_flush", _guard_readonly)
 
@@ -77,10 +77,8 @@ class StateStore:
         session = factory()
         try:
             yield session
-            if readonly:
-                session.rollback()
-            else:
-                session.commit()
+            if not readonly:
+                session.commit()  # read-only: close() below ends the transaction, objects stay loaded
         except BaseException:
             session.rollback()
             raise
@@ -129,7 +127,7 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        readonly = conn.get_execution_options().get(_READONLY, False)
+        readonly = conn.get_execution_options().get(READONLY_KEY, False)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
@@ -149,7 +147,7 @@ def create_state_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _guard_readonly(session: Session, _ctx: object, _instances: object) -> None:
-    if session.info.get(_READONLY) and (session.new or session.dirty or session.deleted):
+    if session.info.get(READONLY_KEY) and (session.new or session.dirty or session.deleted):
         raise ReadOnlySessionError("write attempted in a read-only state store session")
 
 

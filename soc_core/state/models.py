@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -74,7 +74,7 @@ class Base(DeclarativeBase):
     """Declarative base with a constraint naming convention (stable names for migrations)."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dt.datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime()}
 
 
 class User(Base):
@@ -105,6 +105,11 @@ class User(Base):
     def roles(self) -> frozenset[Role]:
         """The account's roles."""
         return frozenset(Role(row.role) for row in self.role_rows)
+
+    @property
+    def role_names(self) -> list[str]:
+        """The account's role values, sorted."""
+        return sorted(row.role for row in self.role_rows)
 
     def is_locked(self, now: dt.datetime) -> bool:
         """Whether a lockout is in force at ``now``."""

@@ -9,6 +9,7 @@ leaves JSON-encoded) so files never disagree on a type.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterable
 from typing import Any
@@ -26,6 +27,13 @@ TIMESTAMP = "@timestamp"
 TS_TYPE = pa.timestamp("us", tz="UTC")
 _DYNAMIC_KEYS = ("extra", "labels")
 _DYNAMIC_MARKERS = (b'"extra":{', b'"labels":{')
+
+
+def iso_utc(value: dt.datetime) -> str:
+    """Fixed-width RFC 3339 UTC text (microseconds always present, so it sorts as time)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _arrow_type(t: mi.Type) -> pa.DataType | None:
@@ -148,9 +156,14 @@ def _repair_lines(lines: list[bytes]) -> list[bytes]:
     out: list[bytes] = []
     for line in lines:
         try:
-            fixed = Event.from_json(line)
-            fixed.timestamp = fixed.timestamp  # ensures the required field survived conversion
-            out.append(msgspec.json.encode(fixed))
+            doc = msgspec.json.decode(line)
+            if not isinstance(doc, dict):
+                raise InvalidEventError("not a JSON object")
+            extra = doc.pop("extra", None)
+            if isinstance(extra, dict):
+                for key, value in extra.items():
+                    doc.setdefault(key, value)
+            out.append(msgspec.json.encode(Event.from_dict(doc)))
         except (InvalidEventError, msgspec.MsgspecError, TypeError, ValueError) as exc:
             ts = _guess_timestamp(line)
             doc = {
@@ -165,10 +178,9 @@ def _repair_lines(lines: list[bytes]) -> list[bytes]:
 def _guess_timestamp(line: bytes) -> str:
     try:
         doc = msgspec.json.decode(line)
-        ts = msgspec.convert(doc.get(TIMESTAMP), type=msgspec.Raw | None) if isinstance(doc, dict) else None
         value = doc.get(TIMESTAMP) if isinstance(doc, dict) else None
-        if isinstance(value, str) and ts is not None:
-            _ = msgspec.convert(value, type=Event.__annotations__.get("timestamp", str), strict=False)
+        if isinstance(value, str):
+            msgspec.convert(value, dt.datetime)
             return value
     except (msgspec.MsgspecError, TypeError, ValueError):
         pass

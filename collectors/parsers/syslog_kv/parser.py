@@ -1,0 +1,103 @@
+"""Generic ``key=value`` lines: WELF-like firewalls, Chinese devices, home-grown scripts.
+
+Grammar (after any syslog header): pairs ``key=value`` separated by spaces, commas or
+semicolons (ASCII or full-width ``，；``; a full-width ``＝`` also works). A value is
+``"double quoted"`` (``\\"`` and ``\\\\`` unescaped), ``'single quoted'`` or bare. A bare value
+runs until the separator in front of the next ``key=``, so ``type=Signature Rule sev=1``
+gives ``type`` the value ``Signature Rule``; text before the first key is ignored (it stays
+in ``event.original``). Keys are at most 64 characters. Every quantifier that could
+backtrack is possessive, so a 1 MiB line costs linear time.
+
+Known keys go to ECS (see ``collectors.parsers.common``); the rest, and known keys whose value
+is invalid (``src=not-an-ip``), are kept as strings under ``syslog.kv.<key>`` with the key
+sanitised by ``sanitize_key`` (lowercase ASCII, Chinese kept). A repeated key becomes a list.
+Empty values are dropped: they carry nothing that ``event.original`` does not keep.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from collectors.parsers.base import Envelope, Parser
+from collectors.parsers.common import Fields, finish, header_time, key_info, new_event, timezone_of
+from soc_core.errors import ParseError
+from soc_core.events import Event
+from soc_core.records import RawRecord
+from soc_core.vocabulary import DeadLetterReason
+
+_SEP = r"\s,;，；"
+_SEP_CHARS = " \t\r\n\f\v,;，；"
+_KEY = rf"(?<![^{_SEP}])[^{_SEP}=＝\"']{{1,64}}"
+_PAIR = re.compile(
+    rf"(?P<k>{_KEY})[=＝]"
+    rf'(?:"(?P<dq>(?:[^"\\]++|\\.)*+)"(?=[{_SEP}]|$)'
+    rf"|'(?P<sq>[^']*+)'(?=[{_SEP}]|$)"
+    # bare: words, and separators not followed by the next key= (no trailing separators:
+    # the message is right-stripped first)
+    rf"|(?P<v>[^{_SEP}]*+(?:[{_SEP}]++(?!{_KEY}[=＝])[^{_SEP}]*+)*+))",
+    re.DOTALL,
+)
+_SNIFF = re.compile(rf"{_KEY}[=＝]")
+_ESCAPE = re.compile(r'\\(["\\])')
+
+NAMESPACE = ("syslog", "kv")
+
+
+def pairs(message: str) -> list[tuple[str, str]]:
+    """The ``(key, value)`` pairs of a key=value message, values unquoted, empty ones kept."""
+    out: list[tuple[str, str]] = []
+    for key, dq, sq, bare in _PAIR.findall(message.rstrip(_SEP_CHARS)):
+        if dq:
+            out.append((key, _ESCAPE.sub(r"\1", dq) if "\\" in dq else dq))
+        else:
+            out.append((key, sq or bare))
+    return out
+
+
+def keep(store: dict[str, Any], raw_key: str, value: Any) -> None:
+    """Keep ``value`` under the sanitised ``raw_key``; a repeated key becomes a list."""
+    key = key_info(raw_key)[0]
+    if not key:
+        return
+    existing = store.get(key)
+    if existing is None:
+        store[key] = value
+    elif isinstance(existing, list):
+        existing.append(value)
+    else:
+        store[key] = [existing, value]
+
+
+class KvParser(Parser):
+    """``syslog.kv``: at least two ``key=value`` pairs."""
+
+    dataset: ClassVar[str] = "syslog.kv"
+
+    def sniff(self, envelope: Envelope) -> bool:
+        """Two key=value pairs; stops scanning at the second."""
+        found = _SNIFF.finditer(envelope.message)
+        return next(found, None) is not None and next(found, None) is not None
+
+    def parse(self, envelope: Envelope, record: RawRecord) -> list[Event]:
+        """One event per line."""
+        found = pairs(envelope.message)
+        if not found:
+            raise ParseError(
+                "no key=value pairs in the message", where=record.where,
+                reason=DeadLetterReason.PARSE_ERROR.value,
+            )
+        fields = Fields()
+        extra: dict[str, Any] = {}
+        add = fields.add
+        for raw_key, value in found:
+            if value and not add(raw_key, value):
+                keep(extra, raw_key, value)
+        stamp, unused = fields.resolve_time(record.received_at, timezone_of(record))
+        for raw_key, value in unused:
+            keep(extra, raw_key, value)
+        event = new_event(stamp if stamp is not None else header_time(envelope, record))
+        fields.apply(event)
+        if extra:
+            event.extra = {NAMESPACE[0]: {NAMESPACE[1]: extra}}
+        return [finish(event, envelope, record, self.dataset)]

@@ -1,0 +1,261 @@
+"""Queries over a consistent snapshot: live sealed Parquet files plus the unsealed tail.
+
+A snapshot is taken without any lock shared with the writer: replay the manifest, decode the
+frames of segments it does not list as sealed, and accept the snapshot only if no manifest
+entry landed meanwhile. A file that vanishes during a query (compaction or retention raced
+with it) makes the query retry on a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import duckdb
+import msgspec
+import pyarrow as pa
+
+from soc_core.errors import QuerySyntaxError, StoreError
+from soc_core.events import unflatten, utc
+from soc_core.storage import lucene
+from soc_core.storage.embedded_manifest import FileInfo, Manifest
+from soc_core.storage.embedded_schema import TIMESTAMP, concat, conform, decode_payloads, empty_table, iso_utc
+from soc_core.storage.embedded_seal import Layout
+from soc_core.storage.embedded_segments import list_segments, read_segment, segment_name
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+_RETRIES = 8
+_INTERVAL_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_UNITS = {"s": ("second", 1), "m": ("minute", 60), "h": ("hour", 3600), "d": ("day", 86400), "w": ("week", 604800)}
+
+
+class _Retry(Exception):
+    """The snapshot moved under us; take a new one."""
+
+
+@dataclass
+class Snapshot:
+    """Live files (already pruned by time) and the decoded unsealed tail."""
+
+    files: list[FileInfo]
+    tail: pa.Table
+    seq: int
+
+
+def quote_ident(name: str) -> str:
+    """A DuckDB identifier literal."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def parse_interval(interval: str) -> tuple[str, dt.timedelta]:
+    """``"5m"`` → (DuckDB interval literal, step)."""
+    m = _INTERVAL_RE.match(interval)
+    if not m or int(m.group(1)) <= 0:
+        raise QuerySyntaxError(f"interval must look like 30s, 5m, 1h, 1d or 1w, got {interval!r}")
+    n, unit = int(m.group(1)), m.group(2)
+    name, seconds = _UNITS[unit]
+    return f"INTERVAL '{n} {name}'", dt.timedelta(seconds=n * seconds)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def rows_to_docs(table: pa.Table) -> list[dict[str, Any]]:
+    """Flat result rows → nested ECS documents (nulls dropped, datetimes as RFC 3339)."""
+    docs = []
+    for row in table.to_pylist():
+        doc = unflatten({k: _clean(v) for k, v in row.items() if v is not None})
+        docs.append(msgspec.to_builtins(doc))
+    return docs
+
+
+class _Drained:
+    """Connection adapter whose ``execute`` results are fully fetched.
+
+    DuckDB 2 refuses ``create_function``/``register`` while any result is unfinished, and a
+    ``fetchone()`` does not finish one; this keeps ``lucene.register_functions`` working.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def execute(self, sql: str, params: Any = None) -> _Rows:
+        return _Rows(self._con.execute(sql, params).fetchall())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+
+class QueryEngine:
+    """One in-process DuckDB connection over the store's files, guarded by a lock."""
+
+    def __init__(self, layout: Layout, manifest: Manifest) -> None:
+        self.layout = layout
+        self.manifest = manifest
+        self._lock = threading.RLock()
+        self._con = duckdb.connect()
+        self._con.execute("SET TimeZone = 'UTC'").fetchall()
+        try:
+            self._con.execute("SET parquet_metadata_cache = true").fetchall()
+        except duckdb.Error:
+            pass  # older DuckDB: caching is an optimisation only
+        self._con.register("__base", empty_table())
+        self._tail_cache: dict[int, tuple[int, pa.Table]] = {}
+        try:
+            lucene.register_functions(_Drained(self._con))  # type: ignore[arg-type]
+        except duckdb.Error as exc:  # only IPv6 range clauses need the UDFs; keep the rest working
+            log.warning("query helper functions unavailable: %s", exc)
+
+    def close(self) -> None:
+        """Release the DuckDB connection."""
+        with self._lock:
+            self._con.close()
+
+    # -- snapshot --------------------------------------------------------------------------
+
+    def _tail_of(self, seg_id: int) -> pa.Table:
+        offset, table = self._tail_cache.get(seg_id, (0, None))
+        payloads, end = read_segment(self.layout.segments / segment_name(seg_id), offset)
+        if payloads:
+            fresh = conform(decode_payloads(payloads))
+            table = fresh if table is None else concat([table, fresh])
+        if table is None:
+            table = empty_table().select([TIMESTAMP])
+        self._tail_cache[seg_id] = (end, table)
+        return table
+
+    def snapshot(self, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Snapshot:
+        """A consistent view of sealed files (pruned to [start, end)) and the unsealed tail."""
+        for _ in range(_RETRIES * 4):
+            st = self.manifest.refresh()
+            seq = st.last_seq
+            files = [f for f in st.live.values() if _overlaps(f, start, end)]
+            seg_ids = [s for s in list_segments(self.layout.segments) if s not in st.sealed_segments]
+            tails: list[pa.Table] = []
+            try:
+                for seg_id in seg_ids:
+                    tails.append(self._tail_of(seg_id))
+            except FileNotFoundError:
+                continue  # sealed and deleted meanwhile: the manifest has moved on
+            if self.manifest.refresh().last_seq != seq:
+                continue
+            for stale in set(self._tail_cache) - set(seg_ids):
+                del self._tail_cache[stale]
+            return Snapshot(sorted(files, key=lambda f: f.path), concat(tails), seq)
+        raise StoreError("could not take a consistent snapshot: the store changed too fast", where=str(self.layout.root))
+
+    # -- execution -------------------------------------------------------------------------
+
+    def _view(self, snap: Snapshot) -> dict[str, str]:
+        parts = []
+        if snap.files:
+            paths = ", ".join(_sql_str(str(self.layout.root / f.path)) for f in snap.files)
+            parts.append(f"SELECT * FROM read_parquet([{paths}], union_by_name = true, hive_partitioning = false)")
+        if snap.tail.num_rows:
+            self._con.register("__tail", snap.tail)
+            parts.append("SELECT * FROM __tail")
+        parts.append("SELECT * FROM __base")
+        self._con.execute("CREATE OR REPLACE TEMP VIEW events AS " + " UNION ALL BY NAME ".join(parts)).fetchall()
+        return {str(r[0]): str(r[1]) for r in self._con.execute("DESCRIBE events").fetchall()}
+
+    def _filter(
+        self, query: str, columns: dict[str, str], start: dt.datetime | None, end: dt.datetime | None
+    ) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        text = (query or "").strip()
+        if text and text != "*":
+            flt = lucene.compile_query(text, columns)
+            clauses.append(f"({flt.sql})")
+            params.extend(flt.params)
+        if start is not None:
+            clauses.append(f"{quote_ident(TIMESTAMP)} >= ?")
+            params.append(start)
+        if end is not None:
+            clauses.append(f"{quote_ident(TIMESTAMP)} < ?")
+            params.append(end)
+        return (" AND ".join(clauses) or "TRUE"), params
+
+    def _rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        return self._con.execute(sql, params).fetchall()
+
+    def _arrow(self, sql: str, params: list[Any]) -> pa.Table:
+        return self._con.sql(sql, params=params).to_arrow_table()
+
+    def rows(
+        self, query: str, start: dt.datetime | None, end: dt.datetime | None, build: Callable[[str, dict[str, str]], str | None]
+    ) -> list[tuple[Any, ...]]:
+        """Rows of the SQL ``build(where, columns)`` returns ([] when it returns None)."""
+        return self._run(query, start, end, build, self._rows, [])
+
+    def arrow(
+        self, query: str, start: dt.datetime | None, end: dt.datetime | None, build: Callable[[str, dict[str, str]], str | None]
+    ) -> pa.Table:
+        """Arrow result of the SQL ``build(where, columns)`` returns."""
+        return self._run(query, start, end, build, self._arrow, empty_table())
+
+    def _run(
+        self,
+        query: str,
+        start: dt.datetime | None,
+        end: dt.datetime | None,
+        build: Callable[[str, dict[str, str]], str | None],
+        execute: Callable[[str, list[Any]], T],
+        empty: T,
+    ) -> T:
+        """Snapshot, compile ``query``, build the SQL and execute it, retrying on vanished files."""
+        start = None if start is None else utc(start)
+        end = None if end is None else utc(end)
+        with self._lock:
+            last: Exception | None = None
+            for _ in range(_RETRIES):
+                snap = self.snapshot(start, end)
+                columns = self._view(snap)
+                where, params = self._filter(query, columns, start, end)
+                sql = build(where, columns)
+                if sql is None:
+                    return empty
+                try:
+                    return execute(sql, params)
+                except duckdb.IOException as exc:
+                    last = exc  # a file vanished (compaction/retention): fresh snapshot
+                except duckdb.InvalidInputException as exc:
+                    if "No such file" not in str(exc) and "not exist" not in str(exc):
+                        raise
+                    last = exc
+            raise StoreError(f"query kept racing with file changes: {last}", where=str(self.layout.root))
+
+
+def _overlaps(info: FileInfo, start: dt.datetime | None, end: dt.datetime | None) -> bool:
+    """Day/min-max pruning using manifest metadata, so DuckDB never opens irrelevant files."""
+    if start is not None and info.max_ts and info.max_ts < iso_utc(start):
+        return False
+    if end is not None and info.min_ts and info.min_ts >= iso_utc(end):
+        return False
+    return True
