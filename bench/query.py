@@ -24,30 +24,49 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import duckdb  # noqa: E402
+import duckdb
 
-from soc_core.config import StoreSettings  # noqa: E402
-from soc_core.events import Endpoint, Event, EventInfo, Interface, Network, Observer, ObserverSide, Rule  # noqa: E402
-from soc_core.storage.embedded import EmbeddedEventStore  # noqa: E402
+from soc_core.config import StoreSettings
+from soc_core.events import Endpoint, Event, EventInfo, Interface, Network, Observer, ObserverSide, Rule
+from soc_core.storage.embedded import EmbeddedEventStore
 
 BATCH = 5000
 DAY = 86400
 META = "bench-meta.json"
-PORTS = [443] * 30 + [80] * 12 + [53] * 15 + [22] * 4 + [3389] * 3 + [445] * 3 + [8080] * 4 + [123] * 5 + [
-    25,
-    587,
-    993,
-    3306,
-    5432,
-    1433,
-    161,
-    389,
-    636,
-    8443,
-    9200,
-    6379,
-]
-SERVICES = {443: "HTTPS", 80: "HTTP", 53: "DNS", 22: "SSH", 3389: "RDP", 445: "SMB", 123: "NTP", 8080: "HTTP-8080"}
+PORTS = (
+    [443] * 30
+    + [80] * 12
+    + [53] * 15
+    + [22] * 4
+    + [3389] * 3
+    + [445] * 3
+    + [8080] * 4
+    + [123] * 5
+    + [
+        25,
+        587,
+        993,
+        3306,
+        5432,
+        1433,
+        161,
+        389,
+        636,
+        8443,
+        9200,
+        6379,
+    ]
+)
+SERVICES = {
+    443: "HTTPS",
+    80: "HTTP",
+    53: "DNS",
+    22: "SSH",
+    3389: "RDP",
+    445: "SMB",
+    123: "NTP",
+    8080: "HTTP-8080",
+}
 ACTIONS = ["accept"] * 85 + ["deny"] * 12 + ["drop"] * 3
 FIREWALLS = ["fw-core-01", "fw-core-02", "fw-dmz-01"]
 UNIT = [i / 1000 for i in range(1000)]
@@ -86,7 +105,11 @@ def generate(n: int, end: dt.datetime, seed: int = 7) -> Iterator[tuple[list[Eve
         r_v6 = [x < 0.05 for x in rng.choices(UNIT, k=m)]
         r_int, r_ext, r_v6a, r_v6b = (rng.choices(pop, k=m) for pop in (internal, external, v6, v6))
         r_sport = rng.choices(SPORTS, k=m)
-        r_dport, r_action, r_fw = rng.choices(PORTS, k=m), rng.choices(ACTIONS, k=m), rng.choices(FIREWALLS, k=m)
+        r_dport, r_action, r_fw = (
+            rng.choices(PORTS, k=m),
+            rng.choices(ACTIONS, k=m),
+            rng.choices(FIREWALLS, k=m),
+        )
         r_policy, r_dur = rng.choices(POLICIES, k=m), rng.choices(DURATIONS, k=m)
         r_sent, r_rcvd = rng.choices(SENT, k=m), rng.choices(RCVD, k=m)
         for k in range(m):
@@ -110,9 +133,9 @@ def generate(n: int, end: dt.datetime, seed: int = 7) -> Iterator[tuple[list[Eve
             sent, rcvd, dur = r_sent[k], r_rcvd[k], r_dur[k]
             svc = SERVICES.get(dport, f"tcp/{dport}")
             original = (
-                f"<189>{header[sec].format(fw)} devname=\"{fw}\" type=\"traffic\" srcip={src} srcport={sport} "
-                f"dstip={dst} dstport={dport} proto={6 if proto == 'tcp' else 17} action=\"{action}\" "
-                f"policyid={policy} service=\"{svc}\" duration={dur} sentbyte={sent} rcvdbyte={rcvd}"
+                f'<189>{header[sec].format(fw)} devname="{fw}" type="traffic" srcip={src} srcport={sport} '
+                f'dstip={dst} dstport={dport} proto={6 if proto == "tcp" else 17} action="{action}" '
+                f'policyid={policy} service="{svc}" duration={dur} sentbyte={sent} rcvdbyte={rcvd}'
             )
             raw += len(original) + 1
             allowed = action == "accept"
@@ -219,9 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     store = EmbeddedEventStore.open_reader(args.data)
     stats = store.stats()
     ratio = stats["bytes_on_disk"] / int(str(meta["raw_bytes"]))
+    disk_mb, raw_mb = stats["bytes_on_disk"] / 1e6, int(str(meta["raw_bytes"])) / 1e6
     print(
-        f"events {stats['events']:,}  files {stats['sealed_files']}  on disk {stats['bytes_on_disk'] / 1e6:,.1f} MB"
-        f"  raw {int(str(meta['raw_bytes'])) / 1e6:,.1f} MB  ratio {ratio:.1%}"
+        f"events {stats['events']:,}  files {stats['sealed_files']}  on disk {disk_mb:,.1f} MB"
+        f"  raw {raw_mb:,.1f} MB  ratio {ratio:.1%}"
     )
     ip = "192.0.2.77"
     base = duckdb.connect()
@@ -238,8 +262,8 @@ def main(argv: list[str] | None = None) -> int:
             "terms destination.port, 24h",
             lambda: store.terms("destination.port", start=start, end=end, size=10),
             plain(
-                f'SELECT "destination.port", count(*) c FROM {src} WHERE {ts} AND "destination.port" IS NOT NULL '
-                'GROUP BY 1 ORDER BY c DESC LIMIT 10',
+                f'SELECT "destination.port", count(*) c FROM {src} WHERE {ts} '
+                'AND "destination.port" IS NOT NULL GROUP BY 1 ORDER BY c DESC LIMIT 10',
                 start,
                 end,
             ),
@@ -247,7 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         (
             f"search source.ip:{ip} (100 docs)",
             lambda: len(store.search(f"source.ip:{ip}", start=start, end=end, limit=100)),
-            plain(f'SELECT * FROM {src} WHERE "source.ip" = ? AND {ts} ORDER BY "@timestamp" DESC LIMIT 100', ip, start, end),
+            plain(
+                f'SELECT * FROM {src} WHERE "source.ip" = ? AND {ts} ORDER BY "@timestamp" DESC LIMIT 100',
+                ip,
+                start,
+                end,
+            ),
         ),
         (
             "count source.ip:198.51.100.0/24",
@@ -258,8 +287,8 @@ def main(argv: list[str] | None = None) -> int:
             'count phrase "service=\\"RDP\\" duration=42"',
             lambda: store.count('"service=\\"RDP\\" duration=42"', start=start, end=end),
             plain(
-                f"SELECT count(*) FROM {src} WHERE contains(lower(\"event.original\"), 'service=\"rdp\" duration=42') "
-                f"AND {ts}",
+                f"SELECT count(*) FROM {src} WHERE "
+                f'contains(lower("event.original"), \'service="rdp" duration=42\') AND {ts}',
                 start,
                 end,
             ),

@@ -185,7 +185,7 @@ class Fields:
 
     def add(self, raw_key: str, value: str) -> bool:
         """Use ``value`` for ECS if ``raw_key`` is a known key and the value fits."""
-        key, handler = _key_cache.get(raw_key) or key_info(raw_key)
+        key, handler = key_cache.get(raw_key) or key_info(raw_key)
         if handler is None:
             return False
         if handler is time_key:
@@ -322,7 +322,7 @@ def _text_into(attr: str, transform: Callable[[str], str] = str.strip) -> Handle
         if getattr(f, attr) is not None:
             return False
         text = transform(value)
-        if not text:
+        if not text or text == "-":  # "-" is how logs write "none"; it stays in the vendor fields
             return False
         setattr(f, attr, text)
         return True
@@ -406,8 +406,10 @@ _HANDLERS: dict[str, Handler] = {
             "srcaddr", "src_addr", "addr_src", "source_address"),
     **_keys(_ip_into("dst", "ip"), "dst", "dstip", "dst_ip", "destination_ip", "destinationip", "dip",
             "daddr", "dstaddr", "dst_addr", "addr_dst", "destination_address"),
-    **_keys(_number_into("src", "port", port), "sport", "srcport", "src_port", "source_port", "spt"),
-    **_keys(_number_into("dst", "port", port), "dport", "dstport", "dst_port", "destination_port", "dpt"),
+    **_keys(_number_into("src", "port", port), "sport", "srcport", "src_port", "source_port", "spt",
+            "port_src"),
+    **_keys(_number_into("dst", "port", port), "dport", "dstport", "dst_port", "destination_port", "dpt",
+            "port_dst"),
     **_keys(_ip_into("src", "nat_ip"), "nat_src", "natsrc", "nat_src_ip", "natsrcip", "transip"),
     **_keys(_ip_into("dst", "nat_ip"), "nat_dst", "natdst", "nat_dst_ip", "natdstip"),
     **_keys(_number_into("src", "bytes", count), "sent", "sentbyte", "sentbytes", "sent_bytes",
@@ -440,18 +442,18 @@ _HANDLERS: dict[str, Handler] = {
 }
 MAPPED_KEYS: frozenset[str] = frozenset(_HANDLERS)
 
-_key_cache: dict[str, tuple[str, Handler | None]] = {}
+key_cache: dict[str, tuple[str, Handler | None]] = {}
 _KEY_CACHE_MAX = 65_536
 
 
 def key_info(raw_key: str) -> tuple[str, Handler | None]:
     """(sanitised key, its handler or None) for a raw key, memoised: keys repeat on every line."""
-    info = _key_cache.get(raw_key)
+    info = key_cache.get(raw_key)
     if info is None:
         key = sanitize_key(raw_key)
         info = (key, _HANDLERS.get(key))
-        if len(_key_cache) < _KEY_CACHE_MAX:
-            _key_cache[raw_key] = info
+        if len(key_cache) < _KEY_CACHE_MAX:
+            key_cache[raw_key] = info
     return info
 
 # -- every event -------------------------------------------------------------------------------

@@ -150,23 +150,28 @@ def _parse(text: str, tz: str) -> tuple[dt.datetime | None, _Parts | None]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _local_or_none(year: int, parts: _Parts, tz: str) -> dt.datetime | None:
+def _local_or_none(year: int, parts: _Parts, tz: str) -> tuple[dt.datetime, float] | None:
     try:
-        return _local((year, *parts), tz)
+        stamp = _local((year, *parts), tz)
     except ValueError:  # 29 February in a common year
         return None
+    return stamp, stamp.timestamp()
+
+
+# Any instant in a year after the UTC year of (receipt + tolerance + 14 h, the largest UTC
+# offset) is beyond the tolerance, so that year is where the search starts.
+_START_SLACK_S = FUTURE_TOLERANCE_S + 14 * 3600.0
 
 
 def _resolve_year(parts: _Parts, received_at: float, tz: str) -> dt.datetime:
     if not math.isfinite(received_at):
         received_at = 0.0
     limit = received_at + FUTURE_TOLERANCE_S
-    # The latest year whose instant is not beyond the limit. Start two years past the UTC
-    # year (a zone east of UTC may already be in the next year); going back 10 years finds a
-    # leap year for 29 February.
-    start = from_posix(received_at).year + 2
+    # The latest year whose instant is not beyond the limit; going back 10 years finds a leap
+    # year for 29 February.
+    start = from_posix(received_at + _START_SLACK_S).year
     for year in range(start, start - 10, -1):
-        stamp = _local_or_none(year, parts, tz)
-        if stamp is not None and stamp.timestamp() <= limit:
-            return stamp
+        found = _local_or_none(year, parts, tz)
+        if found is not None and found[1] <= limit:
+            return found[0]
     raise ValueError(f"no valid date for month {parts[0]} day {parts[1]}")

@@ -136,7 +136,12 @@ class _Connection(asyncio.Protocol):
 
     def __init__(self, listener: _StreamListener) -> None:
         self._listener = listener
-        self._transport: asyncio.BaseTransport | None = None
+        self._transport: asyncio.Transport | None = None
+        # The transport whose reading we pause: the TLS one once start_tls has returned.
+        # SSLProtocol may deliver data before that; pausing the raw socket under it would
+        # leave it paused for good, so until then a pause is only remembered.
+        self._app_transport: asyncio.Transport | None = None
+        self._paused = False
         self._framer = Framer(listener.max_record_bytes)
         self._errors_seen = 0
         self._index = 0
@@ -151,16 +156,17 @@ class _Connection(asyncio.Protocol):
     # -- lifecycle ------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         self.host, self.peer = _format_peer(transport.get_extra_info("peername"))
         listener = self._listener
         listener.connections.add(self)
         if listener.ssl_context is not None:
             # Not a single byte may reach us before the TLS layer is in place.
-            assert isinstance(transport, asyncio.Transport)
             transport.pause_reading()
             self._handshake = asyncio.get_running_loop().create_task(self._start_tls(transport))
         else:
+            self._app_transport = transport
             listener.stats.connected(listener.origin, self.host)
 
     async def _start_tls(self, transport: asyncio.Transport) -> None:
@@ -195,7 +201,9 @@ class _Connection(asyncio.Protocol):
             self._lost = True
             self._finish()
             return
-        self._transport = tls
+        self._transport = self._app_transport = tls
+        if self._paused:
+            tls.pause_reading()
         listener.stats.connected(listener.origin, self.host)
 
     def data_received(self, data: bytes) -> None:
@@ -233,7 +241,7 @@ class _Connection(asyncio.Protocol):
         if self._handshake is not None:
             self._handshake.cancel()
         if self._transport is not None:
-            self._transport.abort()  # type: ignore[attr-defined]
+            self._transport.abort()
 
     def _finish(self) -> None:
         self._listener.connections.discard(self)
@@ -269,8 +277,9 @@ class _Connection(asyncio.Protocol):
             return
         # Queue full: stop reading until every record of this chunk is queued.
         self._backlog = records[accepted:]
-        if not self._lost and isinstance(self._transport, asyncio.Transport):
-            self._transport.pause_reading()
+        self._paused = True
+        if not self._lost and self._app_transport is not None:
+            self._app_transport.pause_reading()
         self._waiter = asyncio.get_running_loop().create_task(self._wait_for_room())
 
     async def _wait_for_room(self) -> None:
@@ -295,8 +304,9 @@ class _Connection(asyncio.Protocol):
             self._put = None
             if self._lost:
                 self._finish()
-        if isinstance(self._transport, asyncio.Transport) and not self._transport.is_closing():
-            self._transport.resume_reading()
+        self._paused = False
+        if self._app_transport is not None and not self._app_transport.is_closing():
+            self._app_transport.resume_reading()
 
     def cancel_wait(self) -> None:
         """Stop waiting for queue room (shutdown)."""

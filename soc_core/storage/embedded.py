@@ -94,7 +94,9 @@ class EmbeddedEventStore:
         self._lock_fd = fd
         try:
             self.manifest.open_for_append()
-            self._sealer = Sealer(self.layout, self.manifest, compact_min_files=self.settings.compact_min_files)
+            self._sealer = Sealer(
+                self.layout, self.manifest, compact_min_files=self.settings.compact_min_files
+            )
             recovered = self._sealer.recover()
             self._sealer.record_policy(self.settings.retention_days, self.settings.retention_override)
             st = self.manifest.state
@@ -250,7 +252,9 @@ class EmbeddedEventStore:
         # Two phases: find the matching timestamps reading only the filter columns, then read
         # whole rows only inside that time span. Files are sorted by @timestamp, so row-group
         # min/max statistics skip everything else (10x less I/O for a single-IP search).
-        hits = self.engine.rows(query, start, end, lambda where, cols: f"SELECT {ts} FROM events WHERE {where} {order_by(cols)}")
+        hits = self.engine.rows(
+            query, start, end, lambda where, cols: f"SELECT {ts} FROM events WHERE {where} {order_by(cols)}"
+        )
         if not hits:
             return []
         lo, hi = min(h[0] for h in hits), max(h[0] for h in hits)
@@ -262,9 +266,13 @@ class EmbeddedEventStore:
         )
         return rows_to_docs(table)
 
-    def count(self, query: str = "*", *, start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
+    def count(
+        self, query: str = "*", *, start: dt.datetime | None = None, end: dt.datetime | None = None
+    ) -> int:
         """Number of matching documents."""
-        rows = self.engine.rows(query, start, end, lambda where, _c: f"SELECT count(*) FROM events WHERE {where}")
+        rows = self.engine.rows(
+            query, start, end, lambda where, _c: f"SELECT count(*) FROM events WHERE {where}"
+        )
         return int(rows[0][0]) if rows else 0
 
     @staticmethod
@@ -355,20 +363,30 @@ class EmbeddedEventStore:
             for br in st.breaks:
                 for name in br.paths or [f"manifest.jsonl:{br.line}"]:
                     problems.append(
-                        PartitionProblem(partition=name, problem="out_of_chain", detail=f"line {br.line}: {br.detail}")
+                        PartitionProblem(
+                            partition=name, problem="out_of_chain", detail=f"line {br.line}: {br.detail}"
+                        )
                     )
             for info in sorted(st.live.values(), key=lambda f: f.path):
                 path = self.layout.root / info.path
                 try:
                     sha, sm3 = file_digests(path)
                 except FileNotFoundError:
-                    problems.append(PartitionProblem(partition=info.path, problem="missing", detail="file not found"))
+                    problems.append(
+                        PartitionProblem(partition=info.path, problem="missing", detail="file not found")
+                    )
                     continue
-                bad = [n for n, got, want in (("SHA-256", sha, info.sha256), ("SM3", sm3, info.sm3)) if got != want]
+                bad = [
+                    n
+                    for n, got, want in (("SHA-256", sha, info.sha256), ("SM3", sm3, info.sm3))
+                    if got != want
+                ]
                 if bad:
                     problems.append(
                         PartitionProblem(
-                            partition=info.path, problem="modified", detail=f"{' and '.join(bad)} digest differs"
+                            partition=info.path,
+                            problem="modified",
+                            detail=f"{' and '.join(bad)} digest differs",
                         )
                     )
             stray = [p for p in sealed_files_on_disk(self.layout) if p not in st.live and p not in st.retired]
@@ -377,7 +395,9 @@ class EmbeddedEventStore:
                 for rel in stray:
                     if rel not in st.live and rel not in st.retired:
                         problems.append(
-                            PartitionProblem(partition=rel, problem="unexpected", detail="not recorded in the manifest")
+                            PartitionProblem(
+                                partition=rel, problem="unexpected", detail="not recorded in the manifest"
+                            )
                         )
             return VerifyReport(partitions=len(st.live), problems=problems)
 

@@ -240,7 +240,9 @@ class Manifest:
                 "prev_hash": st.last_hash,
             }
             entry["hash"] = entry_hash(entry)
-            line = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+            line = (
+                json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+            )
             os.write(self._fd, line)
             os.fsync(self._fd)
             self.refresh()

@@ -8,6 +8,7 @@ with it) makes the query retry on a fresh snapshot.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -32,7 +33,13 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 _RETRIES = 8
 _INTERVAL_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
-_UNITS = {"s": ("second", 1), "m": ("minute", 60), "h": ("hour", 3600), "d": ("day", 86400), "w": ("week", 604800)}
+_UNITS = {
+    "s": ("second", 1),
+    "m": ("minute", 60),
+    "h": ("hour", 3600),
+    "d": ("day", 86400),
+    "w": ("week", 604800),
+}
 
 
 class _Retry(Exception):
@@ -121,10 +128,8 @@ class QueryEngine:
         self._lock = threading.RLock()
         self._con = duckdb.connect()
         self._con.execute("SET TimeZone = 'UTC'").fetchall()
-        try:
+        with contextlib.suppress(duckdb.Error):  # older DuckDB: the cache is an optimisation only
             self._con.execute("SET parquet_metadata_cache = true").fetchall()
-        except duckdb.Error:
-            pass  # older DuckDB: caching is an optimisation only
         self._con.register("__base", empty_table())
         self._tail_cache: dict[int, tuple[int, pa.Table]] = {}
         try:
@@ -168,7 +173,9 @@ class QueryEngine:
             for stale in set(self._tail_cache) - set(seg_ids):
                 del self._tail_cache[stale]
             return Snapshot(sorted(files, key=lambda f: f.path), concat(tails), seq)
-        raise StoreError("could not take a consistent snapshot: the store changed too fast", where=str(self.layout.root))
+        raise StoreError(
+            "could not take a consistent snapshot: the store changed too fast", where=str(self.layout.root)
+        )
 
     # -- execution -------------------------------------------------------------------------
 
@@ -176,12 +183,16 @@ class QueryEngine:
         parts = []
         if snap.files:
             paths = ", ".join(_sql_str(str(self.layout.root / f.path)) for f in snap.files)
-            parts.append(f"SELECT * FROM read_parquet([{paths}], union_by_name = true, hive_partitioning = false)")
+            parts.append(
+                f"SELECT * FROM read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
+            )
         if snap.tail.num_rows:
             self._con.register("__tail", snap.tail)
             parts.append("SELECT * FROM __tail")
         parts.append("SELECT * FROM __base")
-        self._con.execute("CREATE OR REPLACE TEMP VIEW events AS " + " UNION ALL BY NAME ".join(parts)).fetchall()
+        self._con.execute(
+            "CREATE OR REPLACE TEMP VIEW events AS " + " UNION ALL BY NAME ".join(parts)
+        ).fetchall()
         return {str(r[0]): str(r[1]) for r in self._con.execute("DESCRIBE events").fetchall()}
 
     def _filter(
@@ -209,13 +220,21 @@ class QueryEngine:
         return self._con.sql(sql, params=params).to_arrow_table()
 
     def rows(
-        self, query: str, start: dt.datetime | None, end: dt.datetime | None, build: Callable[[str, dict[str, str]], str | None]
+        self,
+        query: str,
+        start: dt.datetime | None,
+        end: dt.datetime | None,
+        build: Callable[[str, dict[str, str]], str | None],
     ) -> list[tuple[Any, ...]]:
         """Rows of the SQL ``build(where, columns)`` returns ([] when it returns None)."""
         return self._run(query, start, end, build, self._rows, [])
 
     def arrow(
-        self, query: str, start: dt.datetime | None, end: dt.datetime | None, build: Callable[[str, dict[str, str]], str | None]
+        self,
+        query: str,
+        start: dt.datetime | None,
+        end: dt.datetime | None,
+        build: Callable[[str, dict[str, str]], str | None],
     ) -> pa.Table:
         """Arrow result of the SQL ``build(where, columns)`` returns."""
         return self._run(query, start, end, build, self._arrow, empty_table())
@@ -256,6 +275,4 @@ def _overlaps(info: FileInfo, start: dt.datetime | None, end: dt.datetime | None
     """Day/min-max pruning using manifest metadata, so DuckDB never opens irrelevant files."""
     if start is not None and info.max_ts and info.max_ts < iso_utc(start):
         return False
-    if end is not None and info.min_ts and info.min_ts >= iso_utc(end):
-        return False
-    return True
+    return not (end is not None and info.min_ts and info.min_ts >= iso_utc(end))

@@ -138,7 +138,9 @@ def _read_ndjson(data: bytes) -> pa.Table:
     opts = pj.ParseOptions(explicit_schema=NESTED_SCHEMA, unexpected_field_behavior="ignore")
     block = max(4 << 20, min(len(data) // 4 + 1, 64 << 20))
     try:
-        return pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=block), parse_options=opts)
+        return pj.read_json(
+            io.BytesIO(data), read_options=pj.ReadOptions(block_size=block), parse_options=opts
+        )
     except pa.ArrowInvalid as exc:
         if "straddling" not in str(exc) and "block size" not in str(exc).lower():
             raise
@@ -226,7 +228,11 @@ def _add_dynamic(table: pa.Table, data: bytes) -> pa.Table:
 
 def drop_null_columns(table: pa.Table) -> pa.Table:
     """Remove all-null columns (except @timestamp): files stay narrow, the view adds them back."""
-    keep = [i for i, col in enumerate(table.columns) if col.null_count < len(col) or table.field(i).name == TIMESTAMP]
+    keep = [
+        i
+        for i, col in enumerate(table.columns)
+        if col.null_count < len(col) or table.field(i).name == TIMESTAMP
+    ]
     if len(keep) == table.num_columns:
         return table
     return table.select(keep)

@@ -9,6 +9,7 @@ acknowledged event nor duplicates one.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
@@ -24,7 +25,14 @@ import pyarrow.parquet as pq
 from soc_core.digests import file_digests
 from soc_core.errors import RetentionPolicyError
 from soc_core.storage.embedded_manifest import FileInfo, Manifest, part_number
-from soc_core.storage.embedded_schema import TIMESTAMP, concat, conform, decode_payloads, drop_null_columns, iso_utc
+from soc_core.storage.embedded_schema import (
+    TIMESTAMP,
+    concat,
+    conform,
+    decode_payloads,
+    drop_null_columns,
+    iso_utc,
+)
 from soc_core.storage.embedded_segments import fsync_dir, iter_segment_payloads, list_segments, segment_name
 from soc_core.vocabulary import MIN_RETENTION_DAYS
 
@@ -101,7 +109,11 @@ def _leaf_paths(name: str, typ: pa.DataType) -> list[str]:
     if isinstance(typ, pa.ListType):
         return _leaf_paths(f"{name}.list.element", typ.value_type)
     if isinstance(typ, pa.StructType):
-        return [p for i in range(typ.num_fields) for p in _leaf_paths(f"{name}.{typ.field(i).name}", typ.field(i).type)]
+        return [
+            p
+            for i in range(typ.num_fields)
+            for p in _leaf_paths(f"{name}.{typ.field(i).name}", typ.field(i).type)
+        ]
     return [name]
 
 
@@ -111,10 +123,11 @@ def column_encodings(table: pa.Table) -> tuple[list[str], dict[str, str]]:
     encoding: dict[str, str] = {}
     for field in table.schema:
         typ = field.type
-        if pa.types.is_integer(typ) or pa.types.is_timestamp(typ):
-            if field.name == TIMESTAMP or pc.count_distinct(table.column(field.name)).as_py() > DICT_MAX_DISTINCT:
-                encoding[field.name] = "DELTA_BINARY_PACKED"
-                continue
+        if (pa.types.is_integer(typ) or pa.types.is_timestamp(typ)) and (
+            field.name == TIMESTAMP or pc.count_distinct(table.column(field.name)).as_py() > DICT_MAX_DISTINCT
+        ):
+            encoding[field.name] = "DELTA_BINARY_PACKED"
+            continue
         dictionary.extend(_leaf_paths(field.name, typ))
     return dictionary, encoding
 
@@ -157,10 +170,8 @@ class Sealer:
     def _prune_empty_dirs(self) -> None:
         for dirpath, dirs, files in os.walk(self.layout.sealed, topdown=False):
             if not dirs and not files and Path(dirpath) != self.layout.sealed:
-                try:
+                with contextlib.suppress(OSError):  # raced with a new file: keep it
                     os.rmdir(dirpath)
-                except OSError:
-                    pass
 
     # -- sealing ---------------------------------------------------------------------------
 
@@ -226,7 +237,11 @@ class Sealer:
             present.append(seg_id)
             payloads.extend(frames)
         table = conform(decode_payloads(payloads))
-        added = [self._write_part(part, day, ds) for day, ds, part in self._partitions(table)] if table.num_rows else []
+        added = (
+            [self._write_part(part, day, ds) for day, ds, part in self._partitions(table)]
+            if table.num_rows
+            else []
+        )
         pause = os.environ.get(PAUSE_ENV)
         if pause:
             Path(pause).write_text(str(os.getpid()))
@@ -237,7 +252,7 @@ class Sealer:
         for seg_id in present:
             (self.layout.segments / segment_name(seg_id)).unlink(missing_ok=True)
         fsync_dir(self.layout.segments)
-        return table.num_rows
+        return int(table.num_rows)
 
     # -- compaction ------------------------------------------------------------------------
 

@@ -329,7 +329,7 @@ END"""
 
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
     """Define the SQL macro IPv6 CIDR/range filters call, on ``con`` (temporary, idempotent)."""
-    con.execute(_IP6_MACRO)
+    con.execute(_IP6_MACRO).fetchall()  # DuckDB 2 blocks some calls while a result is unfinished
 
 
 _regex_lock = threading.Lock()
@@ -645,7 +645,10 @@ def _parse(query: str) -> tuple[lt.Item, list[int]]:
         raise QuerySyntaxError(message, where=column(pos)) from None
     except ParseError as e:
         if m := re.search(r"unexpected\s+'(.*)' at position (\d+)", str(e), re.DOTALL):
-            raise QuerySyntaxError(f"unexpected {m[1]!r}", where=column(int(m[2]))) from None
+            token, pos = m[1], int(m[2])
+            if not query.startswith(token, origin[min(pos, len(origin) - 1)]):  # we rewrote && || !
+                token = {"AND": "&&", "OR": "||", "NOT": "!"}.get(token, token)
+            raise QuerySyntaxError(f"unexpected {token!r}", where=column(pos)) from None
         raise QuerySyntaxError(
             "query ends unexpectedly: check for an unclosed parenthesis or bracket, or a trailing AND/OR/NOT",
             where=f"column {len(query) + 1}",

@@ -234,17 +234,21 @@ def test_tcp_backpressure_stalls_sender_and_loses_nothing() -> None:
         peak = 0
         # Nobody consumes: the queue fills to its bound and the sender must stall.
         await eventually(lambda: len(queue) >= bound)
-        for _ in range(50):
+        # Bounded wait until the sender makes no progress for 0.3 s (buffers full).
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + 20
+        stalled_at, since = sent, loop.time()
+        while loop.time() - since < 0.3:
+            assert loop.time() < give_up, "sender never stalled"
             peak = max(peak, len(queue))
             await asyncio.sleep(0.01)
+            if sent != stalled_at:
+                stalled_at, since = sent, loop.time()
         assert not task.done(), "sender finished although nobody consumed"
-        stalled_at = sent
-        await asyncio.sleep(0.3)
-        assert sent == stalled_at < total
+        assert stalled_at < total
         assert len(queue) <= bound
         # Drain: everything arrives, in order, and the queue never exceeded its bound.
         got: list[RawRecord] = []
-        loop = asyncio.get_running_loop()
         deadline = loop.time() + 40
         while len(got) < total and loop.time() < deadline:
             peak = max(peak, len(queue))

@@ -20,7 +20,16 @@ import re
 from typing import Any, ClassVar
 
 from collectors.parsers.base import Envelope, Parser
-from collectors.parsers.common import Fields, finish, header_time, key_info, new_event, timezone_of
+from collectors.parsers.common import (
+    Fields,
+    finish,
+    header_time,
+    key_cache,
+    key_info,
+    new_event,
+    time_key,
+    timezone_of,
+)
 from soc_core.errors import ParseError
 from soc_core.events import Event
 from soc_core.records import RawRecord
@@ -81,18 +90,39 @@ class KvParser(Parser):
 
     def parse(self, envelope: Envelope, record: RawRecord) -> list[Event]:
         """One event per line."""
-        found = pairs(envelope.message)
+        found = _PAIR.findall(envelope.message.rstrip(_SEP_CHARS))
         if not found:
             raise ParseError(
                 "no key=value pairs in the message", where=record.where,
                 reason=DeadLetterReason.PARSE_ERROR.value,
             )
         fields = Fields()
+        times = fields.times
         extra: dict[str, Any] = {}
-        add = fields.add
-        for raw_key, value in found:
-            if value and not add(raw_key, value):
-                keep(extra, raw_key, value)
+        cached = key_cache.get
+        # The hot loop of the generic parser: kept inline (no helper calls per pair).
+        for raw_key, dq, sq, bare in found:
+            if dq:
+                value = _ESCAPE.sub(r"\1", dq) if "\\" in dq else dq
+            else:
+                value = sq or bare
+                if not value:
+                    continue
+            key, handler = cached(raw_key) or key_info(raw_key)
+            if handler is not None:
+                if handler is time_key:
+                    times.append((key, raw_key, value))
+                    continue
+                if handler(fields, value):
+                    continue
+            if key:
+                existing = extra.get(key)
+                if existing is None:
+                    extra[key] = value
+                elif type(existing) is list:
+                    existing.append(value)
+                else:
+                    extra[key] = [existing, value]
         stamp, unused = fields.resolve_time(record.received_at, timezone_of(record))
         for raw_key, value in unused:
             keep(extra, raw_key, value)
