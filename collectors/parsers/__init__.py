@@ -14,11 +14,14 @@ from soc_core.registry import Registry
 
 __all__ = ["AUTO_ORDER", "PARSERS", "Envelope", "Parser", "SyslogHeader"]
 
-PARSERS: Registry[type[Parser]] = Registry("parser")
-for _dataset, _parser in {
+# dataset id → parser class (keep sorted by id)
+_TABLE: dict[str, type[Parser]] = {
     "json.log": JsonParser,
     "syslog.kv": KvParser,
-}.items():
+}
+
+PARSERS: Registry[type[Parser]] = Registry("parser")
+for _dataset, _parser in _TABLE.items():
     PARSERS.add(_dataset, _parser)
 
 # Most specific first: vendor formats before generic ones, JSON before key=value (a JSON

@@ -156,9 +156,26 @@ class Fields:
     """
 
     __slots__ = (
-        "action", "application", "decision", "direction", "dst", "message", "method", "network",
-        "observer_host", "observer_ip", "referrer", "rule_id", "rule_name", "severity", "level",
-        "src", "times", "url", "user", "user_agent",
+        "action",
+        "application",
+        "decision",
+        "direction",
+        "dst",
+        "level",
+        "message",
+        "method",
+        "network",
+        "observer_host",
+        "observer_ip",
+        "referrer",
+        "rule_id",
+        "rule_name",
+        "severity",
+        "src",
+        "times",
+        "url",
+        "user",
+        "user_agent",
     )
 
     def __init__(self) -> None:
@@ -230,20 +247,15 @@ class Fields:
             event.source = _endpoint(src)
         if dst:
             event.destination = _endpoint(dst)
-        if self.network or self.application or self.direction:
-            event.network = Network(
-                transport=self.network.get("transport"),
-                protocol=self.network.get("protocol"),
-                iana_number=self.network.get("iana_number"),
-                bytes=self.network.get("bytes"),
-                packets=self.network.get("packets"),
-                application=self.application,
-                direction=self.direction,
-            )
+        network = self.network
+        if network or self.application or self.direction:
+            # the dict's keys are Network's field names
+            event.network = Network(**network, application=self.application, direction=self.direction)
         if self.action is not None:
             info.action = self.action
         if self.decision is not None:
-            info.outcome = EventOutcome.SUCCESS if self.decision == EventType.ALLOWED else EventOutcome.FAILURE
+            allowed = self.decision == EventType.ALLOWED
+            info.outcome = EventOutcome.SUCCESS if allowed else EventOutcome.FAILURE
             if "ip" in src or "ip" in dst:
                 info.category = [EventCategory.NETWORK]
                 info.type = [EventType.CONNECTION, self.decision]
@@ -268,22 +280,17 @@ class Fields:
             )
         if self.level is not None:
             event.log = Log(level=self.level)
-        ips = [
-            ip for ip in (src.get("ip"), dst.get("ip"), src.get("nat_ip"), dst.get("nat_ip")) if ip is not None
-        ]
+        candidates = (src.get("ip"), dst.get("ip"), src.get("nat_ip"), dst.get("nat_ip"))
+        ips = [ip for ip in candidates if ip is not None]
         if ips:
             event.related = Related(ip=list(dict.fromkeys(ips)))
 
 
 def _endpoint(values: dict[str, Any]) -> Endpoint:
-    nat_ip = values.get("nat_ip")
-    return Endpoint(
-        ip=values.get("ip"),
-        port=values.get("port"),
-        bytes=values.get("bytes"),
-        packets=values.get("packets"),
-        nat=Nat(ip=nat_ip) if nat_ip is not None else None,
-    )
+    if "nat_ip" not in values:
+        return Endpoint(**values)  # the other keys are Endpoint's field names
+    values = dict(values)
+    return Endpoint(**values, nat=Nat(ip=values.pop("nat_ip")))
 
 
 Handler = Callable[[Fields, str], bool]

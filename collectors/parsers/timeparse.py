@@ -163,15 +163,34 @@ def _local_or_none(year: int, parts: _Parts, tz: str) -> tuple[dt.datetime, floa
 _START_SLACK_S = FUTURE_TOLERANCE_S + 14 * 3600.0
 
 
+# (parts, tz) → (lo, hi, time): the answer for every receive time in [lo, hi). Exact, so the
+# result never depends on what was parsed before; it saves the year search on nearly every line.
+_year_cache: dict[tuple[_Parts, str], tuple[float, float, dt.datetime]] = {}
+_YEAR_CACHE_MAX = 4096
+
+
 def _resolve_year(parts: _Parts, received_at: float, tz: str) -> dt.datetime:
     if not math.isfinite(received_at):
         received_at = 0.0
+    cached = _year_cache.get((parts, tz))
+    if cached is not None and cached[0] <= received_at < cached[1]:
+        return cached[2]
     limit = received_at + FUTURE_TOLERANCE_S
     # The latest year whose instant is not beyond the limit; going back 10 years finds a leap
     # year for 29 February.
     start = from_posix(received_at + _START_SLACK_S).year
+    above: float | None = None  # the instant of the nearest valid later year
     for year in range(start, start - 10, -1):
         found = _local_or_none(year, parts, tz)
-        if found is not None and found[1] <= limit:
+        if found is None:
+            continue
+        if found[1] <= limit:
+            if above is not None:
+                if len(_year_cache) >= _YEAR_CACHE_MAX:
+                    _year_cache.clear()
+                # valid while found <= received + tolerance < above
+                lo, hi = found[1] - FUTURE_TOLERANCE_S, above - FUTURE_TOLERANCE_S
+                _year_cache[(parts, tz)] = (lo, hi, found[0])
             return found[0]
+        above = found[1]
     raise ValueError(f"no valid date for month {parts[0]} day {parts[1]}")

@@ -135,13 +135,15 @@ class Framer:
                 if m is not None:
                     length = int(m.group(1))
                     start = m.end()
-                    keep = length if length <= self._max else limit
+                    keep = length
+                    if length > self._max:  # oversized: keep max+1 bytes, drop the rest
+                        self.errors += 1
+                        keep = limit
                     if n - start >= keep:
                         if keep:
                             out.append(buf[start : start + keep])
                         pos = start + keep
-                        if length > keep:  # oversized: drop the rest of the declared frame
-                            self.errors += 1
+                        if length > keep:
                             pos = start + length
                             if pos > n:
                                 self._need = pos - n
@@ -228,7 +230,6 @@ class Framer:
         self._over = 0
         self._state = _START
         if over:
-            self.errors += 1
             self._need = over
             self._state = _SKIP_OCTETS
             return self._skip_octets(rest)

@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--dead-letter", default=None, metavar="FILE",
                    help="append dead-letter events (NDJSON) here; without it they are only counted")
     p.add_argument("--timezone", default=DEFAULT_TIMEZONE, metavar="TZ",
-                   help=f"device-local timezone for timestamps without an offset (default {DEFAULT_TIMEZONE})")
+                   help=f"device-local timezone for times without an offset (default {DEFAULT_TIMEZONE})")
     p.add_argument("files", nargs="*", metavar="FILE", help="files of raw lines; - or nothing for stdin")
     p.set_defaults(func=cmd_parse)
 
@@ -98,7 +98,8 @@ def _run(args: argparse.Namespace, counts: dict[str, int]) -> int:
     try:
         for name in args.files or ["-"]:
             if name == "-":
-                status = max(status, _parse_stream(sys.stdin.buffer, "stdin", "stdin", args, out, dead_out, counts))
+                done = _parse_stream(sys.stdin.buffer, "stdin", "stdin", args, out, dead_out, counts)
+                status = max(status, done)
                 continue
             try:
                 stream = open(name, "rb")  # noqa: SIM115 - closed below

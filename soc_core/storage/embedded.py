@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 _SEAL_BATCH_BYTES = 256 << 20  # one seal reads at most this much segment data
 _RETENTION_EVERY_S = 3600.0
+_MAX_FILLED_BUCKETS = 100_000
 
 
 class EmbeddedEventStore:
@@ -138,9 +139,12 @@ class EmbeddedEventStore:
         return len(events)
 
     def _closed_segments(self) -> list[int]:
+        # Ids only grow, so everything below the floor read under the append lock is closed,
+        # even if append() rotates and opens a newer segment right after.
+        with self._append_lock:
+            floor = self._segments.open_floor if self._segments else 0
         st = self.manifest.refresh()
-        active = self._segments.active_id if self._segments else None
-        return [s for s in list_segments(self.layout.segments) if s not in st.sealed_segments and s != active]
+        return [s for s in list_segments(self.layout.segments) if s < floor and s not in st.sealed_segments]
 
     def _seal_pending(self) -> int:
         """Seal closed segments in bounded batches; returns rows sealed."""
@@ -348,6 +352,8 @@ class EmbeddedEventStore:
             return []
         out: list[tuple[dt.datetime, int]] = []
         bucket, last = min(counts), max(counts)
+        if (last - bucket) / step > _MAX_FILLED_BUCKETS:  # e.g. 1s over months: sparse answer
+            return sorted(counts.items())
         while bucket <= last:
             out.append((bucket, counts.get(bucket, 0)))
             bucket += step

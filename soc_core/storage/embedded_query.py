@@ -91,34 +91,6 @@ def rows_to_docs(table: pa.Table) -> list[dict[str, Any]]:
     return docs
 
 
-class _Drained:
-    """Connection adapter whose ``execute`` results are fully fetched.
-
-    DuckDB 2 refuses ``create_function``/``register`` while any result is unfinished, and a
-    ``fetchone()`` does not finish one; this keeps ``lucene.register_functions`` working.
-    """
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._con = con
-
-    def execute(self, sql: str, params: Any = None) -> _Rows:
-        return _Rows(self._con.execute(sql, params).fetchall())
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._con, name)
-
-
-class _Rows:
-    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
-        self._rows = rows
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        return self._rows[0] if self._rows else None
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self._rows
-
-
 class QueryEngine:
     """One in-process DuckDB connection over the store's files, guarded by a lock."""
 
@@ -133,7 +105,7 @@ class QueryEngine:
         self._con.register("__base", empty_table())
         self._tail_cache: dict[int, tuple[int, pa.Table]] = {}
         try:
-            lucene.register_functions(_Drained(self._con))  # type: ignore[arg-type]
+            lucene.register_functions(self._con)
         except duckdb.Error as exc:  # only IPv6 range clauses need the UDFs; keep the rest working
             log.warning("query helper functions unavailable: %s", exc)
 

@@ -120,6 +120,11 @@ class SegmentWriter:
         return self._active.seg_id if self._active else None
 
     @property
+    def open_floor(self) -> int:
+        """Lowest id that may still be written: every segment below it is closed."""
+        return self._active.seg_id if self._active else self._next_id
+
+    @property
     def active_events(self) -> int:
         """Events in the active segment."""
         return self._active.events if self._active else 0

@@ -122,6 +122,8 @@ def test_chinese_ipv6_and_mixed_datasets(tmp_path: Path) -> None:
             assert s.count("登录失败") == 1, phase
             got = s.search("source.ip:2001\\:db8\\:\\:1")
             assert ids(got) == ["zh"], phase
+            assert s.count('source.ip:"2001:db8::/32"') == 1
+            assert s.count("source.ip:192.0.2.0/24") == 1
             assert got[0]["huawei"]["usg"] == {"模块": "认证", "count": "3", "flags": '["a","b"]'}
             assert got[0]["message"] == "登录失败"
             assert s.search("labels.site:北京")[0]["labels"] == {"site": "北京"}

@@ -116,6 +116,13 @@ def test_oversized_octet_frame_skips_exactly_its_length() -> None:
     assert frame_pieces([bytes([b]) for b in stream], max_record_bytes=10) == (records, errors)
 
 
+def test_octet_frame_of_exactly_max_plus_one_is_flagged() -> None:
+    body = b"\x00" * 11  # transparent framing: NULs are payload, not trailers
+    for pieces in ([octet(body)], [bytes([b]) for b in octet(body)]):
+        assert frame_pieces(pieces, max_record_bytes=10) == ([body], 1)
+    assert frame_all(octet(body[:10]), max_record_bytes=10) == ([body[:10]], 0)
+
+
 def test_bytes_one_at_a_time() -> None:
     stream = b"<1>a\r\n" + octet(b"<2>b") + b"<3>c\x00" + b"2024-05 d\n" + b"<5>e"
     expected = frame_all(stream)

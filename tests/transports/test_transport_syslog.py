@@ -316,3 +316,35 @@ def test_stop_closes_open_connections_and_keeps_their_partial_line() -> None:
         writer.close()
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback")
+def test_ipv6_listener_shares_port_and_brackets_peer() -> None:
+    async def main() -> None:
+        queue, stats = IntakeQueue(100), IntakeStats()
+        server = SyslogServer(SyslogSettings(host="::1", port=0), queue, stats)
+        await server.start()
+        try:
+            assert server.tcp_address is not None and server.udp_address is not None
+            assert server.tcp_address[1] == server.udp_address[1]
+            _, writer = await asyncio.open_connection("::1", server.port)
+            writer.write(b"<13>v6\n")
+            await writer.drain()
+            writer.close()
+            (rec,) = await take(queue, 1)
+            assert rec.data == b"<13>v6"
+            assert rec.peer is not None and rec.peer.startswith("[::1]:")
+            assert [p.peer for p in stats.snapshot()] == ["::1"]
+        finally:
+            await server.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
