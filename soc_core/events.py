@@ -281,17 +281,25 @@ class Host(_FieldSet):
     ip: list[str] | None = None
 
 
+class SyslogCode(_FieldSet):
+    """``log.syslog.facility`` / ``log.syslog.severity``."""
+
+    code: int | None = None
+    name: str | None = None
+
+
 class Syslog(_FieldSet):
-    facility_code: int | None = None
-    facility_name: str | None = None
-    severity_code: int | None = None
-    severity_name: str | None = None
+    """ECS ``log.syslog``."""
+
+    facility: SyslogCode | None = None
+    severity: SyslogCode | None = None
     priority: int | None = None
     hostname: str | None = None
     appname: str | None = None
     procid: str | None = None
     msgid: str | None = None
     version: str | None = None
+    structured_data: dict[str, dict[str, str]] | None = None
 
 
 class LogFile(_FieldSet):

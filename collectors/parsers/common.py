@@ -31,6 +31,7 @@ from soc_core.events import (
     Related,
     Rule,
     Syslog,
+    SyslogCode,
     Url,
     User,
     UserAgent,
@@ -494,15 +495,30 @@ SYSLOG_SEVERITY_NAMES: tuple[str, ...] = (
 )
 
 
+_SD_ELEMENT = re.compile(r'\[([^\s\]=]+)((?:\s+[^\s=\]]+="(?:[^"\\]|\\.)*")*)\s*\]')
+_SD_PARAM = re.compile(r'([^\s=\]]+)="((?:[^"\\]|\\.)*)"')
+_SD_UNESCAPE = re.compile(r'\\(["\\\]])')
+
+
+def parse_structured_data(text: str) -> dict[str, dict[str, str]] | None:
+    """RFC 5424 STRUCTURED-DATA ``[id k="v"]…`` → ``{id: {k: v}}`` (None when malformed)."""
+    elements: dict[str, dict[str, str]] = {}
+    for match in _SD_ELEMENT.finditer(text):
+        params = {k: _SD_UNESCAPE.sub(r"\1", v) for k, v in _SD_PARAM.findall(match.group(2))}
+        elements.setdefault(match.group(1), {}).update(params)
+    return elements or None
+
+
 def syslog_fields(header: SyslogHeader) -> Syslog:
     """ECS ``log.syslog`` for a header."""
     facility, sev = header.facility, header.severity
     return Syslog(
         priority=header.priority,
-        facility_code=facility,
-        facility_name=SYSLOG_FACILITIES[facility] if facility is not None and facility < 24 else None,
-        severity_code=sev,
-        severity_name=SYSLOG_SEVERITY_NAMES[sev] if sev is not None else None,
+        facility=None if facility is None else SyslogCode(
+            code=facility, name=SYSLOG_FACILITIES[facility] if facility < 24 else None
+        ),
+        severity=None if sev is None else SyslogCode(code=sev, name=SYSLOG_SEVERITY_NAMES[sev]),
+        structured_data=parse_structured_data(header.structured_data) if header.structured_data else None,
         hostname=header.hostname,
         appname=header.appname,
         procid=header.procid,

@@ -129,9 +129,9 @@ class _Connection(asyncio.Protocol):
 
     A protocol rather than streams: no StreamReader buffer copies or per-read futures, and
     the common case (room in the queue) is fully synchronous. asyncio reads up to 256 KiB
-    per call, so per-chunk costs (lock, ``time()``) amortise over many records. When the queue is full,
-    reading is paused and a task waits for room, so the sender is slowed by TCP flow
-    control; reading resumes once every record of the chunk is queued.
+    per call, so per-chunk costs (lock, ``time()``) amortise over many records. When the
+    queue is full, reading is paused and a task waits for room, so the sender is slowed by
+    TCP flow control; reading resumes once every record of the chunk is queued.
     """
 
     def __init__(self, listener: _StreamListener) -> None:
