@@ -6,7 +6,8 @@ Two framings are auto-detected *per message*, because real senders mix them:
   digits followed by a space. RFC 6587 §3.4.1 and RFC 5425 §4.3.
 * non-transparent framing — the message ends at LF. A CR before the LF is stripped (CRLF
   senders) and NUL is accepted as a trailer/separator too (RFC 6587 §3.4.2 notes both).
-  Empty lines carry nothing and are skipped.
+  An empty line is still a record: it is passed on (and dead-lettered as ``empty_record``)
+  so that nothing received goes uncounted.
 
 Like every RFC 6587 receiver, a non-transparent line that happens to start with
 ``digits SP`` is read as an octet-counted frame; syslog lines start with ``<PRI>`` so real
@@ -52,7 +53,7 @@ class Framer:
     ``errors`` counts oversized records and frames cut short by ``close``.
     """
 
-    __slots__ = ("_head", "_max", "_need", "_over", "_parts", "_plen", "_state", "errors")
+    __slots__ = ("_eat_lf", "_head", "_max", "_need", "_over", "_parts", "_plen", "_state", "errors")
 
     def __init__(self, max_record_bytes: int = MAX_RECORD_BYTES) -> None:
         self._max = max_record_bytes
@@ -62,6 +63,7 @@ class Framer:
         self._plen = 0
         self._need = 0
         self._over = 0  # octet frame: bytes beyond the kept max+1 still to discard
+        self._eat_lf = False  # an octet frame just ended: a LF right after it is its trailer
         self.errors = 0
 
     # -- public ---------------------------------------------------------------------------
@@ -71,6 +73,11 @@ class Framer:
         out: list[bytes] = []
         if not data:
             return out
+        if self._eat_lf:
+            self._eat_lf = False
+            data = _strip_octet_trailer(data)
+            if not data:
+                return out
         state = self._state
         if state == _LINE:
             data = self._continue_line(data, out)
@@ -116,8 +123,6 @@ class Framer:
         self._over = 0
 
     def _emit_line(self, line: bytes, out: list[bytes]) -> None:
-        if not line:
-            return
         if len(line) > self._max:
             self.errors += 1
             line = line[: self._max + 1]
@@ -143,6 +148,14 @@ class Framer:
                         if keep:
                             out.append(buf[start : start + keep])
                         pos = start + keep
+                        if length == keep:
+                            # Some senders end octet-counted frames with LF too: not a record.
+                            if pos == n:
+                                self._eat_lf = True
+                            elif buf[pos] == 10:
+                                pos += 1
+                            elif buf[pos : pos + 2] == b"\r\n":
+                                pos += 2
                         if length > keep:
                             pos = start + length
                             if pos > n:
@@ -166,13 +179,14 @@ class Framer:
             seg = buf[pos:seg_end] if (pos or seg_end != n) else buf
             pos = seg_end
             if b"\x00" in seg:
-                seg = seg.replace(b"\x00", b"\n")
+                # NUL is a trailer (``msg\0\n`` is one record) or a separator.
+                if seg.endswith(b"\x00") and pos == n:
+                    self._eat_lf = True  # the LF may come in the next chunk
+                seg = seg.replace(b"\x00\n", b"\n").replace(b"\x00", b"\n")
             lines = seg.split(b"\n")
             tail = lines.pop()  # b"" when seg ends with a trailer
             if b"\r" in seg:
                 lines = [x[:-1] if x[-1:] == b"\r" else x for x in lines]
-            if b"" in lines:
-                lines = [x for x in lines if x]
             if len(seg) > limit:
                 for i, x in enumerate(lines):
                     if len(x) > self._max:
@@ -212,7 +226,13 @@ class Framer:
         self._plen = 0
         self._state = _START
         self._emit_line(line, out)
-        return data[i + 1 :]
+        rest = data[i + 1 :]
+        if data[i] == 0:  # NUL trailer: a LF right after it belongs to it
+            if not rest:
+                self._eat_lf = True
+            elif rest[:1] == b"\n":
+                rest = rest[1:]
+        return rest
 
     def _continue_octets(self, data: bytes, out: list[bytes]) -> bytes:
         if len(data) < self._need:
@@ -233,7 +253,9 @@ class Framer:
             self._need = over
             self._state = _SKIP_OCTETS
             return self._skip_octets(rest)
-        return rest
+        if not rest:
+            self._eat_lf = True
+        return _strip_octet_trailer(rest)
 
     def _skip_line(self, data: bytes) -> bytes:
         i = _find_trailer(data)
@@ -250,6 +272,15 @@ class Framer:
         self._need = 0
         self._state = _START
         return rest
+
+
+def _strip_octet_trailer(data: bytes) -> bytes:
+    """``data`` without the LF (or CRLF) that may follow an octet-counted frame."""
+    if data[:1] == b"\n":
+        return data[1:]
+    if data[:2] == b"\r\n":
+        return data[2:]
+    return data
 
 
 def _find_trailer(data: bytes) -> int:

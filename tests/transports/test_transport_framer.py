@@ -61,9 +61,18 @@ def test_digit_led_lines_that_are_not_octet_counted() -> None:
     ]
 
 
-def test_empty_lines_are_skipped_and_one_cr_stripped() -> None:
+def test_empty_lines_are_records_and_one_cr_stripped() -> None:
     records, _ = frame_all(b"\n\r\n<1>a\r\r\n\n\n<1>b\n")
-    assert records == [b"<1>a\r", b"<1>b"]
+    assert records == [b"", b"", b"<1>a\r", b"", b"", b"<1>b"]
+
+
+def test_lf_after_nul_or_octet_frame_is_a_trailer_not_a_record() -> None:
+    records, _ = frame_all(b"<1>a\x00\n5 <1>bc\n<1>d\n")
+    assert records == [b"<1>a", b"<1>bc", b"<1>d"]
+    framer = Framer()
+    assert framer.feed(b"<1>a\x00") == [b"<1>a"]
+    assert framer.feed(b"\n5 <1>bc") == [b"<1>bc"]
+    assert framer.feed(b"\n\n") == [b""]
 
 
 def test_partial_line_is_kept_on_close() -> None:
@@ -172,7 +181,7 @@ def test_random_splits_give_the_same_records(msgs: list[tuple[str, bytes]], data
 def test_arbitrary_bytes_split_invariant(stream: bytes, data: st.DataObject) -> None:
     """Even junk frames the same way however it is chunked, and never grows past the bound."""
     whole = frame_all(stream, SMALL_MAX)
-    assert all(0 < len(r) <= SMALL_MAX + 1 for r in whole[0])
+    assert all(len(r) <= SMALL_MAX + 1 for r in whole[0])
     cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=20)))
     pieces = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
     assert frame_pieces(pieces, SMALL_MAX) == whole
