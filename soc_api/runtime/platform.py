@@ -160,9 +160,7 @@ class Platform:
     def _on_stored(self, records: Sequence[RawRecord]) -> None:
         if self.tailer is None:
             return
-        for record in records:
-            if record.origin.startswith("file:") and record.offset is not None:
-                self.tailer.mark_stored(record.origin, record.offset)
+        self.tailer.mark_records_stored(records)
 
     async def _retention_loop(self) -> None:
         assert self.store is not None
@@ -196,10 +194,10 @@ class Platform:
         s = self.settings
         lines = [
             "哨望 Shaowang is running",
-            f"  syslog   udp+tcp {self.syslog.host}:{self.syslog.port}",
+            f"  syslog   udp+tcp {self.settings.syslog.host}:{self.syslog.port}",
         ]
         if self.syslog_tls is not None:
-            lines.append(f"  syslog   tls     {self.syslog_tls.host}:{self.syslog_tls.port}")
+            lines.append(f"  syslog   tls     {s.syslog.tls.host}:{self.syslog_tls.port}")
         lines += [
             f"  console  http://{s.api.host}:{s.api.port}/   API http://{s.api.host}:{s.api.port}/api/v1/",
             f"  data     {Path(self.data_dir).resolve()}",
