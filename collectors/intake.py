@@ -106,12 +106,19 @@ class IntakeQueue:
         return len(self._items)
 
     async def put_many(self, records: Sequence[RawRecord]) -> None:
-        """Queue all records, waiting while the queue is full (backpressure)."""
-        while len(self._items) >= self.max_records and not self.closed:
-            self._not_full.clear()
-            await self._not_full.wait()
-        self._items.extend(records)
-        if records:
+        """Queue all records in order, waiting whenever the queue is full (backpressure)."""
+        pos = 0
+        while pos < len(records):
+            room = self.max_records - len(self._items)
+            if room <= 0:
+                if self.closed:
+                    room = len(records) - pos  # shutting down: hand everything over
+                else:
+                    self._not_full.clear()
+                    await self._not_full.wait()
+                    continue
+            self._items.extend(records[pos : pos + room])
+            pos += room
             self._not_empty.set()
 
     def offer_many(self, records: Sequence[RawRecord]) -> int:

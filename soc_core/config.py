@@ -120,6 +120,9 @@ class IngestSettings(BaseModel):
     default_timezone: str = DEFAULT_TIMEZONE
     queue_max_records: int = 200_000
     batch_max_records: int = 5_000
+    parse_workers: int | None = Field(
+        default=None, description="parse worker processes; default one per core, 0 parses in-process"
+    )
 
 
 class Settings(BaseSettings):

@@ -10,77 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import datetime as dt
-import ipaddress
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from collectors.intake import IntakeQueue, IntakeStats
-from collectors.parse import parse_record
+from soc_api.runtime.sources import SourceRouter
+from soc_api.runtime.workers import ParsePool, decode_chunk, parse_records
 from soc_core.config import SourceMapping
 from soc_core.detection import Detector, NoDetector
-from soc_core.events import Event
 from soc_core.records import RawRecord
 from soc_core.storage.base import EventStore
 
 log = logging.getLogger(__name__)
 
 StoredCallback = Callable[[Sequence[RawRecord]], None]
-
-
-class SourceRouter:
-    """Applies per-source settings (peer address or CIDR → dataset, timezone) to records."""
-
-    def __init__(self, mappings: Sequence[SourceMapping]) -> None:
-        self._nets: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, SourceMapping]] = []
-        self._hosts: dict[str, SourceMapping] = {}
-        for mapping in mappings:
-            try:
-                self._nets.append((ipaddress.ip_network(mapping.match, strict=False), mapping))
-            except ValueError:
-                self._hosts[mapping.match.lower()] = mapping
-        self._cache: dict[str, SourceMapping | None] = {}
-
-    def __bool__(self) -> bool:
-        return bool(self._nets or self._hosts)
-
-    def lookup(self, peer: str | None) -> SourceMapping | None:
-        """The mapping for a peer ``ip:port`` (or host name), if any."""
-        if peer is None:
-            return None
-        if peer in self._cache:
-            return self._cache[peer]
-        host = peer.rsplit(":", 1)[0].strip("[]") if peer.count(":") == 1 or peer.startswith("[") else peer
-        found: SourceMapping | None = self._hosts.get(host.lower())
-        if found is None:
-            try:
-                address = ipaddress.ip_address(host)
-            except ValueError:
-                address = None
-            if address is not None:
-                for net, mapping in self._nets:
-                    if address.version == net.version and address in net:
-                        found = mapping
-                        break
-        if len(self._cache) < 100_000:
-            self._cache[peer] = found
-        return found
-
-    def apply(self, record: RawRecord) -> RawRecord:
-        """The record with the source's dataset hint and timezone, when configured."""
-        mapping = self.lookup(record.peer)
-        if mapping is None:
-            return record
-        return msgspec.structs.replace(
-            record,
-            hint=record.hint or mapping.dataset,
-            timezone=record.timezone or mapping.timezone,
-        )
 
 
 class PipelineCounters(msgspec.Struct, kw_only=True):
@@ -92,12 +41,23 @@ class PipelineCounters(msgspec.Struct, kw_only=True):
     events_stored: int = 0
     alerts: int = 0
     batches: int = 0
+    commits: int = 0
     store_errors: int = 0
     last_commit_ms: float = 0.0
 
 
+@dataclass(slots=True)
+class _InFlight:
+    records: list[RawRecord]
+    future: asyncio.Future[bytes]
+
+
 class Pipeline:
-    """Parses, detects and stores batches of records."""
+    """Parses, detects and stores batches of records.
+
+    With a :class:`ParsePool`, parsing runs in worker processes while this process keeps
+    receiving and committing; without one (``soc ingest``, small sites) it runs in a thread.
+    """
 
     def __init__(
         self,
@@ -109,6 +69,8 @@ class Pipeline:
         default_timezone: str = "Asia/Shanghai",
         sources: Sequence[SourceMapping] = (),
         on_stored: StoredCallback | None = None,
+        pool: ParsePool | None = None,
+        max_in_flight: int = 4,
         latency_window: int = 100_000,
     ) -> None:
         self.store = store
@@ -118,49 +80,44 @@ class Pipeline:
         self.default_timezone = default_timezone
         self.router = SourceRouter(sources)
         self.on_stored = on_stored
+        self.pool = pool
+        self.max_in_flight = max_in_flight
         self.counters = PipelineCounters()
         self._latencies: collections.deque[float] = collections.deque(maxlen=latency_window)
         self._lock = threading.Lock()
         self._stopping = False
+        self._in_flight: collections.deque[_InFlight] = collections.deque()
+        self._in_flight_records = 0
 
-    # -- one batch (runs in a worker thread) -------------------------------------------------
+    # -- in-process mode -------------------------------------------------------------------
 
     def process_batch(self, records: Sequence[RawRecord]) -> None:
-        """Parse, detect and durably store one batch; raises if the store write fails."""
-        events: list[Event] = []
-        dead: list[Event] = []
-        router = self.router
-        fmt = self.default_format
-        tz = self.default_timezone
-        for record in records:
-            if router:
-                record = router.apply(record)
-            outcome = parse_record(record, fmt=fmt, default_timezone=tz)
-            if outcome.dead_letter is not None:
-                dead.append(outcome.dead_letter)
-            else:
-                events.extend(outcome.events)
-        ingested = dt.datetime.now(dt.UTC)
-        for event in events:
-            event.ensure_id()
-            event.event.ingested = ingested
-        for event in dead:
-            event.ensure_id()
-            event.event.ingested = ingested
-        alerts = self.detector.process(events) if events else []
-        to_store = events + dead + [alert.to_event() for alert in alerts]
+        """Parse, detect and durably store one batch here; raises if the store write fails."""
+        events, dead, alerts = parse_records(
+            records,
+            default_format=self.default_format,
+            default_timezone=self.default_timezone,
+            router=self.router if self.router else None,
+            detector=self.detector,
+        )
+        rows = events + dead + [alert.to_event() for alert in alerts]
         started = time.monotonic()
-        if to_store:
-            self.store.append(to_store)
+        if rows:
+            self.store.append(rows)
+        self._account(records, events=len(events), dead=len(dead), alerts=len(alerts), started=started)
+
+    def _account(self, records: Sequence[RawRecord], *, events: int, dead: int, alerts: int,
+                 started: float, batches: int = 1) -> None:
         done = time.time()
         with self._lock:
             c = self.counters
             c.records_in += len(records)
-            c.records_dead_lettered += len(dead)
-            c.records_stored += len(records) - len(dead)
-            c.events_stored += len(events)
-            c.alerts += len(alerts)
-            c.batches += 1
+            c.records_dead_lettered += dead
+            c.records_stored += len(records) - dead
+            c.events_stored += events
+            c.alerts += alerts
+            c.batches += batches
+            c.commits += 1
             c.last_commit_ms = (time.monotonic() - started) * 1000
             self._latencies.extend(done - r.received_at for r in records)
         if self.on_stored is not None:
@@ -170,27 +127,97 @@ class Pipeline:
 
     async def run(self, queue: IntakeQueue, *, batch_max: int = 5000, commit_interval: float = 0.05) -> None:
         """Drain ``queue`` until :meth:`stop`; a failed store write is retried, never skipped."""
+        if self.pool is not None:
+            await self._run_pooled(queue, batch_max=batch_max, commit_interval=commit_interval)
+            return
         while True:
             batch = await queue.get_batch(batch_max, timeout=commit_interval)
             if not batch:
                 if self._stopping and not len(queue):
                     return
                 continue
-            # Top the batch up briefly: fewer, larger fsyncs under load (group commit).
-            if len(batch) < batch_max and len(queue):
-                batch.extend(await queue.get_batch(batch_max - len(batch), timeout=0))
-            await self._store_with_retry(batch)
+            await self._with_retry(lambda b=batch: asyncio.to_thread(self.process_batch, b), len(batch))
 
-    async def _store_with_retry(self, batch: list[RawRecord]) -> None:
+    async def _run_pooled(self, queue: IntakeQueue, *, batch_max: int, commit_interval: float) -> None:
+        assert self.pool is not None
+        pool = self.pool
+        wakeup = asyncio.Event()
+        committer = asyncio.create_task(self._commit_loop(wakeup), name="pipeline-commit")
+        # Smaller chunks than a commit keep every worker busy; commits still group them.
+        chunk = max(500, batch_max // max(1, pool.workers))
+        try:
+            while True:
+                while len(self._in_flight) >= self.max_in_flight * pool.workers:
+                    await self._in_flight[0].future
+                    await asyncio.sleep(0)
+                batch = await queue.get_batch(chunk, timeout=commit_interval)
+                if not batch:
+                    if self._stopping and not len(queue):
+                        break
+                    continue
+                future = asyncio.wrap_future(pool.submit(batch))
+                self._in_flight.append(_InFlight(batch, future))
+                self._in_flight_records += len(batch)
+                wakeup.set()
+        finally:
+            self._stopping = True
+            wakeup.set()
+            await committer
+
+    async def _commit_loop(self, wakeup: asyncio.Event) -> None:
+        while True:
+            if not self._in_flight:
+                if self._stopping:
+                    return
+                wakeup.clear()
+                await wakeup.wait()
+                continue
+            head = self._in_flight[0]
+            try:
+                await head.future
+            except Exception:
+                # A worker died (or could not encode): parse this chunk here instead.
+                log.exception("parse worker failed on %d records; parsing them in-process", len(head.records))
+                self._in_flight.popleft()
+                self._in_flight_records -= len(head.records)
+                await self._with_retry(
+                    lambda r=head.records: asyncio.to_thread(self.process_batch, r), len(head.records)
+                )
+                continue
+            # Group commit: every chunk already parsed goes into one fsync'd write.
+            ready: list[_InFlight] = []
+            while self._in_flight and _succeeded(self._in_flight[0].future):
+                ready.append(self._in_flight.popleft())
+            size = sum(len(x.records) for x in ready)
+            await self._with_retry(lambda r=ready: asyncio.to_thread(self._commit, r), size)
+            self._in_flight_records -= size
+
+    def _commit(self, ready: list[_InFlight]) -> None:
+        chunks = [decode_chunk(item.future.result()) for item in ready]
+        started = time.monotonic()
+        rows = sum(c.stored for c in chunks)
+        if rows:
+            self.store.append_encoded(b"".join(c.payload for c in chunks), rows)
+        records = [r for item in ready for r in item.records]
+        self._account(
+            records,
+            events=sum(c.events for c in chunks),
+            dead=sum(c.dead_letters for c in chunks),
+            alerts=sum(len(c.alerts) for c in chunks),
+            started=started,
+            batches=len(chunks),
+        )
+
+    async def _with_retry(self, attempt: Callable[[], Awaitable[None]], size: int) -> None:
         delay = 0.1
         while True:
             try:
-                await asyncio.to_thread(self.process_batch, batch)
+                await attempt()
                 return
             except Exception:  # the batch stays ours until it is stored
                 with self._lock:
                     self.counters.store_errors += 1
-                log.exception("storing a batch of %d records failed; retrying in %.1fs", len(batch), delay)
+                log.exception("storing a batch of %d records failed; retrying in %.1fs", size, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
@@ -212,9 +239,12 @@ class Pipeline:
             "dropped": totals["dropped"],
             "intake_errors": totals["errors"],
             "queued": queue_depth,
-            "in_flight": max(0, totals["received"] - totals["dropped"] - counters["records_in"] - queue_depth),
+            "in_flight": max(
+                0, totals["received"] - totals["dropped"] - counters["records_in"] - queue_depth
+            ),
             "stored": counters["records_stored"],
             "dead_lettered": counters["records_dead_lettered"],
+            "parse_workers": self.pool.workers if self.pool is not None else 0,
             **{k: v for k, v in counters.items() if k not in {"records_stored", "records_dead_lettered"}},
             "latency_ms": {
                 "samples": len(latencies),
@@ -224,6 +254,10 @@ class Pipeline:
             },
             "peers": [msgspec.to_builtins(p) for p in self.intake_stats.snapshot()],
         }
+
+
+def _succeeded(future: asyncio.Future[bytes]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
 
 
 def _percentile(sorted_values: Sequence[float], q: float) -> float:

@@ -26,6 +26,7 @@ from collectors.transports.syslog import SyslogServer, SyslogTlsServer
 from soc_api.app import create_app
 from soc_api.context import AppContext
 from soc_api.runtime.pipeline import Pipeline
+from soc_api.runtime.workers import ParsePool, default_workers
 from soc_core.audit import append_audit
 from soc_core.config import Settings
 from soc_core.records import RawRecord
@@ -58,6 +59,7 @@ class Platform:
         self.store: EmbeddedEventStore | None = None
         self.state: StateStore | None = None
         self.pipeline: Pipeline | None = None
+        self.pool: ParsePool | None = None
         self.syslog: SyslogServer | None = None
         self.syslog_tls: SyslogTlsServer | None = None
         self.tailer: FileTailer | None = None
@@ -77,7 +79,17 @@ class Platform:
 
         if s.files:
             self.tailer = FileTailer(s.files, self.queue, self.stats, self.data_dir / "filetail.json")
+        workers = s.ingest.parse_workers if s.ingest.parse_workers is not None else default_workers()
+        if workers > 0:
+            self.pool = ParsePool(
+                workers=workers,
+                default_format=s.ingest.default_format,
+                default_timezone=s.ingest.default_timezone,
+                sources=s.sources,
+            )
+            await asyncio.to_thread(self.pool.warm_up)
         self.pipeline = Pipeline(
+            pool=self.pool,
             store=self.store,
             intake_stats=self.stats,
             default_format=s.ingest.default_format,
@@ -106,7 +118,12 @@ class Platform:
 
         ctx = AppContext(settings=s, events=self.store, state=self.state, ingest_stats=self.ingest_stats)
         config = uvicorn.Config(
-            create_app(ctx), host=s.api.host, port=s.api.port, log_level="warning", access_log=False, lifespan="off"
+            create_app(ctx),
+            host=s.api.host,
+            port=s.api.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
         )
         self.api = _ApiServer(config)
         self._tasks.append(asyncio.create_task(self.api.serve(), name="api"))
@@ -143,6 +160,8 @@ class Platform:
             if not task.done():
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.pool is not None:
+            self.pool.close()
         if self.store is not None:
             self.store.close()
         if self.state is not None:

@@ -31,7 +31,7 @@ import msgspec
 
 from soc_core.config import StoreSettings
 from soc_core.digests import file_digests
-from soc_core.errors import InvalidEventError, StoreError
+from soc_core.errors import StoreError
 from soc_core.events import Event, utc
 from soc_core.storage.base import PartitionProblem, VerifyReport
 from soc_core.storage.embedded_manifest import Manifest
@@ -41,10 +41,45 @@ from soc_core.storage.embedded_seal import Layout, Sealer, sealed_files_on_disk
 from soc_core.storage.embedded_segments import SegmentWriter, list_segments, segment_name
 
 log = logging.getLogger(__name__)
+_batch_encoder = msgspec.json.Encoder()
 
 _SEAL_BATCH_BYTES = 256 << 20  # one seal reads at most this much segment data
 _RETENTION_EVERY_S = 3600.0
 _MAX_FILLED_BUCKETS = 100_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_BUCKET_ORIGIN = dt.datetime(2000, 1, 3, tzinfo=dt.UTC)  # a Monday, time_bucket()'s default origin
+
+
+def encode_batch(events: Sequence[Event]) -> bytes:
+    """The segment payload for ``events``: NDJSON of the msgspec structs (payloads concatenate)."""
+    try:
+        return _batch_encoder.encode_lines(events)
+    except (TypeError, ValueError, msgspec.EncodeError):
+        # One bad event must not sink the group commit: encode one by one, leniently.
+        return b"".join(_encode_one(e) for e in events)
+
+
+def _encode_one(event: Event) -> bytes:
+    try:
+        return _batch_encoder.encode(event) + b"\n"
+    except (TypeError, ValueError, msgspec.EncodeError):
+        # Lone surrogates become \\udcXX text, unknown objects their repr: kept, not dropped.
+        doc = msgspec.to_builtins(event, enc_hook=repr)
+        return _batch_encoder.encode(_scrub(doc)) + b"\n"
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
 
 
 class EmbeddedEventStore:
@@ -58,7 +93,6 @@ class EmbeddedEventStore:
         self.manifest = Manifest(self.layout.manifest)
         self._append_lock = threading.Lock()
         self._maint_lock = threading.RLock()
-        self._encoder = msgspec.json.Encoder()
         self._lock_fd: int | None = None
         self._segments: SegmentWriter | None = None
         self._sealer: Sealer | None = None
@@ -119,24 +153,33 @@ class EmbeddedEventStore:
 
     def append(self, events: Sequence[Event]) -> int:
         """Write the batch as one frame and fsync it; only then are the events stored."""
-        if not self.writable or self._segments is None:
-            raise StoreError("the event store was opened read-only", where=str(self.layout.root))
         if not events:
             return 0
-        try:
-            payload = self._encoder.encode_lines(events)
-        except (TypeError, msgspec.EncodeError) as exc:
-            raise InvalidEventError(f"cannot serialise event batch: {exc}") from exc
+        return self.append_encoded(encode_batch(events), len(events))
+
+    def append_encoded(self, payload: bytes, rows: int) -> int:
+        """Store a payload from :func:`encode_batch` (or several concatenated) as one fsync'd frame.
+
+        Lets parse workers in other processes encode, so the committing process only writes.
+        """
+        if not self.writable or self._segments is None:
+            raise StoreError("the event store was opened read-only", where=str(self.layout.root))
+        if not payload:
+            return 0
+        if not payload.endswith(b"\n"):
+            raise StoreError(
+                "payload is not a sequence of encode_batch() outputs", where=str(self.layout.root)
+            )
         with self._append_lock:
             if self._closed:
                 raise StoreError("the event store is closed", where=str(self.layout.root))
-            self._segments.write(payload, len(events))
+            self._segments.write(payload, rows)
             if self._segments.active_events >= self.settings.seal_max_events or (
                 self._segments.active_age() >= self.settings.seal_interval_s
             ):
                 self._segments.rotate()
                 self._wake.set()
-        return len(events)
+        return rows
 
     def _closed_segments(self) -> list[int]:
         # Ids only grow, so everything below the floor read under the append lock is closed,
@@ -179,31 +222,35 @@ class EmbeddedEventStore:
                     pass
 
     def _background(self) -> None:
+        assert self._sealer is not None and self._segments is not None
+        sealer, segments = self._sealer, self._segments
         last_retention = 0.0
         interval = max(0.05, min(1.0, self.settings.seal_interval_s / 2))
+        busy = False
         while not self._stop.is_set():
-            self._wake.wait(interval)
-            self._wake.clear()
+            if not busy:  # after real work, look again at once: segments may be piling up
+                self._wake.wait(interval)
+                self._wake.clear()
             if self._stop.is_set():
                 break
             try:
                 with self._append_lock:
-                    seg = self._segments
-                    if seg and seg.active_events and seg.active_age() >= self.settings.seal_interval_s:
-                        seg.rotate()
-                if self._seal_pending():
-                    continue
-                assert self._sealer is not None
+                    if segments.active_events and segments.active_age() >= self.settings.seal_interval_s:
+                        segments.rotate()
                 with self._maint_lock:
-                    if self._sealer.compact_once():
-                        continue
-                if time.monotonic() - last_retention > _RETENTION_EVERY_S:
+                    sealer.purge()
+                busy = bool(self._seal_pending())
+                if not busy:
+                    with self._maint_lock:
+                        busy = sealer.compact_once()
+                if not busy and time.monotonic() - last_retention > _RETENTION_EVERY_S:
                     last_retention = time.monotonic()
                     self.apply_retention(now=dt.datetime.now(dt.UTC))
                 self.background_error = None
             except Exception as exc:  # keep sealing alive; segments stay durable meanwhile
                 self.background_error = f"{type(exc).__name__}: {exc}"
                 log.exception("event store maintenance failed")
+                busy = False
                 self._stop.wait(1.0)
 
     # -- retention -------------------------------------------------------------------------
@@ -253,11 +300,15 @@ class EmbeddedEventStore:
             tie = f', "event.id" {direction}' if "event.id" in cols else ""
             return f"ORDER BY {ts} {direction}{tie} LIMIT {n}"
 
-        # Two phases: find the matching timestamps reading only the filter columns, then read
-        # whole rows only inside that time span. Files are sorted by @timestamp, so row-group
-        # min/max statistics skip everything else (10x less I/O for a single-IP search).
+        # Two phases: find the time span of the first n hits reading only the filter columns
+        # and @timestamp (no tie-breaker: it would read event.id for every row), then read whole
+        # rows only inside that span. Files are sorted by @timestamp, so row-group min/max
+        # statistics skip everything else: 10M events, one source.ip: 1.8 s -> 0.15 s.
         hits = self.engine.rows(
-            query, start, end, lambda where, cols: f"SELECT {ts} FROM events WHERE {where} {order_by(cols)}"
+            query,
+            start,
+            end,
+            lambda where, _c: f"SELECT {ts} FROM events WHERE {where} ORDER BY {ts} {direction} LIMIT {n}",
         )
         if not hits:
             return []
@@ -337,17 +388,22 @@ class EmbeddedEventStore:
         end: dt.datetime | None = None,
     ) -> list[tuple[dt.datetime, int]]:
         """Counts per UTC bucket, ascending; empty buckets between first and last are filled (as ES)."""
-        literal, step = parse_interval(interval)
+        step = parse_interval(interval)
+        step_us = step // dt.timedelta(microseconds=1)
         ts = quote_ident(TIMESTAMP)
+        origin_us = (_BUCKET_ORIGIN - _EPOCH) // dt.timedelta(microseconds=1)
 
         def build(where: str, _cols: dict[str, str]) -> str:
+            # Integer floor division on epoch microseconds: same buckets as time_bucket()
+            # (origin Monday 2000-01-03, as ES weeks) at 2.2x its speed on TIMESTAMPTZ.
+            x, s = "x", str(step_us)
             return (
-                f"SELECT time_bucket({literal}, {ts}) AS b, count(*) FROM events "
-                f"WHERE {where} GROUP BY b ORDER BY b"
+                f"SELECT ({x} - (({x} % {s}) + {s}) % {s}) // {s} AS b, count(*) FROM "
+                f"(SELECT epoch_us({ts}) - {origin_us} AS x FROM events WHERE {where}) GROUP BY b ORDER BY b"
             )
 
         rows = self.engine.rows(query, start, end, build)
-        counts = {b.astimezone(dt.UTC): int(c) for b, c in rows}
+        counts = {_BUCKET_ORIGIN + int(b) * step: int(c) for b, c in rows}
         if not counts:
             return []
         out: list[tuple[dt.datetime, int]] = []
@@ -373,14 +429,13 @@ class EmbeddedEventStore:
                             partition=name, problem="out_of_chain", detail=f"line {br.line}: {br.detail}"
                         )
                     )
+            missing: list[str] = []
             for info in sorted(st.live.values(), key=lambda f: f.path):
                 path = self.layout.root / info.path
                 try:
                     sha, sm3 = file_digests(path)
                 except FileNotFoundError:
-                    problems.append(
-                        PartitionProblem(partition=info.path, problem="missing", detail="file not found")
-                    )
+                    missing.append(info.path)
                     continue
                 bad = [
                     n
@@ -395,6 +450,14 @@ class EmbeddedEventStore:
                             detail=f"{' and '.join(bad)} digest differs",
                         )
                     )
+            if missing:
+                st = self.manifest.refresh()  # a compaction or drop may have retired it meanwhile
+                problems += [
+                    PartitionProblem(partition=p, problem="missing", detail="file not found")
+                    for p in missing
+                    if p in st.live
+                ]
+                problems.sort(key=lambda p: (p.partition, p.problem))
             stray = [p for p in sealed_files_on_disk(self.layout) if p not in st.live and p not in st.retired]
             if stray:
                 st = self.manifest.refresh()  # a seal may have committed while we walked the tree
@@ -427,7 +490,7 @@ class EmbeddedEventStore:
             "sealed_files": len(st.live),
             "sealed_bytes": sum(f.bytes for f in st.live.values()),
             "bytes_on_disk": disk,
-            "segments": len(list_segments(self.layout.segments)),
+            "segments": sum(1 for s in list_segments(self.layout.segments) if s not in st.sealed_segments),
             "manifest_entries": st.lines,
             "events_per_dataset": dict(sorted(per_dataset.items())),
             "retention": self.retention_policy(),
@@ -446,6 +509,9 @@ class EmbeddedEventStore:
             self._closed = True
             if self._segments is not None:
                 self._segments.close()
+        if self._sealer is not None:
+            with self._maint_lock:
+                self._sealer.purge(everything=True)
         self.manifest.close()
         with contextlib.suppress(duckdb.Error):
             self.engine.close()

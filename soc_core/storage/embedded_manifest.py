@@ -243,7 +243,9 @@ class Manifest:
             line = (
                 json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
             )
-            os.write(self._fd, line)
+            view = memoryview(line)
+            while view:
+                view = view[os.write(self._fd, view) :]
             os.fsync(self._fd)
             self.refresh()
             return entry

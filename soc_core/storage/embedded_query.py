@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -33,13 +34,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 _RETRIES = 8
 _INTERVAL_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
-_UNITS = {
-    "s": ("second", 1),
-    "m": ("minute", 60),
-    "h": ("hour", 3600),
-    "d": ("day", 86400),
-    "w": ("week", 604800),
-}
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 class _Retry(Exception):
@@ -64,14 +59,12 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def parse_interval(interval: str) -> tuple[str, dt.timedelta]:
-    """``"5m"`` → (DuckDB interval literal, step)."""
+def parse_interval(interval: str) -> dt.timedelta:
+    """``"5m"`` → the fixed bucket width."""
     m = _INTERVAL_RE.match(interval)
     if not m or int(m.group(1)) <= 0:
         raise QuerySyntaxError(f"interval must look like 30s, 5m, 1h, 1d or 1w, got {interval!r}")
-    n, unit = int(m.group(1)), m.group(2)
-    name, seconds = _UNITS[unit]
-    return f"INTERVAL '{n} {name}'", dt.timedelta(seconds=n * seconds)
+    return dt.timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
 
 
 def _clean(value: Any) -> Any:
@@ -129,6 +122,10 @@ class QueryEngine:
 
     def snapshot(self, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Snapshot:
         """A consistent view of sealed files (pruned to [start, end)) and the unsealed tail."""
+        with self._lock:  # the tail cache is shared with concurrent queries
+            return self._snapshot(start, end)
+
+    def _snapshot(self, start: dt.datetime | None, end: dt.datetime | None) -> Snapshot:
         for _ in range(_RETRIES * 4):
             st = self.manifest.refresh()
             seq = st.last_seq
@@ -225,14 +222,14 @@ class QueryEngine:
         end = None if end is None else utc(end)
         with self._lock:
             last: Exception | None = None
-            for _ in range(_RETRIES):
+            for attempt in range(_RETRIES):
                 snap = self.snapshot(start, end)
-                columns = self._view(snap)
-                where, params = self._filter(query, columns, start, end)
-                sql = build(where, columns)
-                if sql is None:
-                    return empty
                 try:
+                    columns = self._view(snap)  # DESCRIBE opens the files too
+                    where, params = self._filter(query, columns, start, end)
+                    sql = build(where, columns)
+                    if sql is None:
+                        return empty
                     return execute(sql, params)
                 except duckdb.IOException as exc:
                     last = exc  # a file vanished (compaction/retention): fresh snapshot
@@ -240,6 +237,7 @@ class QueryEngine:
                     if "No such file" not in str(exc) and "not exist" not in str(exc):
                         raise
                     last = exc
+                time.sleep(0.005 * attempt)
             raise StoreError(f"query kept racing with file changes: {last}", where=str(self.layout.root))
 
 

@@ -128,7 +128,8 @@ def test_kill_9_between_parquet_write_and_manifest_commit(tmp_path: Path) -> Non
     reader = EmbeddedEventStore.open_reader(data)
     live = set(reader.manifest.refresh().live)
     reader.close()
-    on_disk = {p.relative_to(data / "events").as_posix() for p in (data / "events" / "sealed").rglob("*.parquet")}
+    events = data / "events"
+    on_disk = {p.relative_to(events).as_posix() for p in (events / "sealed").rglob("*.parquet")}
     assert on_disk == live
 
 
@@ -184,3 +185,43 @@ def test_torn_manifest_line_is_not_committed(tmp_path: Path) -> None:
         s.append([fw_event(10)])
         s.seal_now()
         assert s.count() == 7 and s.verify().ok
+
+
+POLLER = """
+import json, time
+from soc_core.storage.embedded import EmbeddedEventStore
+s = EmbeddedEventStore.open_reader({data!r})
+sizes, bad = set(), []
+print("READY", flush=True)
+deadline = time.monotonic() + {seconds}
+while time.monotonic() < deadline:
+    ids = [d["event"]["id"] for d in s.search(limit=100_000, order="asc")]
+    # Appends are in id order, so a consistent snapshot holds exactly ev-0 .. ev-(n-1).
+    if ids != [f"ev-{{i:06d}}" for i in range(len(ids))]:
+        bad.append(ids)
+    sizes.add(len(ids))
+print(json.dumps({{"sizes": sorted(sizes), "bad": bad[:2]}}))
+"""
+
+
+def test_reader_process_sees_consistent_snapshots_while_writer_seals(tmp_path: Path) -> None:
+    writer = EmbeddedEventStore.open_writer(tmp_path, settings(compact_min_files=3))
+    try:
+        writer.append([fw_event(i) for i in range(60)])
+        proc = spawn_py(POLLER.format(data=str(tmp_path), seconds=4))
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "READY"
+        n = 60
+        rounds = 0
+        while proc.poll() is None:
+            writer.append([fw_event(i) for i in range(n, n + 7)])
+            n += 7
+            writer.seal_now(compact=rounds % 3 == 2)  # seals and compactions race the reader
+            rounds += 1
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        result = json.loads(out.strip().splitlines()[-1])
+        assert result["bad"] == []
+        assert len(result["sizes"]) > 1 and all(size <= n for size in result["sizes"])
+    finally:
+        writer.close()

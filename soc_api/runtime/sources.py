@@ -1,0 +1,61 @@
+"""Per-source settings: a peer address, CIDR or host name → dataset and timezone."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+import msgspec
+
+from soc_core.config import SourceMapping
+from soc_core.records import RawRecord
+
+
+class SourceRouter:
+    """Applies per-source settings (peer address or CIDR → dataset, timezone) to records."""
+
+    def __init__(self, mappings: Sequence[SourceMapping]) -> None:
+        self._nets: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, SourceMapping]] = []
+        self._hosts: dict[str, SourceMapping] = {}
+        for mapping in mappings:
+            try:
+                self._nets.append((ipaddress.ip_network(mapping.match, strict=False), mapping))
+            except ValueError:
+                self._hosts[mapping.match.lower()] = mapping
+        self._cache: dict[str, SourceMapping | None] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._nets or self._hosts)
+
+    def lookup(self, peer: str | None) -> SourceMapping | None:
+        """The mapping for a peer ``ip:port`` (or host name), if any."""
+        if peer is None:
+            return None
+        if peer in self._cache:
+            return self._cache[peer]
+        host = peer.rsplit(":", 1)[0].strip("[]") if peer.count(":") == 1 or peer.startswith("[") else peer
+        found: SourceMapping | None = self._hosts.get(host.lower())
+        if found is None:
+            try:
+                address = ipaddress.ip_address(host)
+            except ValueError:
+                address = None
+            if address is not None:
+                for net, mapping in self._nets:
+                    if address.version == net.version and address in net:
+                        found = mapping
+                        break
+        if len(self._cache) < 100_000:
+            self._cache[peer] = found
+        return found
+
+    def apply(self, record: RawRecord) -> RawRecord:
+        """The record with the source's dataset hint and timezone, when configured."""
+        mapping = self.lookup(record.peer)
+        if mapping is None:
+            return record
+        return msgspec.structs.replace(
+            record,
+            hint=record.hint or mapping.dataset,
+            timezone=record.timezone or mapping.timezone,
+        )

@@ -1,0 +1,165 @@
+"""Parse workers: parsing runs in separate processes so it uses every core.
+
+The main process receives, batches and commits; workers turn a chunk of raw records into the
+store's encoded batch payload (the exact bytes ``EventStore.append`` would write), plus the
+counts and any alerts. Records travel as MessagePack, payloads come back as bytes: no
+per-event pickling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+
+import msgspec
+
+from collectors.parse import parse_record
+from soc_api.runtime.sources import SourceRouter
+from soc_core.alerts import Alert
+from soc_core.config import SourceMapping
+from soc_core.detection import Detector, NoDetector
+from soc_core.events import Event
+from soc_core.records import RawRecord
+from soc_core.storage.embedded import encode_batch
+
+DetectorFactory = Callable[[], Detector]
+
+
+class ParsedChunk(msgspec.Struct, kw_only=True):
+    """What a worker returns for one chunk of records."""
+
+    payload: bytes  # encoded events + dead letters, ready for ``append_encoded``
+    events: int
+    dead_letters: int
+    stored: int  # events + dead letters (+ alert mirrors): rows in ``payload``
+    alerts: list[Alert] = msgspec.field(default_factory=list)
+
+
+class _WorkerConfig(msgspec.Struct, kw_only=True):
+    default_format: str
+    default_timezone: str
+    sources: list[SourceMapping]
+
+
+_records_decoder = msgspec.msgpack.Decoder(list[RawRecord])
+_records_encoder = msgspec.msgpack.Encoder()
+_chunk_decoder = msgspec.msgpack.Decoder(ParsedChunk)
+_chunk_encoder = msgspec.msgpack.Encoder()
+
+# Per-worker state, set by the initializer (each worker is its own process).
+_config: _WorkerConfig | None = None
+_detector: Detector = NoDetector()
+_router: SourceRouter | None = None
+
+
+def _init_worker(config_bytes: bytes, detector_factory: DetectorFactory | None) -> None:
+    global _config, _detector, _router
+    _config = msgspec.msgpack.decode(config_bytes, type=_WorkerConfig)
+    _router = SourceRouter(_config.sources) if _config.sources else None
+    _detector = detector_factory() if detector_factory is not None else NoDetector()
+
+
+def parse_records(
+    records: Sequence[RawRecord],
+    *,
+    default_format: str,
+    default_timezone: str,
+    router: SourceRouter | None,
+    detector: Detector,
+) -> tuple[list[Event], list[Event], list[Alert]]:
+    """Parse a batch: (events, dead letters, alerts). Shared by the pool and in-process mode."""
+    events: list[Event] = []
+    dead: list[Event] = []
+    apply = router.apply if router else None
+    for record in records:
+        if apply is not None:
+            record = apply(record)
+        outcome = parse_record(record, fmt=default_format, default_timezone=default_timezone)
+        if outcome.dead_letter is not None:
+            dead.append(outcome.dead_letter)
+        else:
+            events.extend(outcome.events)
+    ingested = dt.datetime.now(dt.UTC)
+    for event in events:
+        event.ensure_id()
+        event.event.ingested = ingested
+    for event in dead:
+        event.ensure_id()
+        event.event.ingested = ingested
+    alerts = detector.process(events) if events else []
+    return events, dead, alerts
+
+
+def _parse_chunk(records_bytes: bytes) -> bytes:
+    assert _config is not None, "worker not initialised"
+    records = _records_decoder.decode(records_bytes)
+    events, dead, alerts = parse_records(
+        records,
+        default_format=_config.default_format,
+        default_timezone=_config.default_timezone,
+        router=_router,
+        detector=_detector,
+    )
+    rows = events + dead + [alert.to_event() for alert in alerts]
+    chunk = ParsedChunk(
+        payload=encode_batch(rows),
+        events=len(events),
+        dead_letters=len(dead),
+        stored=len(rows),
+        alerts=alerts,
+    )
+    return _chunk_encoder.encode(chunk)
+
+
+class ParsePool:
+    """A pool of parse worker processes (spawned, so no threads are forked)."""
+
+    def __init__(
+        self,
+        *,
+        workers: int,
+        default_format: str,
+        default_timezone: str,
+        sources: Sequence[SourceMapping] = (),
+        detector_factory: DetectorFactory | None = None,
+    ) -> None:
+        config = _WorkerConfig(
+            default_format=default_format, default_timezone=default_timezone, sources=list(sources)
+        )
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(msgspec.msgpack.encode(config), detector_factory),
+        )
+
+    def submit(self, records: Sequence[RawRecord]) -> Future[bytes]:
+        """Parse ``records`` in a worker; the future's result decodes with :func:`decode_chunk`."""
+        return self._pool.submit(_parse_chunk, _records_encoder.encode(list(records)))
+
+    def warm_up(self) -> None:
+        """Start every worker now rather than on the first record."""
+        futures = [self.submit([]) for _ in range(self.workers)]
+        for future in futures:
+            future.result()
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+
+def decode_chunk(data: bytes) -> ParsedChunk:
+    """A worker's result."""
+    return _chunk_decoder.decode(data)
+
+
+def default_workers() -> int:
+    """One parse worker per core available to us."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
