@@ -105,8 +105,17 @@ class IntakeQueue:
     def __len__(self) -> int:
         return len(self._items)
 
+    async def wait_for_room(self) -> None:
+        """Return once the queue is below its bound (or closed)."""
+        while len(self._items) >= self.max_records and not self.closed:
+            self._not_full.clear()
+            await self._not_full.wait()
+
     async def put_many(self, records: Sequence[RawRecord]) -> None:
         """Queue all records in order, waiting whenever the queue is full (backpressure)."""
+        if not records:
+            await self.wait_for_room()
+            return
         pos = 0
         while pos < len(records):
             room = self.max_records - len(self._items)

@@ -13,11 +13,9 @@ __all__ = ["BoundedPut", "put_within_bound"]
 class BoundedPut:
     """Queue a batch without ever exceeding ``queue.max_records``; ``done`` tracks progress.
 
-    ``IntakeQueue.put_many`` waits until the queue is below its bound and then appends the
-    whole batch, which may overshoot the bound by one batch (a 256 KiB read is ~1,000
-    records). Feeding it only what fits keeps memory at the configured bound; the fast path
-    (room for everything) is a single ``offer_many``. If the wait is cancelled, the records
-    from ``done`` on were not queued (see :meth:`rest`).
+    Unlike ``IntakeQueue.put_many`` this tracks how far it got, so a cancelled wait (a
+    connection closing) knows which records were not queued (see :meth:`rest`). The fast
+    path (room for everything) is a single ``offer_many``.
     """
 
     __slots__ = ("done", "records")
@@ -36,7 +34,7 @@ class BoundedPut:
                 await queue.put_many(records[self.done :])
                 self.done = total
                 return
-            await queue.put_many(())  # waits until there is room; queues nothing
+            await queue.wait_for_room()
             room = queue.max_records - len(queue)
             if room > 0:
                 self.done += queue.offer_many(records[self.done : self.done + room])
