@@ -12,7 +12,8 @@ load, so the JSON is plain ECS.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import itertools
+import os
 from typing import Any, ClassVar
 
 import msgspec
@@ -364,9 +365,9 @@ class Event(_FieldSet):
     # -- identity -------------------------------------------------------------------------
 
     def ensure_id(self) -> str:
-        """Give the event a stable id (UUIDv7-like ordering is not needed; uniqueness is)."""
+        """Give the event a unique 32-hex-digit id (if it has none)."""
         if self.event.id is None:
-            self.event.id = uuid.uuid4().hex
+            self.event.id = new_event_id()
         return self.event.id
 
     # -- (de)serialisation ----------------------------------------------------------------
@@ -441,6 +442,23 @@ class Event(_FieldSet):
             else:
                 return default
         return default if node is None else node
+
+
+_ID_PREFIX = os.urandom(8).hex()
+_id_counter = itertools.count()
+
+
+def _reseed_ids() -> None:
+    global _ID_PREFIX, _id_counter
+    _ID_PREFIX, _id_counter = os.urandom(8).hex(), itertools.count()
+
+
+os.register_at_fork(after_in_child=_reseed_ids)  # a forked child must not repeat our ids
+
+
+def new_event_id() -> str:
+    """A unique id: a random per-process prefix and a counter (uuid4 costs ~1.5 µs)."""
+    return f"{_ID_PREFIX}{next(_id_counter):016x}"
 
 
 def _enc_hook(obj: Any) -> Any:

@@ -38,7 +38,12 @@ from soc_core.storage.embedded_manifest import Manifest
 from soc_core.storage.embedded_query import QueryEngine, parse_interval, quote_ident, rows_to_docs
 from soc_core.storage.embedded_schema import TIMESTAMP
 from soc_core.storage.embedded_seal import Layout, Sealer, sealed_files_on_disk
-from soc_core.storage.embedded_segments import SegmentWriter, list_segments, segment_name
+from soc_core.storage.embedded_segments import (
+    SegmentWriter,
+    iter_segment_payloads,
+    list_segments,
+    segment_name,
+)
 
 log = logging.getLogger(__name__)
 _batch_encoder = msgspec.json.Encoder()
@@ -100,6 +105,7 @@ class EmbeddedEventStore:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._closed = False
+        self._unsealed_rows = 0
         self.background_error: str | None = None
         if writer:
             self._open_writer()
@@ -141,6 +147,12 @@ class EmbeddedEventStore:
                 log.warning("event store recovered: torn frames %s, cleanup %s", cut, recovered)
             first = max([*unsealed, max(st.sealed_segments, default=0)], default=0) + 1
             self._segments = SegmentWriter(self.layout.segments, first)
+            # Rows not yet sealed, kept as a counter so stats() never decodes the tail.
+            self._unsealed_rows = sum(
+                payload.count(b"\n")
+                for _, payloads in iter_segment_payloads(self.layout.segments, unsealed)
+                for payload in payloads
+            )
         except BaseException:
             self.manifest.close()
             os.close(fd)
@@ -174,6 +186,7 @@ class EmbeddedEventStore:
             if self._closed:
                 raise StoreError("the event store is closed", where=str(self.layout.root))
             self._segments.write(payload, rows)
+            self._unsealed_rows += rows
             if self._segments.active_events >= self.settings.seal_max_events or (
                 self._segments.active_age() >= self.settings.seal_interval_s
             ):
@@ -204,7 +217,10 @@ class EmbeddedEventStore:
                         break
                     batch.append(seg_id)
                     size += seg_size
-                rows += self._sealer.seal(batch)
+                sealed = self._sealer.seal(batch)
+                rows += sealed
+                with self._append_lock:
+                    self._unsealed_rows -= sealed
                 pending = pending[len(batch) :]
         return rows
 
@@ -472,8 +488,11 @@ class EmbeddedEventStore:
 
     def stats(self) -> dict[str, Any]:
         """Counts and sizes for operators (``soc store stats``)."""
-        snap = self.engine.snapshot()
         st = self.manifest.state
+        if self.writable:
+            unsealed_rows = self._unsealed_rows
+        else:
+            unsealed_rows = self.engine.snapshot().tail.num_rows
         sealed_rows = sum(f.rows for f in st.live.values())
         per_dataset: dict[str, int] = defaultdict(int)
         for info in st.live.values():
@@ -484,9 +503,9 @@ class EmbeddedEventStore:
                 with contextlib.suppress(FileNotFoundError):
                     disk += os.path.getsize(os.path.join(dirpath, name))
         return {
-            "events": sealed_rows + snap.tail.num_rows,
+            "events": sealed_rows + unsealed_rows,
             "sealed_events": sealed_rows,
-            "unsealed_events": snap.tail.num_rows,
+            "unsealed_events": unsealed_rows,
             "sealed_files": len(st.live),
             "sealed_bytes": sum(f.bytes for f in st.live.values()),
             "bytes_on_disk": disk,

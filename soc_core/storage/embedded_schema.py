@@ -206,6 +206,16 @@ def decode_payloads(payloads: Iterable[bytes]) -> pa.Table:
     return drop_null_columns(table)
 
 
+class _DynamicPart(msgspec.Struct):
+    """Only the free-form parts of an encoded event; msgspec skips the rest unparsed."""
+
+    extra: dict[str, Any] | None = None
+    labels: dict[str, Any] | None = None
+
+
+_dynamic_decoder = msgspec.json.Decoder(_DynamicPart)
+
+
 def _add_dynamic(table: pa.Table, data: bytes) -> pa.Table:
     columns: dict[str, list[str | None]] = {}
     n = table.num_rows
@@ -214,8 +224,8 @@ def _add_dynamic(table: pa.Table, data: bytes) -> pa.Table:
         if not line:
             continue
         if b'"extra":{' in line or b'"labels":{' in line:
-            doc = msgspec.json.decode(line)
-            for name, value in dynamic_columns(doc).items():
+            part = _dynamic_decoder.decode(line)
+            for name, value in dynamic_columns({"extra": part.extra, "labels": part.labels}).items():
                 col = columns.get(name)
                 if col is None:
                     col = columns[name] = [None] * n

@@ -357,3 +357,30 @@ def test_unencodable_values_do_not_sink_the_batch(tmp_path: Path) -> None:
         assert s.count() == 3
         doc = s.search("event.id:bad")[0]
         assert doc["event"]["original"] == "raw \\udcff byte" and doc["x"]["o"].startswith("<object")
+
+
+def test_writer_stats_count_unsealed_rows_without_decoding(tmp_path: Path) -> None:
+    from soc_core.config import StoreSettings
+
+    quiet = StoreSettings(seal_interval_s=3600, seal_max_events=10**9)
+    events = [
+        Event(timestamp=dt.datetime(2026, 11, 27, 8, 0, i, tzinfo=dt.UTC),
+              event=EventInfo(dataset="syslog.kv", original=f"n={i}"))
+        for i in range(30)
+    ]
+    store = EmbeddedEventStore.open_writer(tmp_path, quiet)
+    try:
+        store.append(events[:10])
+        store.append(events[10:30])
+        assert store.stats()["unsealed_events"] == 30
+        store.seal_now(compact=False)
+        s = store.stats()
+        assert (s["unsealed_events"], s["sealed_events"], s["events"]) == (0, 30, 30)
+        store.append(events[:5])
+    finally:
+        store.close()
+    reopened = EmbeddedEventStore.open_writer(tmp_path, quiet)
+    try:
+        assert reopened.stats()["events"] == 35
+    finally:
+        reopened.close()
