@@ -39,19 +39,35 @@ def soc_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "soc_api.cli", *args]
 
 
-def run_soc(*args: str, input_text: str | None = None, timeout: float = 120, env: dict[str, str] | None = None
-            ) -> subprocess.CompletedProcess[str]:
+def run_soc(
+    *args: str, input_text: str | None = None, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run one ``soc`` command to completion."""
     return subprocess.run(
-        soc_command(*args), input=input_text, capture_output=True, text=True, timeout=timeout,
-        env=env, check=False,
+        soc_command(*args),
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
     )
 
 
 def add_user(data_dir: Path, username: str, role: str, password: str = TEST_PASSWORD) -> None:
     """Create an account with ``soc user add``."""
-    done = run_soc("user", "add", "--data", str(data_dir), "--username", username, "--role", role,
-                   "--password-stdin", input_text=password + "\n")
+    done = run_soc(
+        "user",
+        "add",
+        "--data",
+        str(data_dir),
+        "--username",
+        username,
+        "--role",
+        role,
+        "--password-stdin",
+        input_text=password + "\n",
+    )
     if done.returncode != 0:
         raise RuntimeError(f"soc user add failed: {done.stderr}")
 
@@ -59,8 +75,9 @@ def add_user(data_dir: Path, username: str, role: str, password: str = TEST_PASS
 class PlatformProcess:
     """``soc run`` in a subprocess on free loopback ports."""
 
-    def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None,
-                 extra_args: Sequence[str] = ()) -> None:
+    def __init__(
+        self, data_dir: Path, *, env: dict[str, str] | None = None, extra_args: Sequence[str] = ()
+    ) -> None:
         self.data_dir = data_dir
         self.syslog_port = free_port()
         self.api_port = free_port()
@@ -80,9 +97,19 @@ class PlatformProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            soc_command("run", "--data", str(self.data_dir), "--syslog", f"127.0.0.1:{self.syslog_port}",
-                        "--api", f"127.0.0.1:{self.api_port}", *self.extra_args),
-            stdout=log, stderr=subprocess.STDOUT, env=self.env,
+            soc_command(
+                "run",
+                "--data",
+                str(self.data_dir),
+                "--syslog",
+                f"127.0.0.1:{self.syslog_port}",
+                "--api",
+                f"127.0.0.1:{self.api_port}",
+                *self.extra_args,
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -102,8 +129,9 @@ class PlatformProcess:
 
     def login(self, username: str, password: str = TEST_PASSWORD) -> str:
         """A Bearer token."""
-        r = httpx.post(self.api + "/api/v1/auth/login", json={"username": username, "password": password},
-                       timeout=30)
+        r = httpx.post(
+            self.api + "/api/v1/auth/login", json={"username": username, "password": password}, timeout=30
+        )
         r.raise_for_status()
         token: str = r.json()["access_token"]
         self._token = token
@@ -142,8 +170,9 @@ class PlatformProcess:
     def __enter__(self) -> PlatformProcess:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             self.stop()
         except Exception:

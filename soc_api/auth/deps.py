@@ -51,11 +51,15 @@ def current_principal(
         )
         if user is None:
             raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, "invalid or expired token", headers={"WWW-Authenticate": "Bearer"}
+                status.HTTP_401_UNAUTHORIZED,
+                "invalid or expired token",
+                headers={"WWW-Authenticate": "Bearer"},
             )
         roles = frozenset(Role(r) for r in user.role_names)
         username = user.username
-    return Principal(username=username, roles=roles, source_ip=request.client.host if request.client else None)
+    return Principal(
+        username=username, roles=roles, source_ip=request.client.host if request.client else None
+    )
 
 
 def require(permission: Permission) -> Callable[..., Principal]:

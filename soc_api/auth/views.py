@@ -22,7 +22,9 @@ def login(body: LoginRequest, request: Request, ctx: AppContext = Depends(get_co
     idle = ctx.settings.api.session_idle_minutes
     try:
         with ctx.state.session() as session:
-            user = authenticate(session, username=body.username, password=body.password, source_ip=source_ip, now=now)
+            user = authenticate(
+                session, username=body.username, password=body.password, source_ip=source_ip, now=now
+            )
             token = create_session(session, user=user, source_ip=source_ip, now=now, idle_minutes=idle)
             roles = sorted(user.role_names)
     except AuthenticationError as exc:

@@ -13,7 +13,9 @@ from soc_core.errors import ConfigError
 
 def add_data_arg(parser: argparse.ArgumentParser) -> None:
     """``--data DIR`` (default: ``data_dir`` from the settings, ./data)."""
-    parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="data directory (default ./data)")
+    parser.add_argument(
+        "--data", type=Path, default=None, metavar="DIR", help="data directory (default ./data)"
+    )
 
 
 def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:

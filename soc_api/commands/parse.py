@@ -33,17 +33,28 @@ _FLUSH_EVERY = 1000
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``soc parse``."""
     p = sub.add_parser(
-        "parse", help="parse raw log lines into ECS NDJSON (stdout); JSON summary on stderr",
+        "parse",
+        help="parse raw log lines into ECS NDJSON (stdout); JSON summary on stderr",
         description="Parse raw log lines (files or stdin) into ECS NDJSON on stdout.",
     )
     p.add_argument(
-        "--format", default="auto", metavar="auto|DATASET",
+        "--format",
+        default="auto",
+        metavar="auto|DATASET",
         help=f"auto-detect (default) or force a dataset: {', '.join(PARSERS)}",
     )
-    p.add_argument("--dead-letter", default=None, metavar="FILE",
-                   help="append dead-letter events (NDJSON) here; without it they are only counted")
-    p.add_argument("--timezone", default=DEFAULT_TIMEZONE, metavar="TZ",
-                   help=f"device-local timezone for times without an offset (default {DEFAULT_TIMEZONE})")
+    p.add_argument(
+        "--dead-letter",
+        default=None,
+        metavar="FILE",
+        help="append dead-letter events (NDJSON) here; without it they are only counted",
+    )
+    p.add_argument(
+        "--timezone",
+        default=DEFAULT_TIMEZONE,
+        metavar="TZ",
+        help=f"device-local timezone for times without an offset (default {DEFAULT_TIMEZONE})",
+    )
     p.add_argument("files", nargs="*", metavar="FILE", help="files of raw lines; - or nothing for stdin")
     p.set_defaults(func=cmd_parse)
 
@@ -117,14 +128,22 @@ def _run(args: argparse.Namespace, counts: dict[str, int]) -> int:
         if dead_out is not None:
             dead_out.close()
     if counts["dead_letter"] and dead_out is None:
-        print(f"soc parse: {counts['dead_letter']} dead-lettered record(s) counted but not kept "
-              "(use --dead-letter FILE)", file=sys.stderr)
+        print(
+            f"soc parse: {counts['dead_letter']} dead-lettered record(s) counted but not kept "
+            "(use --dead-letter FILE)",
+            file=sys.stderr,
+        )
     return status
 
 
 def _parse_stream(
-    stream: BinaryIO, origin: str, display: str, args: argparse.Namespace,
-    out: BinaryIO, dead_out: BinaryIO | None, counts: dict[str, int],
+    stream: BinaryIO,
+    origin: str,
+    display: str,
+    args: argparse.Namespace,
+    out: BinaryIO,
+    dead_out: BinaryIO | None,
+    counts: dict[str, int],
 ) -> int:
     fmt: str = args.format
     tz: str = args.timezone

@@ -12,10 +12,16 @@ from soc_core.config import parse_hostport
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``soc run``."""
-    p = sub.add_parser("run", help="run intake, pipeline, store and API (syslog 127.0.0.1:5514, API 127.0.0.1:8000)")
+    p = sub.add_parser(
+        "run", help="run intake, pipeline, store and API (syslog 127.0.0.1:5514, API 127.0.0.1:8000)"
+    )
     add_data_arg(p)
-    p.add_argument("--syslog", metavar="HOST:PORT", help="syslog UDP+TCP listen address (default 127.0.0.1:5514)")
-    p.add_argument("--api", metavar="HOST:PORT", help="console and API listen address (default 127.0.0.1:8000)")
+    p.add_argument(
+        "--syslog", metavar="HOST:PORT", help="syslog UDP+TCP listen address (default 127.0.0.1:5514)"
+    )
+    p.add_argument(
+        "--api", metavar="HOST:PORT", help="console and API listen address (default 127.0.0.1:8000)"
+    )
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     p.set_defaults(func=cmd_run)
 
@@ -24,7 +30,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run until SIGINT/SIGTERM."""
     from soc_api.runtime.platform import run_platform  # heavy imports only for this command
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     overrides: dict[str, object] = {}
     if args.syslog:
         host, port = parse_hostport(args.syslog)

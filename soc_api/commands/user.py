@@ -20,7 +20,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_data_arg(add)
     add.add_argument("--username", required=True)
     add.add_argument(
-        "--role", action="append", required=True, choices=[r.value for r in Role],
+        "--role",
+        action="append",
+        required=True,
+        choices=[r.value for r in Role],
         help="role (repeatable; no account may hold two of the three admin roles)",
     )
     add.add_argument("--display-name", default=None)
@@ -33,10 +36,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     """Create the account; the creation is written to the operation log."""
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("password: ")
+    read = sys.stdin.readline if args.password_stdin else lambda: getpass.getpass("password: ")
+    password = read().rstrip("\r\n")
     settings = settings_from_args(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     state = open_state(settings.state_url)

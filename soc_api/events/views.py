@@ -15,16 +15,21 @@ from soc_api.events.models import EventPage
 from soc_core.errors import QuerySyntaxError
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
+_can_read_events = require(Permission.EVENTS_READ)
 
 
 @router.get("", response_model=EventPage)
 async def search_events(
-    q: Annotated[str, Query(description="Lucene query string, e.g. source.ip:192.0.2.0/24 AND event.action:deny")] = "*",
-    from_: Annotated[dt.datetime | None, Query(alias="from", description="ISO-8601 start (inclusive)")] = None,
+    q: Annotated[
+        str, Query(description="Lucene query string, e.g. source.ip:192.0.2.0/24 AND event.action:deny")
+    ] = "*",
+    from_: Annotated[
+        dt.datetime | None, Query(alias="from", description="ISO-8601 start (inclusive)")
+    ] = None,
     to: Annotated[dt.datetime | None, Query(description="ISO-8601 end (exclusive)")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     ctx: AppContext = Depends(get_context),
-    _: Principal = Depends(require(Permission.EVENTS_READ)),
+    _: Principal = Depends(_can_read_events),
 ) -> EventPage:
     """Events matching ``q`` between ``from`` and ``to``, newest first."""
     start = _aware(from_)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import threading
 import time
@@ -106,8 +107,16 @@ class Pipeline:
             self.store.append(rows)
         self._account(records, events=len(events), dead=len(dead), alerts=len(alerts), started=started)
 
-    def _account(self, records: Sequence[RawRecord], *, events: int, dead: int, alerts: int,
-                 started: float, batches: int = 1) -> None:
+    def _account(
+        self,
+        records: Sequence[RawRecord],
+        *,
+        events: int,
+        dead: int,
+        alerts: int,
+        started: float,
+        batches: int = 1,
+    ) -> None:
         done = time.time()
         with self._lock:
             c = self.counters
@@ -136,7 +145,9 @@ class Pipeline:
                 if self._stopping and not len(queue):
                     return
                 continue
-            await self._with_retry(lambda b=batch: asyncio.to_thread(self.process_batch, b), len(batch))
+            await self._with_retry(
+                functools.partial(asyncio.to_thread, self.process_batch, batch), len(batch)
+            )
 
     async def _run_pooled(self, queue: IntakeQueue, *, batch_max: int, commit_interval: float) -> None:
         assert self.pool is not None
@@ -181,7 +192,7 @@ class Pipeline:
                 self._in_flight.popleft()
                 self._in_flight_records -= len(head.records)
                 await self._with_retry(
-                    lambda r=head.records: asyncio.to_thread(self.process_batch, r), len(head.records)
+                    functools.partial(asyncio.to_thread, self.process_batch, head.records), len(head.records)
                 )
                 continue
             # Group commit: every chunk already parsed goes into one fsync'd write.
@@ -189,7 +200,7 @@ class Pipeline:
             while self._in_flight and _succeeded(self._in_flight[0].future):
                 ready.append(self._in_flight.popleft())
             size = sum(len(x.records) for x in ready)
-            await self._with_retry(lambda r=ready: asyncio.to_thread(self._commit, r), size)
+            await self._with_retry(functools.partial(asyncio.to_thread, self._commit, ready), size)
             self._in_flight_records -= size
 
     def _commit(self, ready: list[_InFlight]) -> None:

@@ -11,12 +11,13 @@ from soc_api.auth.permissions import Permission
 from soc_api.context import AppContext
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
+_can_read_stats = require(Permission.STATS_READ)
 
 
 @router.get("/ingest")
 def ingest_stats(
     ctx: AppContext = Depends(get_context),
-    _: Principal = Depends(require(Permission.STATS_READ)),
+    _: Principal = Depends(_can_read_stats),
 ) -> dict[str, Any]:
     """Intake and pipeline counters, latency percentiles and per-peer figures."""
     return ctx.ingest_stats()

@@ -42,6 +42,10 @@ class EventStore(Protocol):
         """Store events durably (returns after fsync); returns how many were stored."""
         ...
 
+    def append_encoded(self, payload: bytes, rows: int) -> int:
+        """Store ``rows`` events already encoded by the store's ``encode_batch`` (parse workers)."""
+        ...
+
     def search(
         self,
         query: str = "*",
@@ -54,7 +58,9 @@ class EventStore(Protocol):
         """Matching documents ordered by ``@timestamp``."""
         ...
 
-    def count(self, query: str = "*", *, start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
+    def count(
+        self, query: str = "*", *, start: dt.datetime | None = None, end: dt.datetime | None = None
+    ) -> int:
         """Number of matching documents."""
         ...
 

@@ -489,10 +489,8 @@ class EmbeddedEventStore:
     def stats(self) -> dict[str, Any]:
         """Counts and sizes for operators (``soc store stats``)."""
         st = self.manifest.state
-        if self.writable:
-            unsealed_rows = self._unsealed_rows
-        else:
-            unsealed_rows = self.engine.snapshot().tail.num_rows
+        # The writer counts; a reader has to decode the tail.
+        unsealed_rows = self._unsealed_rows if self.writable else self.engine.snapshot().tail.num_rows
         sealed_rows = sum(f.rows for f in st.live.values())
         per_dataset: dict[str, int] = defaultdict(int)
         for info in st.live.values():

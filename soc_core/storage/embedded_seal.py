@@ -244,7 +244,10 @@ class Sealer:
             payloads.extend(frames)
         table = conform(decode_payloads(payloads))
         added = (
-            [self._write_part(part, day, ds, level=SEAL_ZSTD_LEVEL) for day, ds, part in self._partitions(table)]
+            [
+                self._write_part(part, day, ds, level=SEAL_ZSTD_LEVEL)
+                for day, ds, part in self._partitions(table)
+            ]
             if table.num_rows
             else []
         )

@@ -33,7 +33,7 @@ def test_thousand_tcp_lines_become_searchable(data_dir: Path) -> None:
         send_tcp(soc.syslog_port, (firewall_line(i) for i in range(1000)))
         wait_for(lambda: search_count(data_dir) == 1000, timeout=60, interval=0.2)
         assert search_count(data_dir, "source.ip:192.0.2.5") == 4
-        assert search_count(data_dir, 'source.ip:192.0.2.0/24 AND destination.port:443') == 1000 // 7 + 1 - 0
+        assert search_count(data_dir, "source.ip:192.0.2.0/24 AND destination.port:443") == 1000 // 7 + 1 - 0
         soc.login("ana")
         page = soc.get("/api/v1/events", q="source.ip:192.0.2.5", limit=10)
         assert page["count"] == 4
@@ -50,7 +50,9 @@ def test_api_requires_authentication_and_role(data_dir: Path) -> None:
     with PlatformProcess(data_dir) as soc:
         assert httpx.get(soc.api + "/healthz").json()["status"] == "ok"
         assert httpx.get(soc.api + "/api/v1/events").status_code == 401
-        bad = httpx.post(soc.api + "/api/v1/auth/login", json={"username": "sysadm", "password": "wrong-Pass-123"})
+        bad = httpx.post(
+            soc.api + "/api/v1/auth/login", json={"username": "sysadm", "password": "wrong-Pass-123"}
+        )
         assert bad.status_code == 401
         token = soc.login("sysadm")
         headers = {"Authorization": f"Bearer {token}"}
@@ -116,16 +118,20 @@ def test_junk_is_stored_or_dead_lettered_and_pipeline_keeps_going(data_dir: Path
         wait_for(lambda: search_count(data_dir, "syslog.kv.seq:7") == 1, timeout=60, interval=0.2)
         # NUL separates records, so the junk arrives as more records than lines sent.
         stats = wait_for(
-            lambda: (s := soc.stats())["received"] >= len(JUNK) + 1
-            and s["stored"] + s["dead_lettered"] == s["received"]
-            and s,
+            lambda: (
+                (s := soc.stats())["received"] >= len(JUNK) + 1
+                and s["stored"] + s["dead_lettered"] == s["received"]
+                and s
+            ),
             timeout=60,
         )
         assert stats["dropped"] == 0
         dead = search_count(data_dir, "event.dataset:shaowang.deadletter")
         assert dead == stats["dead_lettered"] >= 4
-        reasons = {e["error"]["type"] for e in soc.get(
-            "/api/v1/events", q="event.dataset:shaowang.deadletter", limit=100)["events"]}
+        reasons = {
+            e["error"]["type"]
+            for e in soc.get("/api/v1/events", q="event.dataset:shaowang.deadletter", limit=100)["events"]
+        }
         assert {"binary_content", "record_too_long", "empty_record"} <= reasons
         assert search_count(data_dir, "syslog.kv.seq:7") == 1
         gbk = soc.get("/api/v1/events", q="source.ip:192.0.2.2")

@@ -20,8 +20,11 @@ def test_defaults_are_the_embedded_platform(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_file_then_environment_then_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tmp_path / "shaowang.toml"
-    cfg.write_text('[syslog]\nport = 6000\nhost = "0.0.0.0"\n[api]\nport = 9000\n[[sources]]\nmatch = "192.0.2.0/24"\n'
-                   'dataset = "syslog.kv"\n', encoding="utf-8")
+    cfg.write_text(
+        '[syslog]\nport = 6000\nhost = "0.0.0.0"\n[api]\nport = 9000\n[[sources]]\nmatch = "192.0.2.0/24"\n'
+        'dataset = "syslog.kv"\n',
+        encoding="utf-8",
+    )
     monkeypatch.setenv("SOC_CONFIG", str(cfg))
     monkeypatch.setenv("SOC_API__PORT", "9100")
     s = load_settings(syslog={"port": 7000})
@@ -44,11 +47,14 @@ def test_errors_name_the_file_and_key(tmp_path: Path, monkeypatch: pytest.Monkey
         load_settings()
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("127.0.0.1:5514", ("127.0.0.1", 5514)),
-    (":8000", ("127.0.0.1", 8000)),
-    ("[::1]:6514", ("::1", 6514)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1:5514", ("127.0.0.1", 5514)),
+        (":8000", ("127.0.0.1", 8000)),
+        ("[::1]:6514", ("::1", 6514)),
+    ],
+)
 def test_hostport(text: str, expected: tuple[str, int]) -> None:
     assert parse_hostport(text) == expected
 

@@ -20,8 +20,13 @@ TS = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
 def sample() -> Event:
     return Event(
         timestamp=TS,
-        event=EventInfo(kind="event", category=["network"], type=["connection", "denied"], dataset="syslog.kv",
-                        original="src=192.0.2.1 拒绝"),
+        event=EventInfo(
+            kind="event",
+            category=["network"],
+            type=["connection", "denied"],
+            dataset="syslog.kv",
+            original="src=192.0.2.1 拒绝",
+        ),
         source=Endpoint(ip="192.0.2.1", port=51514, nat=Nat(ip="203.0.113.9", port=1024)),
         destination=Endpoint(ip="2001:db8::1", port=443),
         extra={"huawei": {"usg": {"zone": "trust"}}},
@@ -60,15 +65,27 @@ def test_wrong_types_are_rejected_with_the_path() -> None:
 
 
 def test_alert_mirrors_into_an_alert_event() -> None:
-    alert = Alert(rule_id="r1", rule_name="Port scan", severity=Severity.HIGH, timestamp=TS,
-                  source_ip="192.0.2.7", tags=["attack.t1046"], event_ids=["a", "b"])
+    alert = Alert(
+        rule_id="r1",
+        rule_name="Port scan",
+        severity=Severity.HIGH,
+        timestamp=TS,
+        source_ip="192.0.2.7",
+        tags=["attack.t1046"],
+        event_ids=["a", "b"],
+    )
     event = alert.to_event()
     assert event.event.kind == "alert" and event.event.severity == 4
     assert event.get("shaowang.alert.event_ids") == ["a", "b"]
 
 
-@given(st.dictionaries(st.from_regex(r"[a-z]{1,5}(\.[a-z]{1,5}){0,3}", fullmatch=True),
-                       st.integers() | st.text(max_size=5), max_size=8))
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z]{1,5}(\.[a-z]{1,5}){0,3}", fullmatch=True),
+        st.integers() | st.text(max_size=5),
+        max_size=8,
+    )
+)
 def test_flatten_unflatten_round_trip(flat: dict[str, object]) -> None:
     # Only prefix-free key sets describe a tree.
     keys = sorted(flat)

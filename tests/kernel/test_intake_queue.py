@@ -49,7 +49,9 @@ def test_stats_count_per_peer() -> None:
     stats.received("syslog/tcp", "192.0.2.2", 1, 10)
     assert stats.totals() == {"received": 4, "bytes": 310, "dropped": 1, "errors": 0}
     assert [(p.transport, p.peer, p.records) for p in stats.snapshot()] == [
-        ("syslog/tcp", "192.0.2.2", 1), ("syslog/udp", "192.0.2.1", 3)]
+        ("syslog/tcp", "192.0.2.2", 1),
+        ("syslog/udp", "192.0.2.1", 3),
+    ]
 
 
 def test_registry_ids_are_unique_and_errors_list_known_ids() -> None:
@@ -57,7 +59,7 @@ def test_registry_ids_are_unique_and_errors_list_known_ids() -> None:
     reg.add("a.b", int)
     with pytest.raises(ValueError):
         reg.add("a.b", str)
-    with pytest.raises(UnknownIdError, match="known: a.b"):
+    with pytest.raises(UnknownIdError, match=r"known: a\.b"):
         reg.get("c.d")
     assert list(reg) == ["a.b"] and "a.b" in reg
 
