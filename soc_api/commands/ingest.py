@@ -62,6 +62,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     batch = []
             if batch:
                 pipeline.process_batch(batch)
+        store.seal_now()  # a batch import ends sealed: Parquet partitions, in the manifest
     finally:
         store.close()
     c = pipeline.counters
