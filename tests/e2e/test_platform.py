@@ -136,3 +136,30 @@ def test_junk_is_stored_or_dead_lettered_and_pipeline_keeps_going(data_dir: Path
         assert search_count(data_dir, "syslog.kv.seq:7") == 1
         gbk = soc.get("/api/v1/events", q="source.ip:192.0.2.2")
         assert "拒绝访问" in gbk["events"][0]["event"]["original"]
+
+
+def test_udp_and_file_tail_feed_the_same_pipeline(tmp_path: Path, data_dir: Path) -> None:
+    log = tmp_path / "fw.log"
+    log.write_bytes(b"".join(firewall_line(i) + b"\n" for i in range(100)))
+    config = tmp_path / "shaowang.toml"
+    config.write_text(f'[[files]]\npath = "{log}"\ndataset = "syslog.kv"\n', encoding="utf-8")
+    env = {"SOC_CONFIG": str(config)}
+    with PlatformProcess(data_dir, env=env) as soc:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            for i in range(1000, 1050):
+                udp.sendto(firewall_line(i), ("127.0.0.1", soc.syslog_port))
+        wait_for(lambda: search_count(data_dir) == 150, timeout=60, interval=0.2)
+        with log.open("ab") as fh:
+            fh.write(b"".join(firewall_line(i) + b"\n" for i in range(100, 120)))
+        wait_for(lambda: search_count(data_dir) == 170, timeout=60, interval=0.2)
+    # A restart resumes the file at its stored offset: nothing is read twice.
+    with log.open("ab") as fh:
+        fh.write(firewall_line(120) + b"\n")
+    with PlatformProcess(data_dir, env=env):
+        wait_for(lambda: search_count(data_dir) == 171, timeout=60, interval=0.2)
+        reader = EmbeddedEventStore.open_reader(data_dir)
+        try:
+            assert reader.cardinality("syslog.kv.seq") == 171
+            assert reader.count("log.file.path:*") == 121
+        finally:
+            reader.close()
