@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from transport_support import nothing_more, take
 
 from collectors.intake import IntakeQueue, IntakeStats
 from collectors.transports.filetail import FileTailer, LineSplitter
@@ -21,21 +22,8 @@ pytestmark = pytest.mark.timeout(60)
 POLL = 0.02
 
 
-async def take(queue: IntakeQueue, n: int, timeout: float = 10.0) -> list[RawRecord]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    out: list[RawRecord] = []
-    while len(out) < n:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise AssertionError(f"received {len(out)} of {n}: {[r.data for r in out]}")
-        out += await queue.get_batch(n - len(out), timeout=remaining)
-    return out
 
 
-async def nothing_more(queue: IntakeQueue, wait: float = 0.3) -> None:
-    extra = await queue.get_batch(100, timeout=wait)
-    assert extra == [], [r.data for r in extra]
 
 
 async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

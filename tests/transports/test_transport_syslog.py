@@ -7,6 +7,7 @@ import socket
 from collections.abc import Awaitable, Callable
 
 import pytest
+from transport_support import nothing_more, take
 
 from collectors.intake import IntakeQueue, IntakeStats
 from collectors.transports.syslog import SyslogServer
@@ -17,21 +18,8 @@ from soc_core.vocabulary import MAX_RECORD_BYTES
 pytestmark = pytest.mark.timeout(60)
 
 
-async def take(queue: IntakeQueue, n: int, timeout: float = 15.0) -> list[RawRecord]:
-    """Exactly ``n`` records from ``queue`` (fails after ``timeout`` seconds)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    out: list[RawRecord] = []
-    while len(out) < n:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise AssertionError(f"received {len(out)} of {n} records")
-        out += await queue.get_batch(n - len(out), timeout=remaining)
-    return out
 
 
-async def nothing_more(queue: IntakeQueue, wait: float = 0.3) -> None:
-    assert await queue.get_batch(10, timeout=wait) == []
 
 
 async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

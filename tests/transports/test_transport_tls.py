@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from transport_support import take
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -138,16 +139,6 @@ def client_context(pki: Pki, cert: Path | None = None, key: Path | None = None) 
     return ctx
 
 
-async def take(queue: IntakeQueue, n: int, timeout: float = 15.0) -> list[RawRecord]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    out: list[RawRecord] = []
-    while len(out) < n:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise AssertionError(f"received {len(out)} of {n} records")
-        out += await queue.get_batch(n - len(out), timeout=remaining)
-    return out
 
 
 async def eventually_errors(stats: IntakeStats, n: int, timeout: float = 10.0) -> None:
