@@ -218,7 +218,7 @@ class Platform:
         if self.syslog_tls is not None:
             lines.append(f"  syslog   tls     {s.syslog.tls.host}:{self.syslog_tls.port}")
         lines += [
-            f"  console  http://{s.api.host}:{s.api.port}/   API http://{s.api.host}:{s.api.port}/api/v1/",
+            f"  API      http://{s.api.host}:{s.api.port}/api/v1/  (docs /api/v1/docs, health /healthz)",
             f"  data     {Path(self.data_dir).resolve()}",
         ]
         with self.state.session() as session:
