@@ -10,6 +10,7 @@ PostgreSQL serialises chained writers with lock rows (``SELECT … FOR UPDATE``)
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,7 +122,7 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
             if database and database != ":memory:":
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(cursor)
         finally:
             cursor.close()
 
@@ -131,6 +132,21 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    # Switching the journal mode ignores busy_timeout: while another connection holds the
+    # file (several processes opening a new database at once) it fails at once, so retry.
+    for attempt in range(100):
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 99:
+                raise
+            time.sleep(0.05)
 
 
 def create_state_engine(url: str, **kwargs: Any) -> Engine:

@@ -119,8 +119,14 @@ class EmbeddedEventStore:
         return cls(data_dir, settings, writer=True)
 
     @classmethod
-    def open_reader(cls, data_dir: str | Path) -> EmbeddedEventStore:
+    def open_reader(cls, data_dir: str | Path, *, must_exist: bool = True) -> EmbeddedEventStore:
         """A read-only view that never blocks or is blocked by the writer."""
+        root = Path(data_dir) / "events"
+        if must_exist and not root.is_dir():
+            raise StoreError(
+                "no event store here: start `soc run` or `soc ingest` with this data directory first",
+                where=str(Path(data_dir)),
+            )
         return cls(data_dir, None, writer=False)
 
     def _open_writer(self) -> None:
