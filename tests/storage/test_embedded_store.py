@@ -251,8 +251,10 @@ def test_single_writer_and_read_only_reader(tmp_path: Path) -> None:
         reader.close()
 
 
-def test_reader_on_missing_store_is_empty(tmp_path: Path) -> None:
-    reader = EmbeddedEventStore.open_reader(tmp_path / "nothing")
+def test_reader_on_missing_store_says_so_or_is_empty_when_asked(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no event store here"):
+        EmbeddedEventStore.open_reader(tmp_path / "nothing")
+    reader = EmbeddedEventStore.open_reader(tmp_path / "nothing", must_exist=False)
     assert reader.count() == 0 and reader.search() == [] and reader.terms("source.ip") == []
     assert reader.verify().ok
     reader.close()
