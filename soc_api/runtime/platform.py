@@ -13,8 +13,9 @@ import datetime as dt
 import logging
 import os
 import signal
+import socket
 import sys
-from collections.abc import Generator, Sequence
+from collections.abc import Coroutine, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from soc_api.runtime.pipeline import Pipeline
 from soc_api.runtime.workers import ParsePool, default_workers
 from soc_core.audit import append_audit
 from soc_core.config import Settings
+from soc_core.errors import ConfigError
 from soc_core.records import RawRecord
 from soc_core.state.db import StateStore, open_state
 from soc_core.state.users import list_users
@@ -108,10 +110,10 @@ class Platform:
             )
         )
         self.syslog = SyslogServer(s.syslog, self.queue, self.stats)
-        await self.syslog.start()
+        await _listen(self.syslog.start(), "syslog", s.syslog.host, s.syslog.port)
         if s.syslog.tls.enabled:
             self.syslog_tls = SyslogTlsServer(s.syslog.tls, self.queue, self.stats)
-            await self.syslog_tls.start()
+            await _listen(self.syslog_tls.start(), "syslog TLS", s.syslog.tls.host, s.syslog.tls.port)
         if self.tailer is not None:
             self._tasks.append(asyncio.create_task(self.tailer.run(), name="filetail"))
         self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
@@ -126,7 +128,8 @@ class Platform:
             lifespan="off",
         )
         self.api = _ApiServer(config)
-        self._tasks.append(asyncio.create_task(self.api.serve(), name="api"))
+        api_socket = _bind_api(s.api.host, s.api.port)
+        self._tasks.append(asyncio.create_task(self.api.serve(sockets=[api_socket]), name="api"))
         while not self.api.started:
             if self._tasks[-1].done():
                 self._tasks[-1].result()  # raises the bind error
@@ -225,6 +228,28 @@ class Platform:
             if not list_users(session):
                 lines.append("  no users yet: create the admin accounts with `soc user add --role ...`")
         print("\n".join(lines), flush=True)
+
+
+async def _listen(starting: Coroutine[Any, Any, None], what: str, host: str, port: int) -> None:
+    try:
+        await starting
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", where=what) from exc
+
+
+def _bind_api(host: str, port: int) -> socket.socket:
+    """The API's listening socket, bound here so a taken port is a clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", where="api") from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 async def run_platform(settings: Settings) -> None:

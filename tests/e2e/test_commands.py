@@ -83,3 +83,26 @@ def test_retention_below_180_days_needs_a_recorded_reason(tmp_path: Path) -> Non
             assert entries and entries[0].detail_value["reason"] == "test lab, no real data"
     finally:
         state.close()
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    from soc_api.testing import free_port
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_soc(
+            "run",
+            "--data",
+            str(tmp_path / "data"),
+            "--syslog",
+            f"127.0.0.1:{free_port()}",
+            "--api",
+            f"127.0.0.1:{port}",
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert f"api: cannot listen on 127.0.0.1:{port}" in done.stderr
