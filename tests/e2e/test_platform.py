@@ -43,6 +43,8 @@ def test_thousand_tcp_lines_become_searchable(data_dir: Path) -> None:
         assert stats["received"] == 1000
         assert stats["dead_lettered"] == 0 and stats["dropped"] == 0
         assert stats["peers"] and stats["peers"][0]["records"] == 1000
+        assert soc.stop() == 0  # SIGTERM: drain and exit cleanly
+        assert "draining" in soc.log()
 
 
 def test_api_requires_authentication_and_role(data_dir: Path) -> None:
@@ -163,3 +165,13 @@ def test_udp_and_file_tail_feed_the_same_pipeline(tmp_path: Path, data_dir: Path
             assert reader.count("log.file.path:*") == 121
         finally:
             reader.close()
+
+
+def test_sigterm_stores_everything_already_received(data_dir: Path) -> None:
+    add_user(data_dir, "ana", "analyst")
+    soc = PlatformProcess(data_dir).start()
+    soc.login("ana")
+    send_tcp(soc.syslog_port, (firewall_line(i) for i in range(30_000)))
+    wait_for(lambda: soc.stats()["received"] == 30_000, timeout=120, interval=0.02)
+    assert soc.stop() == 0
+    assert search_count(data_dir) == 30_000
