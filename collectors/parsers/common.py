@@ -509,6 +509,9 @@ def parse_structured_data(text: str) -> dict[str, dict[str, str]] | None:
     return elements or None
 
 
+_SYSLOG_TO_SEVERITY: tuple[int, ...] = tuple(int(Severity.from_syslog(code)) for code in range(8))
+
+
 def syslog_fields(header: SyslogHeader) -> Syslog:
     """ECS ``log.syslog`` for a header."""
     facility, sev = header.facility, header.severity
@@ -546,7 +549,7 @@ def finish(event: Event, envelope: Envelope, record: RawRecord, dataset: str) ->
             log = event.log = Log()
         log.syslog = syslog_fields(header)
         if info.severity is None and header.severity is not None:
-            info.severity = int(Severity.from_syslog(header.severity))
+            info.severity = _SYSLOG_TO_SEVERITY[max(0, min(7, header.severity))]
         if header.hostname is not None:
             observer = event.observer
             if observer is None:

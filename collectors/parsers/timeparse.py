@@ -62,12 +62,22 @@ def zone(name: str) -> ZoneInfo:
 
 def from_posix(seconds: float) -> dt.datetime:
     """UTC datetime for POSIX seconds; non-finite or out-of-range values give the epoch."""
+    # Transports stamp a whole read chunk with one receive time: the last result repeats.
+    global _last_posix
+    cached = _last_posix
+    if cached[0] == seconds:
+        return cached[1]
     if not math.isfinite(seconds):
         return _EPOCH
     try:
-        return _EPOCH + dt.timedelta(seconds=seconds)
+        result = _EPOCH + dt.timedelta(seconds=seconds)
     except OverflowError:
         return _EPOCH
+    _last_posix = (seconds, result)
+    return result
+
+
+_last_posix: tuple[float, dt.datetime] = (math.nan, _EPOCH)
 
 
 def _fraction_us(text: str | None) -> int:
