@@ -175,3 +175,42 @@ def test_sigterm_stores_everything_already_received(data_dir: Path) -> None:
     wait_for(lambda: soc.stats()["received"] == 30_000, timeout=120, interval=0.02)
     assert soc.stop() == 0
     assert search_count(data_dir) == 30_000
+
+
+def test_syslog_over_tls_with_client_certificates(tmp_path: Path, data_dir: Path) -> None:
+    import ssl
+
+    from pki_support import build_pki, client_context
+
+    from soc_api.testing import free_port
+
+    pki = build_pki(tmp_path / "pki")
+    tls_port = free_port()
+    config = tmp_path / "shaowang.toml"
+    config.write_text(
+        "[syslog.tls]\nenabled = true\nhost = \"127.0.0.1\"\n"
+        f"port = {tls_port}\ncertfile = \"{pki.server_cert}\"\nkeyfile = \"{pki.server_key}\"\n"
+        f"client_ca = \"{pki.ca}\"\nrequire_client_cert = true\n",
+        encoding="utf-8",
+    )
+    add_user(data_dir, "ana", "analyst")
+    with PlatformProcess(data_dir, env={"SOC_CONFIG": str(config)}) as soc:
+        soc.login("ana")
+        ctx = client_context(pki, pki.client_cert, pki.client_key)
+        with socket.create_connection(("127.0.0.1", tls_port)) as raw, \
+                ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            for i in range(200):
+                msg = firewall_line(i)
+                tls.sendall(str(len(msg)).encode() + b" " + msg)  # RFC 5425 octet counting
+        wait_for(lambda: search_count(data_dir) == 200, timeout=60, interval=0.2)
+        # A client without a certificate is refused (TLS 1.3 reports it after the client's
+        # side of the handshake: as an alert or a closed connection) and nothing is stored.
+        try:
+            with socket.create_connection(("127.0.0.1", tls_port)) as raw, \
+                    client_context(pki).wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                tls.sendall(b"5 hello")
+                assert tls.recv(1) == b""
+        except (ssl.SSLError, OSError):
+            pass
+        stats = wait_for(lambda: (s := soc.stats())["intake_errors"] >= 1 and s, timeout=30)
+        assert stats["stored"] == 200 and search_count(data_dir) == 200
