@@ -71,6 +71,10 @@ def build_tls_context(settings: TlsListener) -> ssl.SSLContext:
         raise ConfigError("require_client_cert needs client_ca to verify against", where="syslog.tls")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    # No TLS 1.3 session tickets: senders never resume, and a sender that writes and closes
+    # with tickets unread in its socket sends a RST, on which Linux discards whatever we had
+    # not read yet. Without tickets the close is a FIN and every record arrives.
+    ctx.num_tickets = 0
     try:
         ctx.load_cert_chain(str(settings.certfile), str(settings.keyfile))
         if settings.client_ca is not None:

@@ -202,6 +202,7 @@ def test_syslog_over_tls_with_client_certificates(tmp_path: Path, data_dir: Path
             for i in range(200):
                 msg = firewall_line(i)
                 tls.sendall(str(len(msg)).encode() + b" " + msg)  # RFC 5425 octet counting
+        # Sent and closed at once: nothing may be lost to the close (see num_tickets).
         wait_for(lambda: search_count(data_dir) == 200, timeout=60, interval=0.2)
         # A client without a certificate is refused (TLS 1.3 reports it after the client's
         # side of the handshake: as an alert or a closed connection) and nothing is stored.
