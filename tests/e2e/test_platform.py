@@ -51,6 +51,8 @@ def test_api_requires_authentication_and_role(data_dir: Path) -> None:
     add_user(data_dir, "sysadm", "system_admin")
     with PlatformProcess(data_dir) as soc:
         assert httpx.get(soc.api + "/healthz").json()["status"] == "ok"
+        paths = httpx.get(soc.api + "/api/v1/openapi.json").json()["paths"]
+        assert {"/api/v1/auth/login", "/api/v1/events", "/api/v1/stats/ingest"} <= set(paths)
         assert httpx.get(soc.api + "/api/v1/events").status_code == 401
         bad = httpx.post(
             soc.api + "/api/v1/auth/login", json={"username": "sysadm", "password": "wrong-Pass-123"}
