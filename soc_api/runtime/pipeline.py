@@ -74,6 +74,8 @@ class Pipeline:
         max_in_flight: int = 4,
         latency_window: int = 100_000,
     ) -> None:
+        if pool is not None and detector is not None:
+            raise ValueError("with parse workers, detection runs in them: give ParsePool a detector_factory")
         self.store = store
         self.intake_stats = intake_stats
         self.detector: Detector = detector or NoDetector()
@@ -88,7 +90,6 @@ class Pipeline:
         self._lock = threading.Lock()
         self._stopping = False
         self._in_flight: collections.deque[_InFlight] = collections.deque()
-        self._in_flight_records = 0
 
     # -- in-process mode -------------------------------------------------------------------
 
@@ -159,7 +160,8 @@ class Pipeline:
         try:
             while True:
                 while len(self._in_flight) >= self.max_in_flight * pool.workers:
-                    await self._in_flight[0].future
+                    # Wait, but never raise here: a failed chunk is the commit loop's to redo.
+                    await asyncio.wait([self._in_flight[0].future])
                     await asyncio.sleep(0)
                 batch = await queue.get_batch(chunk, timeout=commit_interval)
                 if not batch:
@@ -168,7 +170,6 @@ class Pipeline:
                     continue
                 future = asyncio.wrap_future(pool.submit(batch))
                 self._in_flight.append(_InFlight(batch, future))
-                self._in_flight_records += len(batch)
                 wakeup.set()
         finally:
             self._stopping = True
@@ -190,7 +191,6 @@ class Pipeline:
                 # A worker died (or could not encode): parse this chunk here instead.
                 log.exception("parse worker failed on %d records; parsing them in-process", len(head.records))
                 self._in_flight.popleft()
-                self._in_flight_records -= len(head.records)
                 await self._with_retry(
                     functools.partial(asyncio.to_thread, self.process_batch, head.records), len(head.records)
                 )
@@ -201,7 +201,6 @@ class Pipeline:
                 ready.append(self._in_flight.popleft())
             size = sum(len(x.records) for x in ready)
             await self._with_retry(functools.partial(asyncio.to_thread, self._commit, ready), size)
-            self._in_flight_records -= size
 
     def _commit(self, ready: list[_InFlight]) -> None:
         chunks = [decode_chunk(item.future.result()) for item in ready]

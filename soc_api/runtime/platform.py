@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
 import signal
@@ -38,9 +37,6 @@ from soc_core.storage.embedded import EmbeddedEventStore
 from soc_core.vocabulary import MIN_RETENTION_DAYS
 
 log = logging.getLogger("shaowang")
-
-RETENTION_CHECK_S = 3600.0
-
 
 class _ApiServer(uvicorn.Server):
     """Uvicorn without its own signal handling: the platform owns SIGINT/SIGTERM."""
@@ -116,7 +112,6 @@ class Platform:
             await _listen(self.syslog_tls.start(), "syslog TLS", s.syslog.tls.host, s.syslog.tls.port)
         if self.tailer is not None:
             self._tasks.append(asyncio.create_task(self.tailer.run(), name="filetail"))
-        self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
 
         ctx = AppContext(settings=s, events=self.store, state=self.state, ingest_stats=self.ingest_stats)
         config = uvicorn.Config(
@@ -183,17 +178,6 @@ class Platform:
         if self.tailer is None:
             return
         self.tailer.mark_records_stored(records)
-
-    async def _retention_loop(self) -> None:
-        assert self.store is not None
-        while True:
-            try:
-                dropped = await asyncio.to_thread(self.store.apply_retention, now=dt.datetime.now(dt.UTC))
-                if dropped:
-                    log.warning("retention dropped %d partitions", len(dropped))
-            except Exception:
-                log.exception("retention run failed")
-            await asyncio.sleep(RETENTION_CHECK_S)
 
     def _record_start(self) -> None:
         assert self.state is not None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,51 @@ def test_source_router_sets_dataset_and_timezone_by_peer() -> None:
     assert router.apply(untouched) is untouched
     v6 = SourceRouter([SourceMapping(match="2001:db8::/32", timezone="UTC")])
     assert v6.apply(RawRecord(data=b"x", received_at=0, peer="[2001:db8::5]:514")).timezone == "UTC"
+
+
+class _FirstChunkFails(ParsePool):
+    """A pool whose first chunk dies in the worker (as a killed worker process would)."""
+
+    failed = False
+
+    def submit(self, records):  # type: ignore[no-untyped-def]
+        if not self.failed:
+            self.failed = True
+            broken: Future[bytes] = Future()
+            broken.set_exception(BrokenProcessPool("worker died"))
+            return broken
+        return super().submit(records)
+
+
+def test_a_failed_worker_chunk_is_parsed_in_process_and_nothing_is_lost(tmp_path: Path) -> None:
+    records = [_record(firewall_line(i), i) for i in range(2000)]
+
+    async def go() -> Pipeline:
+        store = EmbeddedEventStore.open_writer(tmp_path, QUIET)
+        pool = _FirstChunkFails(workers=1, default_format="auto", default_timezone="Asia/Shanghai")
+        queue = IntakeQueue(10_000)
+        pipeline = Pipeline(store=store, intake_stats=IntakeStats(), pool=pool, max_in_flight=1)
+        task = asyncio.create_task(pipeline.run(queue, batch_max=500, commit_interval=0.01))
+        await queue.put_many(records)
+        pipeline.stop()
+        await asyncio.wait_for(task, 120)
+        pool.close()
+        assert store.cardinality("syslog.kv.seq") == 2000
+        store.close()
+        return pipeline
+
+    pipeline = asyncio.run(go())
+    assert pipeline.pool is not None and pipeline.counters.records_stored == 2000
+
+
+def test_a_detector_with_parse_workers_is_refused(tmp_path: Path) -> None:
+    from soc_core.detection import NoDetector
+
+    store = EmbeddedEventStore.open_writer(tmp_path, QUIET)
+    pool = ParsePool(workers=1, default_format="auto", default_timezone="Asia/Shanghai")
+    try:
+        with pytest.raises(ValueError, match="detector_factory"):
+            Pipeline(store=store, intake_stats=IntakeStats(), pool=pool, detector=NoDetector())
+    finally:
+        pool.close()
+        store.close()
