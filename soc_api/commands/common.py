@@ -4,11 +4,36 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from soc_core.config import Settings, load_settings
 from soc_core.errors import ConfigError
+from soc_core.vocabulary import MAX_RECORD_BYTES
+
+# A line longer than this is not held whole in memory: its first READ_LIMIT bytes become the
+# (too long, hence dead-lettered) record and the rest of the line is skipped and counted.
+READ_LIMIT = 4 * MAX_RECORD_BYTES
+
+
+def read_lines(stream: BinaryIO) -> Iterator[tuple[bytes, int]]:
+    """(line without its LF, bytes skipped because the line exceeded READ_LIMIT)."""
+    while True:
+        line = stream.readline(READ_LIMIT)
+        if not line:
+            return
+        skipped = 0
+        if len(line) == READ_LIMIT and not line.endswith(b"\n"):
+            while True:
+                rest = stream.readline(READ_LIMIT)
+                if not rest:
+                    break
+                if rest.endswith(b"\n"):
+                    skipped += len(rest) - 1
+                    break
+                skipped += len(rest)
+        yield (line[:-1] if line.endswith(b"\n") else line), skipped
 
 
 def add_data_arg(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from collectors.intake import IntakeStats
-from soc_api.commands.common import add_data_arg, settings_from_args
+from soc_api.commands.common import add_data_arg, read_lines, settings_from_args
 from soc_api.runtime.pipeline import Pipeline
 from soc_core.records import RawRecord
 from soc_core.storage.embedded import EmbeddedEventStore
@@ -32,8 +32,11 @@ def _records(path: Path) -> Iterator[RawRecord]:
     stream = sys.stdin.buffer if str(path) == "-" else path.open("rb")
     origin = "stdin" if str(path) == "-" else f"file:{path}"
     try:
-        for number, line in enumerate(stream, start=1):
-            yield RawRecord(data=line.rstrip(b"\r\n"), received_at=time.time(), origin=origin, offset=number)
+        for number, (line, _skipped) in enumerate(read_lines(stream), start=1):
+            # An over-long line arrives cut and is dead-lettered as record_too_long.
+            yield RawRecord(
+                data=line.removesuffix(b"\r"), received_at=time.time(), origin=origin, offset=number
+            )
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

@@ -15,18 +15,15 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
 from typing import BinaryIO
 
 from collectors.parse import parse_record
 from collectors.parsers import PARSERS
 from collectors.parsers.timeparse import zone
+from soc_api.commands.common import read_lines
 from soc_core.records import RawRecord
-from soc_core.vocabulary import DEFAULT_TIMEZONE, MAX_RECORD_BYTES
+from soc_core.vocabulary import DEFAULT_TIMEZONE
 
-# A line longer than this is not held whole in memory: its first READ_LIMIT bytes become the
-# (too long, hence dead-lettered) record and the rest of the line is skipped and counted.
-READ_LIMIT = 4 * MAX_RECORD_BYTES
 _FLUSH_EVERY = 1000
 
 
@@ -57,25 +54,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="files of raw lines; - or nothing for stdin")
     p.set_defaults(func=cmd_parse)
-
-
-def _lines(stream: BinaryIO) -> Iterator[tuple[bytes, int]]:
-    """(line without its LF, bytes skipped because the line exceeded READ_LIMIT)."""
-    while True:
-        line = stream.readline(READ_LIMIT)
-        if not line:
-            return
-        skipped = 0
-        if len(line) == READ_LIMIT and not line.endswith(b"\n"):
-            while True:
-                rest = stream.readline(READ_LIMIT)
-                if not rest:
-                    break
-                if rest.endswith(b"\n"):
-                    skipped += len(rest) - 1
-                    break
-                skipped += len(rest)
-        yield (line[:-1] if line.endswith(b"\n") else line), skipped
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -148,7 +126,7 @@ def _parse_stream(
     fmt: str = args.format
     tz: str = args.timezone
     pending: list[bytes] = []
-    for number, (data, skipped) in enumerate(_lines(stream), start=1):
+    for number, (data, skipped) in enumerate(read_lines(stream), start=1):
         counts["lines"] += 1
         record = RawRecord(data=data, received_at=time.time(), origin=origin, offset=number)
         outcome = parse_record(record, fmt=fmt, default_timezone=tz)

@@ -106,3 +106,16 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
         )
     assert done.returncode == 2
     assert f"api: cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_ingest_dead_letters_an_over_long_line_and_keeps_the_rest(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    log = tmp_path / "big.log"
+    log.write_bytes(
+        firewall_line(1) + b"\n" + b"k=" + b"x" * (5 * 1024 * 1024) + b"\n" + firewall_line(2) + b"\r\n"
+    )
+    done = run_soc("ingest", "--data", str(data), str(log))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["dead_letter"] == 1
+    assert int(run_soc("search", "--data", str(data), "--count", "error.type:record_too_long").stdout) == 1
+    assert int(run_soc("search", "--data", str(data), "--count", "syslog.kv.seq:(1 OR 2)").stdout) == 2
