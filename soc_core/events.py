@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 
@@ -360,8 +360,6 @@ class Event(_FieldSet):
     related: Related | None = None
     extra: dict[str, Any] | None = None
 
-    ECS_ROOTS: ClassVar[frozenset[str]] = frozenset()  # filled below
-
     # -- identity -------------------------------------------------------------------------
 
     def ensure_id(self) -> str:
@@ -387,7 +385,7 @@ class Event(_FieldSet):
         return _encoder.encode(self.to_dict())
 
     def to_flat(self) -> dict[str, Any]:
-        """Dotted-key document (``{"source.ip": ...}``) as stored in the embedded store."""
+        """Dotted-key document (``{"source.ip": ...}``), vendor fields included."""
         flat: dict[str, Any] = {}
         _flatten(_to_builtins(self), "", flat)
         return flat
@@ -399,7 +397,7 @@ class Event(_FieldSet):
         ecs: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in nested.items():
-            if key in _ECS_ROOTS:
+            if key in ECS_ROOTS:
                 ecs[key] = value
             else:
                 extra[key] = value
@@ -466,10 +464,10 @@ def _enc_hook(obj: Any) -> Any:
 
 
 _encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
-_ECS_ROOTS: frozenset[str] = frozenset(
+ECS_ROOTS: frozenset[str] = frozenset(
     f.encode_name for f in msgspec.structs.fields(Event) if f.name != "extra"
 )
-Event.ECS_ROOTS = _ECS_ROOTS
+"""Top-level names of the ECS field sets in ``Event``; anything else is a vendor field."""
 
 
 def _to_builtins(event: Event) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from collectors.parsers.base import Envelope, Parser
 from collectors.parsers.common import Fields, finish, header_time, new_event, timezone_of
 from collectors.parsers.timeparse import from_posix, resolve_timestamp
 from soc_core.errors import InvalidEventError, ParseError
-from soc_core.events import Event, unflatten
+from soc_core.events import ECS_ROOTS, Event, unflatten
 from soc_core.records import RawRecord
 from soc_core.vocabulary import DeadLetterReason, EventKind
 
@@ -33,7 +33,6 @@ NAMESPACE = "json"
 MAX_DEPTH = 64
 
 _decoder = msgspec.json.Decoder()
-_ECS_ROOTS = Event.ECS_ROOTS
 _ROOT_TYPES: dict[str, Any] = {
     f.encode_name: f.type for f in msgspec.structs.fields(Event) if f.name != "extra"
 }
@@ -46,9 +45,9 @@ def _ecs_shaped(doc: dict[str, Any]) -> bool:
         return True
     for key, value in doc.items():
         if "." in key:
-            if key.partition(".")[0] in _ECS_ROOTS:
+            if key.partition(".")[0] in ECS_ROOTS:
                 return True
-        elif isinstance(value, dict) and key in _ECS_ROOTS and key not in _SCALAR_ROOTS:
+        elif isinstance(value, dict) and key in ECS_ROOTS and key not in _SCALAR_ROOTS:
             return True
     return False
 
@@ -168,7 +167,7 @@ class JsonParser(Parser):
         """The parts of ``nested`` that fit ECS; the rest goes to ``leftover`` (two levels)."""
         fitted: dict[str, Any] = {}
         for key, value in nested.items():
-            if key == "@timestamp" or key not in _ECS_ROOTS or _fits(key, value):
+            if key == "@timestamp" or key not in ECS_ROOTS or _fits(key, value):
                 fitted[key] = value
             elif isinstance(value, dict):
                 kept = {sub: v for sub, v in value.items() if _fits(key, {sub: v})}
