@@ -18,7 +18,7 @@ import base64
 import msgspec
 
 from collectors.decode import decode_record
-from collectors.parsers import AUTO_ORDER, PARSERS, Envelope, Parser
+from collectors.parsers import PARSERS, Envelope, Parser, auto_order
 from collectors.parsers.timeparse import from_posix, zone
 from soc_core.errors import InvalidEventError, ParseError
 from soc_core.events import Error, Event, EventInfo, Log, LogFile
@@ -52,12 +52,17 @@ def parser_for(dataset: str) -> Parser | None:
     return parser
 
 
+_auto_cache: tuple[tuple[str, ...], list[Parser]] = ((), [])
+
+
 def _auto_parsers() -> list[Parser]:
-    found = [parser_for(dataset) for dataset in AUTO_ORDER]
-    return [p for p in found if p is not None]
-
-
-_AUTO: list[Parser] = _auto_parsers()
+    """The parsers ``--format auto`` asks, in order (rebuilt when a parser is declared)."""
+    global _auto_cache
+    order = auto_order()
+    if order != _auto_cache[0]:
+        found = [parser_for(dataset) for dataset in order]
+        _auto_cache = (order, [p for p in found if p is not None])
+    return _auto_cache[1]
 
 
 def _choose(envelope: Envelope, record: RawRecord, fmt: str) -> Parser:
@@ -74,11 +79,12 @@ def _choose(envelope: Envelope, record: RawRecord, fmt: str) -> Parser:
         hinted = parser_for(record.hint)
         if hinted is not None:
             return hinted
-    for parser in _AUTO:
+    for parser in _auto_parsers():
         if parser.sniff(envelope):
             return parser
     raise ParseError(
-        f"no parser recognised the record (tried {', '.join(AUTO_ORDER)})", where=record.where,
+        "no parser recognised the record (not a known device format, not JSON, not key=value)",
+        where=record.where,
         reason=DeadLetterReason.NO_PARSER.value,
     )
 

@@ -1,0 +1,27 @@
+"""``cisco.asa``: Cisco ASA / FTD (``%ASA-sev-NNNNNN:``).
+
+Placeholder until the parser lands: it claims nothing and refuses every record.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from collectors.parsers.base import Envelope, Parser
+from collectors.parsers.vendor import not_ours
+from soc_core.events import Event
+from soc_core.records import RawRecord
+
+
+class CiscoAsaParser(Parser):
+    """``cisco.asa``."""
+
+    dataset: ClassVar[str] = "cisco.asa"
+
+    def sniff(self, envelope: Envelope) -> bool:
+        """Not yet."""
+        return False
+
+    def parse(self, envelope: Envelope, record: RawRecord) -> list[Event]:
+        """Not yet."""
+        raise not_ours(record, "cisco.asa")

@@ -1,0 +1,5 @@
+"""``h3c.secpath``: H3C SecPath firewalls and other Comware boxes (``%%10MODULE/sev/MNEMONIC: Key(code)=value;``)."""
+
+from collectors.parsers.h3c_secpath.parser import H3cSecpathParser
+
+__all__ = ["H3cSecpathParser"]

@@ -1,0 +1,27 @@
+"""``leef.log``: IBM QRadar Log Event Extended Format (LEEF 1.0 / 2.0).
+
+Placeholder until the parser lands: it claims nothing and refuses every record.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from collectors.parsers.base import Envelope, Parser
+from collectors.parsers.vendor import not_ours
+from soc_core.events import Event
+from soc_core.records import RawRecord
+
+
+class LeefParser(Parser):
+    """``leef.log``."""
+
+    dataset: ClassVar[str] = "leef.log"
+
+    def sniff(self, envelope: Envelope) -> bool:
+        """Not yet."""
+        return False
+
+    def parse(self, envelope: Envelope, record: RawRecord) -> list[Event]:
+        """Not yet."""
+        raise not_ours(record, "leef.log")

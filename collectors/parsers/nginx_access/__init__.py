@@ -1,0 +1,5 @@
+"""``nginx.access``: Nginx access log (combined)."""
+
+from collectors.parsers.nginx_access.parser import NginxAccessParser
+
+__all__ = ["NginxAccessParser"]

@@ -1,0 +1,27 @@
+"""``squid.access``: Squid native access log.
+
+Placeholder until the parser lands: it claims nothing and refuses every record.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from collectors.parsers.base import Envelope, Parser
+from collectors.parsers.vendor import not_ours
+from soc_core.events import Event
+from soc_core.records import RawRecord
+
+
+class SquidAccessParser(Parser):
+    """``squid.access``."""
+
+    dataset: ClassVar[str] = "squid.access"
+
+    def sniff(self, envelope: Envelope) -> bool:
+        """Not yet."""
+        return False
+
+    def parse(self, envelope: Envelope, record: RawRecord) -> list[Event]:
+        """Not yet."""
+        raise not_ours(record, "squid.access")

@@ -1,0 +1,138 @@
+"""Building blocks for vendor parsers: verdicts, intrusion events, observer, vendor fields.
+
+Every vendor parser builds its ``Event`` with the ECS field sets of ``soc_core.events`` and
+these helpers, so the same decision reads the same way whatever the box:
+
+* a firewall decision → ``event.category: [network]``, ``event.type: [connection, allowed|denied]``,
+  ``event.outcome`` success/failure, ``event.action`` keeps the vendor's own word;
+* an IDS/IPS/WAF detection → ``event.kind: alert``, ``event.category: [network,
+  intrusion_detection]`` (web attacks add ``web``), ``event.type: [info]`` plus ``denied`` when the
+  box blocked it, and the 等保 8.1.3.3 d) four (source IP, rule name/category, target, time);
+* vendor fields ECS lacks → ``<vendor>.<product>.*`` in ``Event.extra``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectors.parsers.common import ALLOW_WORDS, DENY_WORDS, canonical_ip, nest
+from soc_core.errors import ParseError
+from soc_core.events import Event, EventInfo, Observer, Related
+from soc_core.records import RawRecord
+from soc_core.vocabulary import DeadLetterReason, EventCategory, EventKind, EventOutcome, EventType
+
+__all__ = [
+    "add_related_ips",
+    "firewall_verdict",
+    "intrusion",
+    "not_ours",
+    "set_observer",
+    "vendor_fields",
+    "verdict_of",
+]
+
+
+def verdict_of(word: str, *, allow: frozenset[str] = ALLOW_WORDS, deny: frozenset[str] = DENY_WORDS) -> str | None:
+    """``allowed``/``denied`` for a vendor's verdict word (case-insensitive), else None."""
+    lowered = word.strip().lower()
+    if lowered in allow:
+        return EventType.ALLOWED.value
+    if lowered in deny:
+        return EventType.DENIED.value
+    return None
+
+
+def firewall_verdict(info: EventInfo, word: str | None, *, decision: str | None = None) -> None:
+    """Stamp a network connection decided by a firewall.
+
+    ``word`` is the vendor's word (kept in ``event.action`` when ``action`` is unset);
+    ``decision`` (``allowed``/``denied``) overrides what ``word`` says.
+    """
+    if word and info.action is None:
+        info.action = word
+    decided = decision or (verdict_of(word) if word else None)
+    info.category = [EventCategory.NETWORK.value]
+    types = [EventType.CONNECTION.value]
+    if decided is not None:
+        types.append(decided)
+        info.outcome = (EventOutcome.SUCCESS if decided == EventType.ALLOWED else EventOutcome.FAILURE).value
+    info.type = types
+
+
+def intrusion(info: EventInfo, *, blocked: bool | None, web: bool = False) -> None:
+    """Stamp an IDS/IPS/WAF detection (an alert from the device).
+
+    ``blocked`` True adds ``denied`` and outcome failure (the attack did not get through),
+    False adds ``allowed``; None (the line does not say) adds neither and leaves the outcome
+    unknown.
+    """
+    info.kind = EventKind.ALERT.value
+    categories = [EventCategory.NETWORK.value, EventCategory.INTRUSION_DETECTION.value]
+    if web:
+        categories.append(EventCategory.WEB.value)
+    info.category = categories
+    types = [EventType.INFO.value]
+    if blocked is True:
+        types.append(EventType.DENIED.value)
+        info.outcome = EventOutcome.FAILURE.value
+    elif blocked is False:
+        types.append(EventType.ALLOWED.value)
+        info.outcome = EventOutcome.UNKNOWN.value
+    info.type = types
+
+
+def set_observer(
+    event: Event, *, vendor: str, product: str, type_: str, hostname: str | None = None, **more: Any
+) -> Observer:
+    """``observer.vendor/product/type`` (and hostname or other Observer fields) on ``event``."""
+    observer = event.observer
+    if observer is None:
+        observer = event.observer = Observer()
+    observer.vendor, observer.product, observer.type = vendor, product, type_
+    if hostname:
+        ip = canonical_ip(hostname)
+        if ip is None:
+            observer.hostname = hostname
+        else:
+            observer.ip = [ip]
+    for name, value in more.items():
+        if value is not None:
+            setattr(observer, name, value)
+    return observer
+
+
+def vendor_fields(event: Event, vendor: str, product: str, values: dict[str, Any]) -> None:
+    """Keep ``values`` under ``<vendor>.<product>.*`` (empty strings and None dropped)."""
+    kept = {k: v for k, v in values.items() if v is not None and v != ""}
+    if not kept:
+        return
+    extra = event.extra
+    if extra is None:
+        event.extra = nest((vendor, product), kept)
+        return
+    target = extra.setdefault(vendor, {}).setdefault(product, {})
+    target.update(kept)
+
+
+def add_related_ips(event: Event) -> None:
+    """``related.ip`` from source, destination and their NAT addresses (order kept, no repeats)."""
+    found: list[str] = []
+    for side in (event.source, event.destination, event.client, event.server):
+        if side is None:
+            continue
+        if side.ip is not None:
+            found.append(side.ip)
+        if side.nat is not None and side.nat.ip is not None:
+            found.append(side.nat.ip)
+    if not found:
+        return
+    related = event.related
+    if related is None:
+        related = event.related = Related()
+    existing = related.ip or []
+    related.ip = list(dict.fromkeys([*existing, *found]))
+
+
+def not_ours(record: RawRecord, what: str) -> ParseError:
+    """The error a parser raises for a record that is not in its format (dead-letter reason)."""
+    return ParseError(f"not a {what} record", where=record.where, reason=DeadLetterReason.PARSE_ERROR.value)
