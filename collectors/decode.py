@@ -59,7 +59,8 @@ def decode_record(record: RawRecord, *, max_bytes: int = MAX_RECORD_BYTES) -> En
     if len(data) > max_bytes:
         raise ParseError(
             f"record of {len(data)} bytes exceeds the {max_bytes}-byte limit",
-            where=record.where, reason=DeadLetterReason.TOO_LONG.value,
+            where=record.where,
+            reason=DeadLetterReason.TOO_LONG.value,
         )
     if data.startswith(_UTF8_BOM):
         data = data[3:]
@@ -69,13 +70,15 @@ def decode_record(record: RawRecord, *, max_bytes: int = MAX_RECORD_BYTES) -> En
     if nul >= 0:
         raise ParseError(
             f"binary content: NUL byte at offset {nul}",
-            where=record.where, reason=DeadLetterReason.BINARY.value,
+            where=record.where,
+            reason=DeadLetterReason.BINARY.value,
         )
     controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
     if controls and controls > len(data) * BINARY_CONTROL_SHARE:
         raise ParseError(
             f"binary content: {controls} of {len(data)} bytes are control characters",
-            where=record.where, reason=DeadLetterReason.BINARY.value,
+            where=record.where,
+            reason=DeadLetterReason.BINARY.value,
         )
     text, encoding = _decode_text(data, record)
     text = text.rstrip("\r\n")
@@ -100,7 +103,8 @@ def _decode_text(data: bytes, record: RawRecord) -> tuple[str, str]:
         raise ParseError(
             f"undecodable: not UTF-8 (byte 0x{data[utf8_error.start]:02x} at offset {utf8_error.start}) "
             f"nor GB18030 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-            where=record.where, reason=DeadLetterReason.ENCODING.value,
+            where=record.where,
+            reason=DeadLetterReason.ENCODING.value,
         ) from None
 
 

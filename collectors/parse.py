@@ -71,7 +71,8 @@ def _choose(envelope: Envelope, record: RawRecord, fmt: str) -> Parser:
         if forced is None:
             known = ", ".join(PARSERS)
             raise ParseError(
-                f"unknown format {fmt!r} (known: auto, {known})", where=record.where,
+                f"unknown format {fmt!r} (known: auto, {known})",
+                where=record.where,
                 reason=DeadLetterReason.NO_PARSER.value,
             )
         return forced
@@ -107,7 +108,8 @@ def parse_record(
                 zone(record.timezone)
             except ValueError as exc:
                 raise ParseError(
-                    f"{exc} configured for this source", where=record.where,
+                    f"{exc} configured for this source",
+                    where=record.where,
                     reason=DeadLetterReason.PARSE_ERROR.value,
                 ) from None
         envelope = decode_record(record)
@@ -129,7 +131,9 @@ def parse_record(
     return ParseOutcome(
         events=[],
         dead_letter=dead_letter(
-            record, reason, message,
+            record,
+            reason,
+            message,
             text=envelope.text if envelope is not None else None,
             parser=parser.dataset if parser is not None else None,
         ),

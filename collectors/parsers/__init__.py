@@ -8,8 +8,8 @@ at start-up by ``collectors.parsers.declarative`` through ``register``.
 
 from __future__ import annotations
 
-from collectors.parsers.base import Envelope, Parser, SyslogHeader
 from collectors.parsers.apache_access import ApacheAccessParser
+from collectors.parsers.base import Envelope, Parser, SyslogHeader
 from collectors.parsers.cef_log import CefParser
 from collectors.parsers.chaitin_safeline import SafelineParser
 from collectors.parsers.cisco_asa import CiscoAsaParser
@@ -20,6 +20,7 @@ from collectors.parsers.hillstone_stoneos import HillstoneParser
 from collectors.parsers.huawei_ips import HuaweiIpsParser
 from collectors.parsers.huawei_usg import HuaweiUsgParser
 from collectors.parsers.iptables_log import IptablesParser
+from collectors.parsers.json_log import JsonParser
 from collectors.parsers.juniper_srx import JuniperSrxParser
 from collectors.parsers.leef_log import LeefParser
 from collectors.parsers.modsecurity_auditlog import ModsecurityParser
@@ -33,10 +34,9 @@ from collectors.parsers.sangfor_af import SangforAfParser
 from collectors.parsers.snort_alert import SnortParser
 from collectors.parsers.squid_access import SquidAccessParser
 from collectors.parsers.suricata_eve import SuricataEveParser
+from collectors.parsers.syslog_kv import KvParser
 from collectors.parsers.topsec_tos import TopsecParser
 from collectors.parsers.venustech_leadsec import LeadsecParser
-from collectors.parsers.json_log import JsonParser
-from collectors.parsers.syslog_kv import KvParser
 from soc_core.registry import Registry
 
 __all__ = ["AUTO_ORDER", "GENERIC", "PARSERS", "Envelope", "Parser", "SyslogHeader", "auto_order", "register"]

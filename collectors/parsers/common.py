@@ -95,8 +95,15 @@ def sanitize_key(key: str) -> str:
 
 
 IANA_TRANSPORTS: dict[str, str] = {
-    "1": "icmp", "2": "igmp", "6": "tcp", "17": "udp", "47": "gre", "50": "esp", "51": "ah",
-    "58": "ipv6-icmp", "132": "sctp",
+    "1": "icmp",
+    "2": "igmp",
+    "6": "tcp",
+    "17": "udp",
+    "47": "gre",
+    "50": "esp",
+    "51": "ah",
+    "58": "ipv6-icmp",
+    "132": "sctp",
 }
 TRANSPORT_NAMES: frozenset[str] = frozenset(
     {"tcp", "udp", "icmp", "igmp", "gre", "esp", "ah", "ipv6-icmp", "icmpv6", "sctp"}
@@ -105,26 +112,75 @@ TRANSPORT_NAMES: frozenset[str] = frozenset(
 # Firewall verdict words, lowercased. event.action keeps the vendor's word; these decide
 # event.type allowed/denied and event.outcome.
 ALLOW_WORDS: frozenset[str] = frozenset(
-    {"accept", "accepted", "allow", "allowed", "permit", "permitted", "pass", "passed",
-     "允许", "通过", "放行", "接受"}
+    {
+        "accept",
+        "accepted",
+        "allow",
+        "allowed",
+        "permit",
+        "permitted",
+        "pass",
+        "passed",
+        "允许",
+        "通过",
+        "放行",
+        "接受",
+    }
 )
 DENY_WORDS: frozenset[str] = frozenset(
-    {"deny", "denied", "drop", "dropped", "block", "blocked", "reject", "rejected", "discard",
-     "discarded", "拒绝", "阻断", "丢弃", "禁止", "阻止", "拦截"}
+    {
+        "deny",
+        "denied",
+        "drop",
+        "dropped",
+        "block",
+        "blocked",
+        "reject",
+        "rejected",
+        "discard",
+        "discarded",
+        "拒绝",
+        "阻断",
+        "丢弃",
+        "禁止",
+        "阻止",
+        "拦截",
+    }
 )
 
 SEVERITY_WORDS: dict[str, Severity] = {
     # syslog level names follow the RFC 5424 mapping of soc_core.vocabulary
-    "emerg": Severity.CRITICAL, "emergency": Severity.CRITICAL, "panic": Severity.CRITICAL,
-    "alert": Severity.CRITICAL, "crit": Severity.HIGH, "critical": Severity.HIGH,
-    "err": Severity.HIGH, "error": Severity.HIGH, "warn": Severity.MEDIUM, "warning": Severity.MEDIUM,
-    "notice": Severity.LOW, "info": Severity.INFORMATIONAL, "information": Severity.INFORMATIONAL,
-    "informational": Severity.INFORMATIONAL, "debug": Severity.INFORMATIONAL,
+    "emerg": Severity.CRITICAL,
+    "emergency": Severity.CRITICAL,
+    "panic": Severity.CRITICAL,
+    "alert": Severity.CRITICAL,
+    "crit": Severity.HIGH,
+    "critical": Severity.HIGH,
+    "err": Severity.HIGH,
+    "error": Severity.HIGH,
+    "warn": Severity.MEDIUM,
+    "warning": Severity.MEDIUM,
+    "notice": Severity.LOW,
+    "info": Severity.INFORMATIONAL,
+    "information": Severity.INFORMATIONAL,
+    "informational": Severity.INFORMATIONAL,
+    "debug": Severity.INFORMATIONAL,
     # risk words used by IDS/WAF boxes
-    "low": Severity.LOW, "medium": Severity.MEDIUM, "middle": Severity.MEDIUM, "high": Severity.HIGH,
-    "严重": Severity.CRITICAL, "紧急": Severity.CRITICAL, "高": Severity.HIGH, "高危": Severity.HIGH,
-    "中": Severity.MEDIUM, "中危": Severity.MEDIUM, "低": Severity.LOW, "低危": Severity.LOW,
-    "信息": Severity.INFORMATIONAL, "提示": Severity.INFORMATIONAL, "警告": Severity.MEDIUM,
+    "low": Severity.LOW,
+    "medium": Severity.MEDIUM,
+    "middle": Severity.MEDIUM,
+    "high": Severity.HIGH,
+    "严重": Severity.CRITICAL,
+    "紧急": Severity.CRITICAL,
+    "高": Severity.HIGH,
+    "高危": Severity.HIGH,
+    "中": Severity.MEDIUM,
+    "中危": Severity.MEDIUM,
+    "低": Severity.LOW,
+    "低危": Severity.LOW,
+    "信息": Severity.INFORMATIONAL,
+    "提示": Severity.INFORMATIONAL,
+    "警告": Severity.MEDIUM,
     "错误": Severity.HIGH,
 }
 
@@ -410,23 +466,81 @@ def _keys(handler: Handler, *names: str) -> dict[str, Handler]:
 # Sanitised key → handler. One readable table: add a vendor's spelling here when it is
 # unambiguous across vendors; vendor-specific keys belong in that vendor's parser.
 _HANDLERS: dict[str, Handler] = {
-    **_keys(_ip_into("src", "ip"), "src", "srcip", "src_ip", "source_ip", "sourceip", "sip", "saddr",
-            "srcaddr", "src_addr", "addr_src", "source_address"),
-    **_keys(_ip_into("dst", "ip"), "dst", "dstip", "dst_ip", "destination_ip", "destinationip", "dip",
-            "daddr", "dstaddr", "dst_addr", "addr_dst", "destination_address"),
-    **_keys(_number_into("src", "port", port), "sport", "srcport", "src_port", "source_port", "spt",
-            "port_src"),
-    **_keys(_number_into("dst", "port", port), "dport", "dstport", "dst_port", "destination_port", "dpt",
-            "port_dst"),
+    **_keys(
+        _ip_into("src", "ip"),
+        "src",
+        "srcip",
+        "src_ip",
+        "source_ip",
+        "sourceip",
+        "sip",
+        "saddr",
+        "srcaddr",
+        "src_addr",
+        "addr_src",
+        "source_address",
+    ),
+    **_keys(
+        _ip_into("dst", "ip"),
+        "dst",
+        "dstip",
+        "dst_ip",
+        "destination_ip",
+        "destinationip",
+        "dip",
+        "daddr",
+        "dstaddr",
+        "dst_addr",
+        "addr_dst",
+        "destination_address",
+    ),
+    **_keys(
+        _number_into("src", "port", port), "sport", "srcport", "src_port", "source_port", "spt", "port_src"
+    ),
+    **_keys(
+        _number_into("dst", "port", port),
+        "dport",
+        "dstport",
+        "dst_port",
+        "destination_port",
+        "dpt",
+        "port_dst",
+    ),
     **_keys(_ip_into("src", "nat_ip"), "nat_src", "natsrc", "nat_src_ip", "natsrcip", "transip"),
     **_keys(_ip_into("dst", "nat_ip"), "nat_dst", "natdst", "nat_dst_ip", "natdstip"),
-    **_keys(_number_into("src", "bytes", count), "sent", "sentbyte", "sentbytes", "sent_bytes",
-            "bytes_sent", "send_bytes", "bytes_out", "out_bytes"),
-    **_keys(_number_into("dst", "bytes", count), "rcvd", "rcvdbyte", "rcvdbytes", "rcvd_bytes",
-            "bytes_rcvd", "recv_bytes", "received_bytes", "bytes_received", "bytes_in", "in_bytes"),
+    **_keys(
+        _number_into("src", "bytes", count),
+        "sent",
+        "sentbyte",
+        "sentbytes",
+        "sent_bytes",
+        "bytes_sent",
+        "send_bytes",
+        "bytes_out",
+        "out_bytes",
+    ),
+    **_keys(
+        _number_into("dst", "bytes", count),
+        "rcvd",
+        "rcvdbyte",
+        "rcvdbytes",
+        "rcvd_bytes",
+        "bytes_rcvd",
+        "recv_bytes",
+        "received_bytes",
+        "bytes_received",
+        "bytes_in",
+        "in_bytes",
+    ),
     **_keys(_number_into("src", "packets", count), "sentpkt", "sent_pkts", "sent_packets", "packets_sent"),
-    **_keys(_number_into("dst", "packets", count), "rcvdpkt", "rcvd_pkts", "rcvd_packets",
-            "packets_rcvd", "packets_received"),
+    **_keys(
+        _number_into("dst", "packets", count),
+        "rcvdpkt",
+        "rcvd_pkts",
+        "rcvd_packets",
+        "packets_rcvd",
+        "packets_received",
+    ),
     **_keys(_number_into("network", "bytes", count), "bytes", "total_bytes"),
     **_keys(_number_into("network", "packets", count), "packets", "total_packets"),
     **_keys(_transport, "proto", "protocol", "transport"),
@@ -438,15 +552,36 @@ _HANDLERS: dict[str, Handler] = {
     **_keys(_text_into("method", lambda v: v.strip().upper()), "method", "http_method", "request_method"),
     **_keys(_text_into("referrer"), "referer", "referrer"),
     **_keys(_text_into("message"), "msg", "message"),
-    **_keys(_text_into("observer_host"), "devname", "dev_name", "devicename", "device_name", "dname",
-            "hostname", "host_name"),
+    **_keys(
+        _text_into("observer_host"),
+        "devname",
+        "dev_name",
+        "devicename",
+        "device_name",
+        "dname",
+        "hostname",
+        "host_name",
+    ),
     **_keys(_observer_ip, "devip", "dev_ip", "deviceip", "device_ip"),
     **_keys(_text_into("rule_id"), "rule_id", "ruleid", "policyid", "policy_id", "sig_id", "signature_id"),
     **_keys(_text_into("rule_name"), "rule", "rule_name", "rulename", "policy", "policy_name", "policyname"),
     **_keys(_text_into("application", lambda v: v.strip().lower()), "app", "application"),
     **_keys(_direction, "direction", "dir"),
-    **_keys(time_key, "time", "date", "timestamp", "datetime", "date_time", "logtime", "log_time",
-            "event_time", "eventtime", "create_time", "ts", "@timestamp"),
+    **_keys(
+        time_key,
+        "time",
+        "date",
+        "timestamp",
+        "datetime",
+        "date_time",
+        "logtime",
+        "log_time",
+        "event_time",
+        "eventtime",
+        "create_time",
+        "ts",
+        "@timestamp",
+    ),
 }
 MAPPED_KEYS: frozenset[str] = frozenset(_HANDLERS)
 
@@ -463,6 +598,7 @@ def key_info(raw_key: str) -> tuple[str, Handler | None]:
         if len(key_cache) < _KEY_CACHE_MAX:
             key_cache[raw_key] = info
     return info
+
 
 # -- every event -------------------------------------------------------------------------------
 
@@ -486,12 +622,40 @@ def header_time(envelope: Envelope, record: RawRecord) -> dt.datetime:
 
 
 SYSLOG_FACILITIES: tuple[str, ...] = (
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
-    "ftp", "ntp", "security", "console", "solaris-cron", "local0", "local1", "local2", "local3",
-    "local4", "local5", "local6", "local7",
+    "kern",
+    "user",
+    "mail",
+    "daemon",
+    "auth",
+    "syslog",
+    "lpr",
+    "news",
+    "uucp",
+    "cron",
+    "authpriv",
+    "ftp",
+    "ntp",
+    "security",
+    "console",
+    "solaris-cron",
+    "local0",
+    "local1",
+    "local2",
+    "local3",
+    "local4",
+    "local5",
+    "local6",
+    "local7",
 )
 SYSLOG_SEVERITY_NAMES: tuple[str, ...] = (
-    "emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug",
+    "emergency",
+    "alert",
+    "critical",
+    "error",
+    "warning",
+    "notice",
+    "informational",
+    "debug",
 )
 
 
@@ -517,9 +681,9 @@ def syslog_fields(header: SyslogHeader) -> Syslog:
     facility, sev = header.facility, header.severity
     return Syslog(
         priority=header.priority,
-        facility=None if facility is None else SyslogCode(
-            code=facility, name=SYSLOG_FACILITIES[facility] if facility < 24 else None
-        ),
+        facility=None
+        if facility is None
+        else SyslogCode(code=facility, name=SYSLOG_FACILITIES[facility] if facility < 24 else None),
         severity=None if sev is None else SyslogCode(code=sev, name=SYSLOG_SEVERITY_NAMES[sev]),
         structured_data=parse_structured_data(header.structured_data) if header.structured_data else None,
         hostname=header.hostname,

@@ -135,8 +135,13 @@ def _parse(text: str, tz: str) -> tuple[dt.datetime | None, _Parts | None]:
         g = m.group
         month, day = (g("mo"), g("d")) if g("mo") else (g("mo2"), g("d2"))
         fields = (
-            int(g("y")), int(month), int(day),
-            int(g("h") or 0), int(g("mi") or 0), int(g("s") or 0), _fraction_us(g("f")),
+            int(g("y")),
+            int(month),
+            int(day),
+            int(g("h") or 0),
+            int(g("mi") or 0),
+            int(g("s") or 0),
+            _fraction_us(g("f")),
         )
         z = g("z")
         if z:

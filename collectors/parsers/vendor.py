@@ -32,7 +32,9 @@ __all__ = [
 ]
 
 
-def verdict_of(word: str, *, allow: frozenset[str] = ALLOW_WORDS, deny: frozenset[str] = DENY_WORDS) -> str | None:
+def verdict_of(
+    word: str, *, allow: frozenset[str] = ALLOW_WORDS, deny: frozenset[str] = DENY_WORDS
+) -> str | None:
     """``allowed``/``denied`` for a vendor's verdict word (case-insensitive), else None."""
     lowered = word.strip().lower()
     if lowered in allow:

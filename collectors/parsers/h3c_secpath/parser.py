@@ -1,4 +1,4 @@
-"""``h3c.secpath``: H3C SecPath firewalls and other Comware boxes (``%%10MODULE/sev/MNEMONIC: Key(code)=value;``).
+"""``h3c.secpath``: H3C SecPath firewalls and other Comware boxes (``%%10MOD/sev/MNEMONIC:``).
 
 Placeholder until the parser lands: it claims nothing and refuses every record.
 """

@@ -105,13 +105,15 @@ class JsonParser(Parser):
             ) from None
         if not isinstance(doc, dict):
             raise ParseError(
-                f"JSON {type(doc).__name__} where an object was expected", where=record.where,
+                f"JSON {type(doc).__name__} where an object was expected",
+                where=record.where,
                 reason=DeadLetterReason.PARSE_ERROR.value,
             )
         # Cheap bound first: nesting cannot exceed the number of opening brackets.
         if text.count("{") + text.count("[") > MAX_DEPTH and _depth(doc) > MAX_DEPTH:
             raise ParseError(
-                f"JSON nested deeper than {MAX_DEPTH} levels", where=record.where,
+                f"JSON nested deeper than {MAX_DEPTH} levels",
+                where=record.where,
                 reason=DeadLetterReason.PARSE_ERROR.value,
             )
         if _ecs_shaped(doc):

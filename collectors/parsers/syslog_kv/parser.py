@@ -93,7 +93,8 @@ class KvParser(Parser):
         found = _PAIR.findall(envelope.message.rstrip(_SEP_CHARS))
         if not found:
             raise ParseError(
-                "no key=value pairs in the message", where=record.where,
+                "no key=value pairs in the message",
+                where=record.where,
                 reason=DeadLetterReason.PARSE_ERROR.value,
             )
         fields = Fields()
