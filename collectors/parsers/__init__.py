@@ -37,6 +37,7 @@ from collectors.parsers.suricata_eve import SuricataEveParser
 from collectors.parsers.syslog_kv import KvParser
 from collectors.parsers.topsec_tos import TopsecParser
 from collectors.parsers.venustech_leadsec import LeadsecParser
+from collectors.parsers.zeek_json import ZeekParser
 from soc_core.registry import Registry
 
 __all__ = ["AUTO_ORDER", "GENERIC", "PARSERS", "Envelope", "Parser", "SyslogHeader", "auto_order", "register"]
@@ -71,6 +72,7 @@ _TABLE: dict[str, type[Parser]] = {
     "syslog.kv": KvParser,
     "topsec.tos": TopsecParser,
     "venustech.leadsec": LeadsecParser,
+    "zeek.log": ZeekParser,
 }
 
 PARSERS: Registry[type[Parser]] = Registry("parser")
@@ -82,6 +84,7 @@ for _dataset, _parser in _TABLE.items():
 # parsers last (a JSON object with "a=b c=d" in a string would otherwise sniff as key=value).
 AUTO_ORDER: tuple[str, ...] = (
     "suricata.eve",
+    "zeek.log",
     "chaitin.safeline",
     "modsecurity.auditlog",
     "cef.log",

@@ -44,6 +44,9 @@ class Parser(ABC):
     """A parser for one dataset. Pure: no I/O, no clock (time comes from the record)."""
 
     dataset: ClassVar[str]
+    # Other datasets this parser may stamp: a box that logs several kinds names the dataset by
+    # the kind of log (a USG parser handed an IPS line yields ``huawei.ips``).
+    emits: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def sniff(self, envelope: Envelope) -> bool:

@@ -479,6 +479,10 @@ _HANDLERS: dict[str, Handler] = {
         "src_addr",
         "addr_src",
         "source_address",
+        "loginip",
+        "login_ip",
+        "client_ip",
+        "clientip",
     ),
     **_keys(
         _ip_into("dst", "ip"),

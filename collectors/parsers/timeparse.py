@@ -51,9 +51,20 @@ _BSD = re.compile(
 _EPOCH_RE = re.compile(r"\d{9,13}(?:\.\d{1,9})?", re.ASCII)
 
 
+_FIXED_OFFSET = re.compile(r"(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?", re.ASCII | re.IGNORECASE)
+
+
 @functools.lru_cache(maxsize=64)
-def zone(name: str) -> ZoneInfo:
-    """The ``ZoneInfo`` for ``name``; raises ``ValueError`` for an unknown zone."""
+def zone(name: str) -> dt.tzinfo:
+    """The zone for ``name``: an IANA name (``Asia/Shanghai``) or a fixed offset (``+08:00``,
+    ``-0700``, ``UTC+8``) as devices are often configured; raises ``ValueError`` otherwise."""
+    fixed = _FIXED_OFFSET.fullmatch(name.strip())
+    if fixed is not None:
+        sign, hours, minutes = fixed.group(1), int(fixed.group(2)), int(fixed.group(3) or 0)
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"unknown timezone {name!r} (offset out of range)")
+        delta = dt.timedelta(hours=hours, minutes=minutes)
+        return dt.timezone(-delta if sign == "-" else delta)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:

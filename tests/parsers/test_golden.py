@@ -79,8 +79,9 @@ def test_golden(sample: Path) -> None:
             f"{sample.name}:{record.offset}: dead-lettered: {outcome.dead_letter.to_json().decode()}"
         )
         assert outcome.events, f"{sample.name}:{record.offset}: no events"
+        allowed = {dataset, *PARSERS.get(dataset).emits}
         for event in outcome.events:
-            assert event.event.dataset == dataset
+            assert event.event.dataset in allowed
             assert event.event.original is not None
         events.extend(outcome.events)
     expected_path = sample.with_name(sample.stem + "-expected.ndjson")
@@ -103,4 +104,5 @@ def test_auto_detection_picks_the_samples_parser(sample: Path) -> None:
     for record in _records(sample):
         outcome = parse_record(record)
         assert outcome.dead_letter is None
-        assert {e.event.dataset for e in outcome.events} == {dataset}, f"{sample.name}:{record.offset}"
+        allowed = {dataset, *PARSERS.get(dataset).emits}
+        assert {e.event.dataset for e in outcome.events} <= allowed, f"{sample.name}:{record.offset}"

@@ -8,6 +8,11 @@ gives ``type`` the value ``Signature Rule``; text before the first key is ignore
 in ``event.original``). Keys are at most 64 characters. Every quantifier that could
 backtrack is possessive, so a 1 MiB line costs linear time.
 
+The colon form ``key:value;key:value;`` (bastion hosts and other Chinese boxes, full-width
+``：；`` too) is accepted when the message has no ``key=value`` pairs: values run to the next
+``;`` and may contain colons (``time:2026-11-27 10:00:00;``); trailing text after the last pair
+becomes ``message``.
+
 Known keys go to ECS (see ``collectors.parsers.common``); the rest, and known keys whose value
 is invalid (``src=not-an-ip``), are kept as strings under ``syslog.kv.<key>`` with the key
 sanitised by ``sanitize_key`` (lowercase ASCII, Chinese kept). A repeated key becomes a list.
@@ -49,6 +54,10 @@ _PAIR = re.compile(
 )
 _SNIFF = re.compile(rf"{_KEY}[=＝]")
 _ESCAPE = re.compile(r'\\(["\\])')
+# key:value; form — two pairs at least, each ended by ; (the last may end the message)
+_COLON_KEY = r"[^\s:：;；=\"']{1,64}"
+_COLON_SNIFF = re.compile(rf"(?:^|[;；]\s*){_COLON_KEY}[:：][^;；]*+[;；]\s*{_COLON_KEY}[:：]")
+_COLON_PAIR = re.compile(rf"\s*({_COLON_KEY})[:：]([^;；]*+)(?:[;；]|$)")
 
 NAMESPACE = ("syslog", "kv")
 
@@ -78,6 +87,17 @@ def keep(store: dict[str, Any], raw_key: str, value: Any) -> None:
         store[key] = [existing, value]
 
 
+def _colon_pairs(message: str) -> tuple[list[tuple[str, str, str, str]], str | None]:
+    """``key:value;`` pairs in the shape ``_PAIR.findall`` gives, and the text after them."""
+    found: list[tuple[str, str, str, str]] = []
+    position = 0
+    while (match := _COLON_PAIR.match(message, position)) is not None and match.end() > position:
+        found.append((match.group(1), "", "", match.group(2).strip()))
+        position = match.end()
+    rest = message[position:].strip()
+    return found, rest or None
+
+
 class KvParser(Parser):
     """``syslog.kv``: at least two ``key=value`` pairs."""
 
@@ -86,11 +106,17 @@ class KvParser(Parser):
     def sniff(self, envelope: Envelope) -> bool:
         """Two key=value pairs; stops scanning at the second."""
         found = _SNIFF.finditer(envelope.message)
-        return next(found, None) is not None and next(found, None) is not None
+        if next(found, None) is not None and next(found, None) is not None:
+            return True
+        return _COLON_SNIFF.search(envelope.message) is not None
 
     def parse(self, envelope: Envelope, record: RawRecord) -> list[Event]:
         """One event per line."""
-        found = _PAIR.findall(envelope.message.rstrip(_SEP_CHARS))
+        message = envelope.message
+        found = _PAIR.findall(message.rstrip(_SEP_CHARS))
+        trailing: str | None = None
+        if len(found) < 2 and _COLON_SNIFF.search(message) is not None:
+            found, trailing = _colon_pairs(message)
         if not found:
             raise ParseError(
                 "no key=value pairs in the message",
@@ -129,6 +155,8 @@ class KvParser(Parser):
             keep(extra, raw_key, value)
         event = new_event(stamp if stamp is not None else header_time(envelope, record))
         fields.apply(event)
+        if trailing and event.message is None:
+            event.message = trailing
         if extra:
             event.extra = {NAMESPACE[0]: {NAMESPACE[1]: extra}}
         return [finish(event, envelope, record, self.dataset)]
