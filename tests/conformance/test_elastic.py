@@ -73,8 +73,7 @@ DATASETS: dict[str, str] = {
 
 def _raw_files() -> Iterator[Path]:
     root = corpus_dir("elastic")
-    for path in sorted(root.glob("*/*/*.log")):
-        yield path
+    yield from sorted(root.glob("*/*/*.log"))
 
 
 def _stream(path: Path) -> str:
