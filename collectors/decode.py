@@ -110,6 +110,8 @@ def _decode_text(data: bytes, record: RawRecord) -> tuple[str, str]:
 
 def split_syslog(text: str) -> tuple[SyslogHeader | None, str]:
     """The syslog header of ``text`` (None if it has none) and the message after it."""
+    if text.startswith("{"):  # a bare JSON record (EVE, Zeek, …): no header to look for
+        return None, text
     pri: int | None = None
     pos = 0
     if text.startswith("<"):
