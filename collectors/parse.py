@@ -14,6 +14,8 @@ saying where, and the exact bytes (base64), so the record can be replayed once f
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from typing import Protocol
 
 import msgspec
 
@@ -90,17 +92,38 @@ def _choose(envelope: Envelope, record: RawRecord, fmt: str) -> Parser:
     )
 
 
+class HostSource(Protocol):
+    """Per-source settings found by the syslog hostname: the dataset and timezone to use."""
+
+    dataset: str | None
+    timezone: str | None
+
+
 def parse_record(
-    record: RawRecord, *, fmt: str = "auto", default_timezone: str = DEFAULT_TIMEZONE
+    record: RawRecord,
+    *,
+    fmt: str = "auto",
+    default_timezone: str = DEFAULT_TIMEZONE,
+    source_for_host: Callable[[str], HostSource | None] | None = None,
 ) -> ParseOutcome:
     """Events for ``record``, or exactly one dead letter. Never raises.
 
     ``fmt`` is ``"auto"`` or a dataset id; ``default_timezone`` applies to records without a
-    per-source ``timezone``.
+    per-source ``timezone``. ``source_for_host`` finds per-source settings by the hostname in
+    the syslog header, for records the peer address did not already map (a relay forwards
+    many devices from one address; the header still names each).
     """
     envelope: Envelope | None = None
     parser: Parser | None = None
     try:
+        envelope = decode_record(record)
+        header = envelope.syslog
+        if source_for_host is not None and header is not None and header.hostname and record.hint is None:
+            mapped = source_for_host(header.hostname)
+            if mapped is not None:
+                record = msgspec.structs.replace(
+                    record, hint=mapped.dataset, timezone=record.timezone or mapped.timezone
+                )
         if record.timezone is None and default_timezone != DEFAULT_TIMEZONE:
             record = msgspec.structs.replace(record, timezone=default_timezone)
         if record.timezone is not None:
@@ -112,7 +135,6 @@ def parse_record(
                     where=record.where,
                     reason=DeadLetterReason.PARSE_ERROR.value,
                 ) from None
-        envelope = decode_record(record)
         parser = _choose(envelope, record, fmt)
         events = parser.parse(envelope, record)
         if not events:

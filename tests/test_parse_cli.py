@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,10 @@ GOOD_JSON = '{"time": "2026-11-27 15:59:59", "src_ip": "192.0.2.1", "msg": "hell
 def soc_parse(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "soc_api.cli", "parse", *args],
-        input=stdin, capture_output=True, timeout=120, check=False,
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -29,11 +33,14 @@ def test_good_and_bad_lines(tmp_path: Path) -> None:
     raw = tmp_path / "in.log"
     bad_gbk_junk = b"\xff\xfe\xfa\xfb"
     raw.write_bytes(
-        GOOD_KV.encode() + b"\n"
-        + b"just some words\n"
-        + GOOD_JSON.encode() + b"\r\n"
+        GOOD_KV.encode()
         + b"\n"
-        + bad_gbk_junk + b"\n"
+        + b"just some words\n"
+        + GOOD_JSON.encode()
+        + b"\r\n"
+        + b"\n"
+        + bad_gbk_junk
+        + b"\n"
         + "动作=拒绝 源=192.0.2.3".encode("gbk")  # no final newline
     )
     dead = tmp_path / "dead.ndjson"
@@ -50,8 +57,9 @@ def test_good_and_bad_lines(tmp_path: Path) -> None:
     assert events[2]["syslog"]["kv"]["动作"] == "拒绝"
 
     stderr_lines = proc.stderr.decode().splitlines()
-    assert f"{raw}:2: no_parser_recognised: no parser recognised the record (not a known device format, not JSON, not key=value)" in (
-        stderr_lines
+    assert (
+        f"{raw}:2: no_parser_recognised: no parser recognised the record (not a known device format, not JSON, not key=value)"
+        in (stderr_lines)
     )
     assert any(line.startswith(f"{raw}:4: empty_record") for line in stderr_lines)
     assert any(line.startswith(f"{raw}:5: undecodable") for line in stderr_lines)
@@ -69,7 +77,7 @@ def test_good_and_bad_lines(tmp_path: Path) -> None:
 
 
 def test_stdin_format_and_timezone() -> None:
-    lines = b"a=1 b=2 time=\"2026-11-27 16:00:00\"\n" + GOOD_JSON.encode() + b"\n"
+    lines = b'a=1 b=2 time="2026-11-27 16:00:00"\n' + GOOD_JSON.encode() + b"\n"
     proc = soc_parse("--format", "syslog.kv", "--timezone", "UTC", "-", stdin=lines)
     assert proc.returncode == 0
     # forced: the JSON line (no key=value pairs) is not auto-detected as JSON but dead-lettered
@@ -102,3 +110,50 @@ def test_missing_file_exit_1(tmp_path: Path) -> None:
     proc = soc_parse(str(tmp_path / "absent.log"), str(good))
     assert proc.returncode == 1
     assert summary(proc) == {"lines": 1, "events": 1, "dead_letter": 0}
+
+
+def test_sources_by_syslog_hostname(tmp_path: Path) -> None:
+    """A relay forwards several devices: the settings map each by its syslog hostname."""
+    config = tmp_path / "shaowang.toml"
+    config.write_text(
+        '[[sources]]\nmatch = "GW-Branch-7"\ndataset = "syslog.kv"\ntimezone = "UTC"\n'
+        '[[sources]]\nmatch = "legacy-box"\ntimezone = "+09:00"\n',
+        "utf-8",
+    )
+    raw = tmp_path / "relay.log"
+    raw.write_text(
+        # auto-detection would take this for JSON; the mapping says key=value
+        '<190>Nov 27 16:00:01 gw-branch-7 {"a": 1} src=192.0.2.10 action=deny\n'
+        "<190>Nov 27 16:00:01 legacy-box src=192.0.2.11 action=allow\n"
+        "<190>Nov 27 16:00:01 other-box src=192.0.2.12 action=allow\n",
+        "utf-8",
+    )
+    env = {**os.environ, "SOC_CONFIG": str(config)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "soc_api.cli", "parse", str(raw)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [e["event"]["dataset"] for e in events] == ["syslog.kv", "syslog.kv", "syslog.kv"]
+    assert events[0]["source"]["ip"] == "192.0.2.10"
+    # 16:00:01 in UTC, in +09:00, and in the Asia/Shanghai default
+    assert [e["@timestamp"][11:19] for e in events] == ["16:00:01", "07:00:01", "08:00:01"]
+
+
+def test_broken_settings_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "shaowang.toml"
+    config.write_text('[[sources]]\nmatch = 5\ndataset = "syslog.kv"\n', "utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "soc_api.cli", "parse"],
+        input=b"",
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "SOC_CONFIG": str(config)},
+    )
+    assert proc.returncode == 2
+    assert "shaowang.toml" in proc.stderr.decode()

@@ -1,11 +1,12 @@
 """``soc parse``: raw lines from files or stdin → ECS NDJSON on stdout.
 
 Each LF-terminated line is one record (origin ``file:PATH`` or ``stdin``, offset = line
-number from 1). Events go to stdout, dead letters to ``--dead-letter FILE`` (appended, so a
+number from 1). The ``sources`` of the settings apply by syslog hostname (files have no peer
+address), so a line names its device's dataset and timezone as it would arriving live. Events go to stdout, dead letters to ``--dead-letter FILE`` (appended, so a
 second run never erases the first run's failures), one ``PATH:LINE: reason: detail`` line per
 failed record to stderr, and the last line of stderr is always the JSON summary
 ``{"lines":N,"events":N,"dead_letter":N}``. Exit 0 even with dead letters; 2 for a bad
-``--format`` or ``--timezone``; 1 when an input file cannot be read.
+``--format``, ``--timezone`` or settings; 1 when an input file cannot be read.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from collectors.parse import parse_record
 from collectors.parsers import PARSERS
 from collectors.parsers.timeparse import zone
 from soc_api.commands.common import read_lines
+from soc_api.runtime.sources import SourceRouter
+from soc_core.config import load_settings
+from soc_core.errors import ShaowangError
 from soc_core.records import RawRecord
 from soc_core.vocabulary import DEFAULT_TIMEZONE
 
@@ -75,6 +79,13 @@ def _run(args: argparse.Namespace, counts: dict[str, int]) -> int:
     except ValueError as exc:
         print(f"soc parse: {exc}", file=sys.stderr)
         return 2
+    try:
+        sources = load_settings().sources
+    except ShaowangError as exc:
+        print(f"soc parse: {exc}", file=sys.stderr)
+        return 2
+    # Lines read from files have no peer: only the syslog hostname can select a source.
+    args.source_for_host = SourceRouter(sources).for_hostname if sources else None
     dead_out: BinaryIO | None = None
     if args.dead_letter is not None:
         try:
@@ -129,7 +140,7 @@ def _parse_stream(
     for number, (data, skipped) in enumerate(read_lines(stream), start=1):
         counts["lines"] += 1
         record = RawRecord(data=data, received_at=time.time(), origin=origin, offset=number)
-        outcome = parse_record(record, fmt=fmt, default_timezone=tz)
+        outcome = parse_record(record, fmt=fmt, default_timezone=tz, source_for_host=args.source_for_host)
         if outcome.dead_letter is not None:
             counts["dead_letter"] += 1
             error = outcome.dead_letter.error

@@ -38,6 +38,7 @@ from soc_core.vocabulary import MIN_RETENTION_DAYS
 
 log = logging.getLogger("shaowang")
 
+
 class _ApiServer(uvicorn.Server):
     """Uvicorn without its own signal handling: the platform owns SIGINT/SIGTERM."""
 

@@ -49,6 +49,10 @@ class SourceRouter:
             self._cache[peer] = found
         return found
 
+    def for_hostname(self, hostname: str) -> SourceMapping | None:
+        """The mapping whose ``match`` is this syslog hostname (case-insensitive), if any."""
+        return self._hosts.get(hostname.lower()) if self._hosts else None
+
     def apply(self, record: RawRecord) -> RawRecord:
         """The record with the source's dataset hint and timezone, when configured."""
         mapping = self.lookup(record.peer)

@@ -74,10 +74,13 @@ def parse_records(
     events: list[Event] = []
     dead: list[Event] = []
     apply = router.apply if router else None
+    by_host = router.for_hostname if router else None
     for record in records:
         if apply is not None:
             record = apply(record)
-        outcome = parse_record(record, fmt=default_format, default_timezone=default_timezone)
+        outcome = parse_record(
+            record, fmt=default_format, default_timezone=default_timezone, source_for_host=by_host
+        )
         if outcome.dead_letter is not None:
             dead.append(outcome.dead_letter)
         else:
