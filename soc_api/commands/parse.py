@@ -2,9 +2,10 @@
 
 Each LF-terminated line is one record (origin ``file:PATH`` or ``stdin``, offset = line
 number from 1). The ``sources`` of the settings apply by syslog hostname (files have no peer
-address), so a line names its device's dataset and timezone as it would arriving live. Events go to stdout, dead letters to ``--dead-letter FILE`` (appended, so a
-second run never erases the first run's failures), one ``PATH:LINE: reason: detail`` line per
-failed record to stderr, and the last line of stderr is always the JSON summary
+address), so a line names its device's dataset and timezone as it would arriving live.
+Events go to stdout, dead letters to ``--dead-letter FILE`` (appended, so a second run never
+erases the first run's failures), one ``PATH:LINE: reason: detail`` line per failed record to
+stderr, and the last line of stderr is always the JSON summary
 ``{"lines":N,"events":N,"dead_letter":N}``. Exit 0 even with dead letters; 2 for a bad
 ``--format``, ``--timezone`` or settings; 1 when an input file cannot be read.
 """
