@@ -21,6 +21,19 @@ from soc_core.events import Event, EventInfo, Observer, Related
 from soc_core.records import RawRecord
 from soc_core.vocabulary import DeadLetterReason, EventCategory, EventKind, EventOutcome, EventType
 
+# Enum values resolved once: these helpers run on every line.
+_NETWORK = EventCategory.NETWORK.value
+_INTRUSION = EventCategory.INTRUSION_DETECTION.value
+_WEB = EventCategory.WEB.value
+_CONNECTION = EventType.CONNECTION.value
+_ALLOWED = EventType.ALLOWED.value
+_DENIED = EventType.DENIED.value
+_INFO = EventType.INFO.value
+_ALERT = EventKind.ALERT.value
+_SUCCESS = EventOutcome.SUCCESS.value
+_FAILURE = EventOutcome.FAILURE.value
+_UNKNOWN = EventOutcome.UNKNOWN.value
+
 __all__ = [
     "add_related_ips",
     "firewall_verdict",
@@ -38,9 +51,9 @@ def verdict_of(
     """``allowed``/``denied`` for a vendor's verdict word (case-insensitive), else None."""
     lowered = word.strip().lower()
     if lowered in allow:
-        return EventType.ALLOWED.value
+        return _ALLOWED
     if lowered in deny:
-        return EventType.DENIED.value
+        return _DENIED
     return None
 
 
@@ -53,12 +66,12 @@ def firewall_verdict(info: EventInfo, word: str | None, *, decision: str | None 
     if word and info.action is None:
         info.action = word
     decided = decision or (verdict_of(word) if word else None)
-    info.category = [EventCategory.NETWORK.value]
-    types = [EventType.CONNECTION.value]
+    info.category = [_NETWORK]
     if decided is not None:
-        types.append(decided)
-        info.outcome = (EventOutcome.SUCCESS if decided == EventType.ALLOWED else EventOutcome.FAILURE).value
-    info.type = types
+        info.type = [_CONNECTION, decided]
+        info.outcome = _SUCCESS if decided == _ALLOWED else _FAILURE
+    else:
+        info.type = [_CONNECTION]
 
 
 def intrusion(info: EventInfo, *, blocked: bool | None, web: bool = False) -> None:
@@ -68,19 +81,16 @@ def intrusion(info: EventInfo, *, blocked: bool | None, web: bool = False) -> No
     False adds ``allowed``; None (the line does not say) adds neither and leaves the outcome
     unknown.
     """
-    info.kind = EventKind.ALERT.value
-    categories = [EventCategory.NETWORK.value, EventCategory.INTRUSION_DETECTION.value]
-    if web:
-        categories.append(EventCategory.WEB.value)
-    info.category = categories
-    types = [EventType.INFO.value]
+    info.kind = _ALERT
+    info.category = [_NETWORK, _INTRUSION, _WEB] if web else [_NETWORK, _INTRUSION]
     if blocked is True:
-        types.append(EventType.DENIED.value)
-        info.outcome = EventOutcome.FAILURE.value
+        info.type = [_INFO, _DENIED]
+        info.outcome = _FAILURE
     elif blocked is False:
-        types.append(EventType.ALLOWED.value)
-        info.outcome = EventOutcome.UNKNOWN.value
-    info.type = types
+        info.type = [_INFO, _ALLOWED]
+        info.outcome = _UNKNOWN
+    else:
+        info.type = [_INFO]
 
 
 def set_observer(
