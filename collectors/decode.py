@@ -48,7 +48,7 @@ _TS_3164 = (
 _TAG_3164 = r"(?:\s+(?P<app>[\w.\-/@]{1,64})(?:\[(?P<pid>[^\]\s]{0,32})\])?:(?=\s|$))?"
 # After the time comes the hostname: a word without characters that only messages contain
 # and not ending in ":" (that is a tag: "su: ..." from a host that omits its name).
-_HOST_3164 = r"(?:\s+(?P<host>[^\s=\"'{}%|,;<>]+)(?<!:)(?=\s|$))?"
+_HOST_3164 = r"(?:\s+(?P<host>[^\s=\"'{}%|,;<>\[\]]+)(?<!:)(?=\s|$))?"
 _H3164 = re.compile(rf"[ ]*{_TS_3164}{_HOST_3164}{_TAG_3164}\s*")
 _H3164_NO_TIME = re.compile(r"[ ]*(?:(?P<app>[\w.\-/@]{1,64})(?:\[(?P<pid>[^\]\s]{0,32})\])?:(?=\s|$))?\s*")
 

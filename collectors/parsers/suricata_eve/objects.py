@@ -1,0 +1,377 @@
+"""The EVE objects mapped besides alerts and flows: ``http``, ``dns``, ``tls``, ``fileinfo``,
+``ether``, and the user names of ``krb5``/``smb``; plus the small helpers they share with the parser.
+
+Each ``map_*`` writes its ECS field sets on the event and keeps what ECS has no place for under
+``suricata.eve.<object>`` (``vendor`` is that ``suricata.eve`` dict).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+from collectors.parsers.common import canonical_ip
+from collectors.parsers.suricata_eve.shapes import Collect, Dns, Eve, Fileinfo, Http, Tls, collector
+from soc_core.events import Dns as EcsDns
+from soc_core.events import (
+    DnsAnswer,
+    DnsQuestion,
+    Endpoint,
+    Event,
+    File,
+    Hash,
+    HttpBody,
+    HttpRequest,
+    HttpResponse,
+    TlsClient,
+    TlsServer,
+    Url,
+    User,
+    UserAgent,
+)
+from soc_core.events import Http as EcsHttp
+from soc_core.events import Tls as EcsTls
+
+UTC = dt.UTC
+
+_DNS_TYPES = {"request": "query", "response": "answer", "query": "query", "answer": "answer"}
+_DNS_OPCODES = {0: "QUERY", 1: "IQUERY", 2: "STATUS", 4: "NOTIFY", 5: "UPDATE", 6: "DSO"}
+_DNS_ANSWER_KEYS = frozenset({"rrname", "rrtype", "ttl", "rdata"})
+_TLS_VERSIONS: dict[str, tuple[str, str]] = {
+    "TLS 1.0": ("tls", "1.0"),
+    "TLS 1.1": ("tls", "1.1"),
+    "TLS 1.2": ("tls", "1.2"),
+    "TLS 1.3": ("tls", "1.3"),
+    "TLSv1": ("tls", "1.0"),
+    "SSLv2": ("ssl", "2.0"),
+    "SSLv3": ("ssl", "3.0"),
+}
+_HTTP_REST = collector(
+    (
+        "redirect",
+        "xff",
+        "true_client_ip",
+        "org_src_ip",
+        "content_range",
+        "request_headers",
+        "response_headers",
+        "http_request_body",
+        "http_request_body_printable",
+        "http_response_body",
+        "http_response_body_printable",
+        "version",
+    )
+)
+_DNS_REST = collector(("version", "flags", "qr", "z", "tx_id", "authorities", "additionals", "srv", "soa"))
+_TLS_REST = collector(
+    (
+        "serial",
+        "fingerprint",
+        "session_resumed",
+        "certificate",
+        "chain",
+        "subjectaltname",
+        "client",
+        "from_proto",
+        "client_alpns",
+        "server_alpns",
+    )
+)
+_FILE_REST = collector(
+    ("magic", "sid", "gaps", "state", "stored", "storing", "file_id", "tx_id", "start", "end")
+)
+
+
+def put(vendor: dict[str, Any], key: str, values: dict[str, Any]) -> None:
+    """Keep ``values`` under ``suricata.eve.<key>``, merged with what is there already."""
+    if not values:
+        return
+    existing = vendor.get(key)
+    if isinstance(existing, dict):
+        existing.update(values)
+    else:
+        vendor[key] = values
+
+
+def _rest_of(collect: Collect, obj: msgspec.Struct) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    collect(obj, out)
+    return out
+
+
+def _port(value: int | None) -> int | None:
+    return value if value is not None and 0 <= value <= 65_535 else None
+
+
+def _count(value: int | None) -> int | None:
+    return value if value is not None and value >= 0 else None
+
+
+def _mac(value: Any) -> str | None:
+    if isinstance(value, str) and len(value) == 17:
+        return value.upper().replace(":", "-")
+    return None
+
+
+def sides(event: Event) -> tuple[Endpoint, Endpoint]:
+    """The event's source and destination, created empty when missing (for counters, MACs)."""
+    source, destination = event.source, event.destination
+    if source is None:
+        source = event.source = Endpoint()
+    if destination is None:
+        destination = event.destination = Endpoint()
+    return source, destination
+
+
+def _url(raw: str, hostname: str | None, http_port: int | None) -> Url:
+    """``url.*`` of a request target: a path (``/a?b``) or, through a proxy, an absolute URL."""
+    url = Url(original=raw, domain=hostname or None, port=_port(http_port))
+    if raw.startswith("/"):
+        path, mark, query = raw.partition("?")
+        url.path = path
+        if mark:
+            url.query = query
+    elif "://" in raw[:12]:  # a proxy request: absolute URL
+        scheme, _, rest = raw.partition("://")
+        url.scheme = scheme.lower()
+        authority, slash, tail = rest.partition("/")
+        path, mark, query = (slash + tail).partition("?")
+        url.full = raw
+        url.path = path or None
+        if mark:
+            url.query = query
+        if url.domain is None and authority:
+            url.domain = authority.rpartition("@")[2].partition(":")[0] or None
+    if url.path:
+        name = url.path.rpartition("/")[2]
+        if "." in name:
+            extension = name.rpartition(".")[2]
+            if extension and len(extension) <= 16:
+                url.extension = extension.lower()
+    return url
+
+
+def map_http(http: Http, event: Event, vendor: dict[str, Any]) -> None:
+    """``url.*``, ``http.*`` (method, status, referrer, body length, version), ``user_agent``."""
+    if http.url is not None:
+        event.url = _url(http.url, http.hostname, http.http_port)
+    elif http.hostname:
+        event.url = Url(domain=http.hostname, port=_port(http.http_port))
+    request = response = None
+    if http.http_method or http.http_refer:
+        request = HttpRequest(method=http.http_method or None, referrer=http.http_refer or None)
+    if http.status is not None or http.length is not None or http.http_content_type:
+        response = HttpResponse(
+            status_code=http.status,
+            mime_type=http.http_content_type or None,
+            body=HttpBody(bytes=_count(http.length)) if http.length is not None else None,
+        )
+    version = None
+    if http.protocol:
+        version = http.protocol[5:] if http.protocol.startswith("HTTP/") else None
+    if request is not None or response is not None or version is not None:
+        event.http = EcsHttp(version=version, request=request, response=response)
+    if http.http_user_agent:
+        event.user_agent = UserAgent(original=http.http_user_agent)
+    rest = _rest_of(_HTTP_REST, http)
+    if http.protocol and version is None:
+        rest["protocol"] = http.protocol
+    if http.http_port is not None and _port(http.http_port) is None:
+        rest["http_port"] = http.http_port
+    put(vendor, "http", rest)
+
+
+def map_dns(dns: Dns, event: Event, vendor: dict[str, Any]) -> None:
+    """``dns.*`` from the v1/v2 (``query``/``answer``), v3 (``request``/``response``) and alert forms."""
+    rest = _rest_of(_DNS_REST, dns)
+    name, qtype = dns.rrname, dns.rrtype
+    queries = dns.queries or dns.query
+    if queries:
+        first = queries[0]
+        if name is None and isinstance(first.get("rrname"), str):
+            name = first["rrname"]
+        if qtype is None and isinstance(first.get("rrtype"), str):
+            qtype = first["rrtype"]
+        if len(queries) > 1 or not set(first) <= {"rrname", "rrtype"}:
+            rest["queries" if dns.queries else "query"] = queries
+    answer_object = dns.answer
+    answers_raw = dns.answers
+    rcode, dns_id, opcode = dns.rcode, dns.id, dns.opcode
+    if answer_object is not None:  # the v2 alert form: the whole answer message inside
+        rest["answer"] = answer_object
+        if answers_raw is None and isinstance(answer_object.get("answers"), list):
+            answers_raw = answer_object["answers"]
+        if rcode is None and isinstance(answer_object.get("rcode"), str):
+            rcode = answer_object["rcode"]
+        if name is None and isinstance(answer_object.get("rrname"), str):
+            name = answer_object["rrname"]
+    answers: list[DnsAnswer] = []
+    resolved: list[str] = []
+    dtype = _DNS_TYPES.get(dns.type or "")
+    if answers_raw:
+        extra_keys = False
+        for item in answers_raw:
+            if not isinstance(item, dict):
+                extra_keys = True
+                continue
+            data, ttl = item.get("rdata"), item.get("ttl")
+            answer = DnsAnswer(
+                name=item.get("rrname") if isinstance(item.get("rrname"), str) else None,
+                type=item.get("rrtype") if isinstance(item.get("rrtype"), str) else None,
+                data=data if isinstance(data, str) else None,
+                ttl=ttl if isinstance(ttl, int) and not isinstance(ttl, bool) else None,
+            )
+            answers.append(answer)
+            if answer.type in ("A", "AAAA") and answer.data:
+                ip = canonical_ip(answer.data)
+                if ip is not None:
+                    resolved.append(ip)
+            if not set(item) <= _DNS_ANSWER_KEYS:
+                extra_keys = True
+        if extra_keys:
+            rest["answers"] = answers_raw
+    elif dtype == "answer" and dns.rdata is not None:  # v1: one event per answer record
+        answers.append(DnsAnswer(name=dns.rrname, type=dns.rrtype, data=dns.rdata, ttl=dns.ttl))
+        if dns.rrtype in ("A", "AAAA"):
+            ip = canonical_ip(dns.rdata)
+            if ip is not None:
+                resolved.append(ip)
+    else:
+        if dns.rdata is not None:
+            rest["rdata"] = dns.rdata
+        if dns.ttl is not None:
+            rest["ttl"] = dns.ttl
+    if dns.grouped is not None:
+        if not answers_raw:  # grouped alone carries the answers: keep it
+            rest["grouped"] = dns.grouped
+        if isinstance(dns.grouped, dict) and not resolved:
+            for key in ("A", "AAAA"):
+                values = dns.grouped.get(key)
+                if isinstance(values, list):
+                    resolved.extend(ip for v in values if isinstance(v, str) and (ip := canonical_ip(v)))
+    if dns.type and dtype is None:
+        rest["type"] = dns.type
+    flags = [
+        flag
+        for flag, on in (
+            ("AA", dns.aa),
+            ("TC", dns.tc),
+            ("RD", dns.rd),
+            ("RA", dns.ra),
+            ("AD", dns.ad),
+            ("CD", dns.cd),
+        )
+        if on
+    ]
+    event.dns = EcsDns(
+        id=str(dns_id) if dns_id is not None else None,
+        type=dtype,
+        op_code=_DNS_OPCODES.get(opcode, str(opcode)) if opcode is not None else None,
+        response_code=rcode,
+        header_flags=flags or None,
+        question=DnsQuestion(name=name, type=qtype) if name is not None or qtype is not None else None,
+        answers=answers or None,
+        resolved_ip=list(dict.fromkeys(resolved)) or None,
+    )
+    put(vendor, "dns", rest)
+
+
+def map_tls(tls: Tls, event: Event, vendor: dict[str, Any]) -> None:
+    """``tls.*``: SNI, version, JA3/JA3S/JA4 hashes, certificate subject, issuer and validity."""
+    rest = _rest_of(_TLS_REST, tls)
+    protocol = version = None
+    if tls.version:
+        found = _TLS_VERSIONS.get(tls.version)
+        if found is None:
+            rest["version"] = tls.version  # "UNDETERMINED" and the like
+        else:
+            protocol, version = found
+    client = server = None
+    ja3 = tls.ja3.get("hash") if tls.ja3 else None
+    ja3s = tls.ja3s.get("hash") if tls.ja3s else None
+    if tls.ja3:
+        kept = {k: v for k, v in tls.ja3.items() if k != "hash" or not isinstance(v, str)}
+        put(rest, "ja3", kept)
+    if tls.ja3s:
+        kept = {k: v for k, v in tls.ja3s.items() if k != "hash" or not isinstance(v, str)}
+        put(rest, "ja3s", kept)
+    if tls.sni or isinstance(ja3, str) or tls.ja4:
+        client = TlsClient(
+            server_name=tls.sni or None, ja3=ja3 if isinstance(ja3, str) else None, ja4=tls.ja4 or None
+        )
+    not_before = _cert_time(tls.notbefore, rest, "notbefore")
+    not_after = _cert_time(tls.notafter, rest, "notafter")
+    if tls.subject or tls.issuerdn or isinstance(ja3s, str) or not_before or not_after:
+        server = TlsServer(
+            subject=tls.subject or None,
+            issuer=tls.issuerdn or None,
+            ja3s=ja3s if isinstance(ja3s, str) else None,
+            not_before=not_before,
+            not_after=not_after,
+        )
+    event.tls = EcsTls(version=version, version_protocol=protocol, client=client, server=server)
+    put(vendor, "tls", rest)
+
+
+def _cert_time(value: dt.datetime | None, rest: dict[str, Any], key: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:  # Suricata writes certificate times in UTC without an offset
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        rest[key] = value.isoformat()
+        return None
+
+
+def map_fileinfo(info: Fileinfo, event: Event, vendor: dict[str, Any]) -> None:
+    """``file.*``: name, path, extension, size and hashes of a file seen in a flow."""
+    rest = _rest_of(_FILE_REST, info)
+    name = path = extension = None
+    if info.filename:
+        path = info.filename
+        name = path.rpartition("/")[2] or None
+        if name is not None and "." in name:
+            extension = name.rpartition(".")[2].lower() or None
+        if name == path:
+            path = None
+    digests = Hash(md5=info.md5 or None, sha1=info.sha1 or None, sha256=info.sha256 or None)
+    has_hash = digests.md5 or digests.sha1 or digests.sha256
+    size = _count(info.size)
+    if info.size is not None and size is None:
+        rest["size"] = info.size
+    event.file = File(
+        name=name, path=path, extension=extension, size=size, hash=digests if has_hash else None
+    )
+    put(vendor, "fileinfo", rest)
+
+
+def map_ether(ether: Any, event: Event, vendor: dict[str, Any]) -> None:
+    """``source.mac``/``destination.mac`` (ECS form ``AA-BB-…``); the object is kept whole."""
+    vendor["ether"] = ether
+    if not isinstance(ether, dict):
+        return
+    src, dst = _mac(ether.get("src_mac")), _mac(ether.get("dest_mac"))
+    if src is not None or dst is not None:
+        source, destination = sides(event)
+        source.mac, destination.mac = src, dst
+
+
+def map_user(eve: Eve, event: Event) -> None:
+    """``user.*`` from a Kerberos client name or an SMB NTLMSSP login (both kept whole too)."""
+    name = domain = None
+    krb5, smb = eve.krb5, eve.smb
+    if isinstance(krb5, dict):
+        cname, realm = krb5.get("cname"), krb5.get("realm")
+        if isinstance(cname, str) and cname and cname != "<empty>":
+            name = cname
+            domain = realm if isinstance(realm, str) and realm and realm != "<empty>" else None
+    elif isinstance(smb, dict) and isinstance(smb.get("ntlmssp"), dict):
+        ntlm = smb["ntlmssp"]
+        user, dom = ntlm.get("user"), ntlm.get("domain")
+        if isinstance(user, str) and user:
+            name = user
+            domain = dom if isinstance(dom, str) and dom else None
+    if name is not None:
+        event.user = User(name=name, domain=domain)
