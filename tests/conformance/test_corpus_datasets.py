@@ -85,7 +85,7 @@ CN_DEVICES: dict[str, dict[int, str | None]] = {
         7: "netentsec.icg",
         8: "netentsec.icg",
         9: None,  # River Security (瑞数) access log, JSON cut short by its source
-        10: None,  # 安华金和 DBFW: not CEF despite the marker
+        10: "cef.log",  # 安华金和 DBFW: not real CEF; cef.log reads its key:value| layout
         11: "syslog.kv",
         12: None,  # 金山 vgm IDS
         13: "syslog.kv",
