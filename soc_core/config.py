@@ -125,6 +125,13 @@ class IngestSettings(BaseModel):
     )
 
 
+class ParsersSettings(BaseModel):
+    """Declarative (YAML) parser definitions: the site's directories, and the shipped ones."""
+
+    dirs: list[Path] = Field(default_factory=list, description="directories (or files) of *.yaml definitions")
+    shipped: bool = Field(default=True, description="also load collectors/parsers/declarative/shipped")
+
+
 class Settings(BaseSettings):
     """All settings. Nested keys map to ``SOC_SECTION__KEY`` environment variables."""
 
@@ -138,6 +145,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     state: StateSettings = Field(default_factory=StateSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    parsers: ParsersSettings = Field(default_factory=ParsersSettings)
     files: list[FileSource] = Field(default_factory=list)
     sources: list[SourceMapping] = Field(default_factory=list)
 

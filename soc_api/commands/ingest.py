@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from collectors.intake import IntakeStats
+from collectors.parsers.declarative import load_declarative
 from soc_api.commands.common import add_data_arg, read_lines, settings_from_args
 from soc_api.runtime.pipeline import Pipeline
 from soc_core.records import RawRecord
@@ -45,6 +46,9 @@ def _records(path: Path) -> Iterator[RawRecord]:
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Ingest every line; print a JSON summary."""
     settings = settings_from_args(args)
+    declared = load_declarative(settings.parsers.dirs, shipped=settings.parsers.shipped)
+    for problem in declared.errors:  # a broken definition is skipped, the others are used
+        print(f"soc ingest: parser definition refused: {problem}", file=sys.stderr)
     store = EmbeddedEventStore.open_writer(settings.data_dir, settings.store)
     pipeline = Pipeline(
         store=store,

@@ -7,7 +7,9 @@ Events go to stdout, dead letters to ``--dead-letter FILE`` (appended, so a seco
 erases the first run's failures), one ``PATH:LINE: reason: detail`` line per failed record to
 stderr, and the last line of stderr is always the JSON summary
 ``{"lines":N,"events":N,"dead_letter":N}``. Exit 0 even with dead letters; 2 for a bad
-``--format``, ``--timezone`` or settings; 1 when an input file cannot be read.
+``--format``, ``--timezone``, settings or a broken parser definition (``--parsers-dir`` or
+``[parsers] dirs``: every error is printed as ``file.yaml:LINE: message``); 1 when an input
+file cannot be read.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import BinaryIO
 
 from collectors.parse import parse_record
 from collectors.parsers import PARSERS
+from collectors.parsers.declarative import load_dirs, load_shipped
 from collectors.parsers.timeparse import zone
 from soc_api.commands.common import read_lines
 from soc_api.runtime.sources import SourceRouter
@@ -57,6 +60,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="TZ",
         help=f"device-local timezone for times without an offset (default {DEFAULT_TIMEZONE})",
     )
+    p.add_argument(
+        "--parsers-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="directory (or file) of YAML parser definitions, besides [parsers] dirs; repeatable",
+    )
     p.add_argument("files", nargs="*", metavar="FILE", help="files of raw lines; - or nothing for stdin")
     p.set_defaults(func=cmd_parse)
 
@@ -71,6 +81,20 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, counts: dict[str, int]) -> int:
+    try:
+        settings = load_settings()
+    except ShaowangError as exc:
+        print(f"soc parse: {exc}", file=sys.stderr)
+        return 2
+    # Declared parsers first: --format may name one. Site files before the shipped ones.
+    site = load_dirs([*settings.parsers.dirs, *args.parsers_dir])
+    errors = site.errors + (load_shipped().errors if settings.parsers.shipped else [])
+    for warning in site.warnings:
+        print(f"soc parse: warning: {warning}", file=sys.stderr)
+    if errors:
+        for error in errors:
+            print(f"soc parse: {error}", file=sys.stderr)
+        return 2
     fmt: str = args.format
     if fmt != "auto" and fmt not in PARSERS:
         print(f"soc parse: unknown format {fmt!r} (known: auto, {', '.join(PARSERS)})", file=sys.stderr)
@@ -80,11 +104,7 @@ def _run(args: argparse.Namespace, counts: dict[str, int]) -> int:
     except ValueError as exc:
         print(f"soc parse: {exc}", file=sys.stderr)
         return 2
-    try:
-        sources = load_settings().sources
-    except ShaowangError as exc:
-        print(f"soc parse: {exc}", file=sys.stderr)
-        return 2
+    sources = settings.sources
     # Lines read from files have no peer: only the syslog hostname can select a source.
     args.source_for_host = SourceRouter(sources).for_hostname if sources else None
     dead_out: BinaryIO | None = None

@@ -21,6 +21,7 @@ from typing import Any
 import uvicorn
 
 from collectors.intake import IntakeQueue, IntakeStats
+from collectors.parsers.declarative import load_declarative
 from collectors.transports.filetail import FileTailer
 from collectors.transports.syslog import SyslogServer, SyslogTlsServer
 from soc_api.app import create_app
@@ -76,6 +77,7 @@ class Platform:
         self.store = EmbeddedEventStore.open_writer(self.data_dir, s.store)
         self._record_start()
 
+        self._load_parsers()
         if s.files:
             self.tailer = FileTailer(s.files, self.queue, self.stats, self.data_dir / "filetail.json")
         workers = s.ingest.parse_workers if s.ingest.parse_workers is not None else default_workers()
@@ -85,6 +87,8 @@ class Platform:
                 default_format=s.ingest.default_format,
                 default_timezone=s.ingest.default_timezone,
                 sources=s.sources,
+                parser_dirs=[str(p) for p in s.parsers.dirs],
+                shipped_parsers=s.parsers.shipped,
             )
             await asyncio.to_thread(self.pool.warm_up)
         self.pipeline = Pipeline(
@@ -179,6 +183,17 @@ class Platform:
         if self.tailer is None:
             return
         self.tailer.mark_records_stored(records)
+
+    def _load_parsers(self) -> None:
+        """Declarative (YAML) parsers: site definitions, then the shipped ones. A broken file is
+        logged with its file:line and skipped; the others load."""
+        parsers = self.settings.parsers
+        result = load_declarative(parsers.dirs, shipped=parsers.shipped)
+        for error in result.errors:
+            log.error("parser definition refused: %s", error)
+        for warning in result.warnings:
+            log.warning("parser definition: %s", warning)
+        log.info("declarative parsers: %s", ", ".join(result.loaded) or "none")
 
     def _record_start(self) -> None:
         assert self.state is not None

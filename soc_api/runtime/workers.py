@@ -17,6 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 import msgspec
 
 from collectors.parse import parse_record
+from collectors.parsers.declarative import load_declarative
 from soc_api.runtime.sources import SourceRouter
 from soc_core.alerts import Alert
 from soc_core.config import SourceMapping
@@ -42,6 +43,8 @@ class _WorkerConfig(msgspec.Struct, kw_only=True):
     default_format: str
     default_timezone: str
     sources: list[SourceMapping]
+    parser_dirs: list[str] = []
+    shipped_parsers: bool = True
 
 
 _records_decoder = msgspec.msgpack.Decoder(list[RawRecord])
@@ -58,6 +61,9 @@ _router: SourceRouter | None = None
 def _init_worker(config_bytes: bytes, detector_factory: DetectorFactory | None) -> None:
     global _config, _detector, _router
     _config = msgspec.msgpack.decode(config_bytes, type=_WorkerConfig)
+    # Spawned workers start with the built-in registry only; the main process has already
+    # reported any broken definition, so the result is not looked at again here.
+    load_declarative(_config.parser_dirs, shipped=_config.shipped_parsers)
     _router = SourceRouter(_config.sources) if _config.sources else None
     _detector = detector_factory() if detector_factory is not None else NoDetector()
 
@@ -128,9 +134,15 @@ class ParsePool:
         default_timezone: str,
         sources: Sequence[SourceMapping] = (),
         detector_factory: DetectorFactory | None = None,
+        parser_dirs: Sequence[str] = (),
+        shipped_parsers: bool = True,
     ) -> None:
         config = _WorkerConfig(
-            default_format=default_format, default_timezone=default_timezone, sources=list(sources)
+            default_format=default_format,
+            default_timezone=default_timezone,
+            sources=list(sources),
+            parser_dirs=list(parser_dirs),
+            shipped_parsers=shipped_parsers,
         )
         self.workers = workers
         self._pool = ProcessPoolExecutor(

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from conformance_corpus import REPORT
+
+from collectors.parsers.declarative import load_shipped
+from collectors.parsers.declarative.loader import registry_snapshot
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _declared_parsers() -> Iterator[None]:
+    """The shipped YAML parsers (netentsec.icg …), loaded as the platform does at start-up."""
+    with registry_snapshot():
+        load_shipped()
+        yield
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

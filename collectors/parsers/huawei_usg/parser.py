@@ -483,7 +483,8 @@ class HuaweiUsgParser(Parser):
         if at < 0:
             return False
         m = _SNIFF.match(message, at)
-        return m is not None and not is_ips(m.group(1), message)
+        # IPS detections are huawei.ips; antivirus lines are left to the huawei.av definition
+        return m is not None and m.group(1).upper() != "AV" and not is_ips(m.group(1), message)
 
     def parse(self, envelope: Envelope, record: RawRecord) -> list[Event]:
         """One event; an IPS detection is handed to ``huawei.ips``."""

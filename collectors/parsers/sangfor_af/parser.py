@@ -179,16 +179,30 @@ def split_pairs(text: str) -> list[tuple[str, str]]:
     return [(key, "".join(pieces).strip()) for key, pieces in zip(keys, values, strict=True)]
 
 
+# The AF's syslog program names (the tag before the message).
+_AF_PROGRAMS: frozenset[str] = frozenset({"fwlog", "nat"})
+
+
 class SangforAfParser(Parser):
     """``sangfor.af``: ``fwlog: 日志类型:…`` records with Chinese keys."""
 
     dataset: ClassVar[str] = "sangfor.af"
 
     def sniff(self, envelope: Envelope) -> bool:
-        """``日志类型:`` (or ``：``) near the start; the EDR's ``日志类型=`` is not ours."""
+        """``日志类型:`` (or ``：``) near the start, sent by the AF's ``fwlog``/``nat`` programs.
+
+        The EDR's ``日志类型=`` is not ours, and neither are other Sangfor boxes (the AC
+        behaviour manager also writes ``日志类型:``) that do not log through those programs.
+        """
         message = envelope.message
         at = message.find(_LOG_TYPE, 0, _SNIFF_SPAN)
-        return at >= 0 and message[at + 4 : at + 5] in (":", "：")
+        if at < 0 or message[at + 4 : at + 5] not in (":", "："):
+            return False
+        header = envelope.syslog
+        if header is not None and header.appname in _AF_PROGRAMS:
+            return True
+        prefix = message[:at]
+        return any(f"{program}:" in prefix for program in _AF_PROGRAMS)
 
     def parse(self, envelope: Envelope, record: RawRecord) -> list[Event]:
         """One event per record."""
