@@ -170,9 +170,11 @@ _IDP_KV = re.compile(r"(?:^|, )([\w-]+)=([^,]*)")
 _IDP_NAT = re.compile(r"NAT <([^:>]+):(\d+)->([^:>]+):(\d+)>")
 _IDP_INTF = re.compile(r"intf:([^:]+):(\S+?)->([^:]+):(\S+?),")
 _UTM_ADDR = re.compile(
-    r"(?P<source_address>[^\s(]+)\((?P<source_port>\d+)\)->(?P<destination_address>[^\s(]+)\((?P<destination_port>\d+)\)"
+    # a token start: without it a long word is rescanned from every offset
+    r"(?<!\S)(?P<source_address>[^\s(]++)\((?P<source_port>\d+)\)->"
+    r"(?P<destination_address>[^\s(]++)\((?P<destination_port>\d+)\)"
 )
-_UTM_KV = re.compile(r'\b([A-Z][A-Z-]+)=(?:"([^"]*)"|(\S*))')
+_UTM_KV = re.compile(r'(?<![\w-])([A-Z][A-Z-]*+)=(?:"([^"]*+)"|(\S*+))')
 _QUOTED_USER = re.compile(r"user '([^']+)'", re.IGNORECASE)
 _QUOTED_HOST = re.compile(r"(?:host|from) '?([0-9A-Fa-f.:]+)'?")
 

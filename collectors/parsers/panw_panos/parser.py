@@ -35,6 +35,7 @@ from typing import ClassVar
 
 from collectors.parsers.base import Envelope, Parser
 from collectors.parsers.common import canonical_ip, count, finish, header_time, port, severity, timezone_of
+from collectors.parsers.panw_panos.columns import CONFIG_SHORT_LAYOUT, LAYOUTS, OTHER, SESSION_TYPES
 from collectors.parsers.timeparse import resolve_timestamp
 from collectors.parsers.vendor import add_related_ips, firewall_verdict, intrusion, not_ours
 from soc_core.events import (
@@ -96,355 +97,6 @@ _DESC_FROM = re.compile(r"(?:Login from|From):? ([0-9A-Fa-f.:]+?)[,.]?(?:\s|$)")
 _DESC_USER = re.compile(r"(?:User name: |for user ')([^,']+)")
 _DROP = frozenset({"", "N/A", "0", "0x0", "0.0.0.0", "any", "none"})
 
-# -- column tables (index → name, as PAN-OS documents them) -------------------------------------
-
-_COMMON = (
-    "future_use",
-    "receive_time",
-    "serial_number",
-    "type",
-    "subtype",
-    "config_version",
-    "generated_time",
-)
-_SESSION = (
-    "src",
-    "dst",
-    "natsrc",
-    "natdst",
-    "rule",
-    "srcuser",
-    "dstuser",
-    "app",
-    "vsys",
-    "from_zone",
-    "to_zone",
-    "inbound_if",
-    "outbound_if",
-    "log_forwarding_profile",
-    "time_logged",
-    "session_id",
-    "repeat_count",
-    "sport",
-    "dport",
-    "natsport",
-    "natdport",
-    "flags",
-    "proto",
-    "action",
-)
-_ENDPOINT_TAIL = ("category", "profile", "model", "vendor", "os_family", "os_version", "host", "mac")
-_TRAFFIC = (
-    *_COMMON,
-    *_SESSION,
-    "bytes",
-    "bytes_sent",
-    "bytes_received",
-    "packets",
-    "start_time",
-    "elapsed",
-    "url_category",
-    "future_use2",
-    "sequence_number",
-    "action_flags",
-    "srcloc",
-    "dstloc",
-    "future_use3",
-    "packets_sent",
-    "packets_received",
-    "session_end_reason",
-    "dg_hier_level_1",
-    "dg_hier_level_2",
-    "dg_hier_level_3",
-    "dg_hier_level_4",
-    "vsys_name",
-    "device_name",
-    "action_source",
-    "src_vm_uuid",
-    "dst_vm_uuid",
-    "tunnel_id_imsi",
-    "monitor_tag_imei",
-    "parent_session_id",
-    "parent_start_time",
-    "tunnel_type",
-    "sctp_association_id",
-    "sctp_chunks",
-    "sctp_chunks_sent",
-    "sctp_chunks_received",
-    "rule_uuid",
-    "http2_connection",
-    "link_change_count",
-    "policy_id",
-    "link_switches",
-    "sdwan_cluster",
-    "sdwan_device_type",
-    "sdwan_cluster_type",
-    "sdwan_site",
-    "dynamic_user_group",
-    "xff_ip",
-    *(f"src_{name}" for name in _ENDPOINT_TAIL),
-    *(f"dst_{name}" for name in _ENDPOINT_TAIL),
-    "container_id",
-    "pod_namespace",
-    "pod_name",
-    "src_edl",
-    "dst_edl",
-    "host_id",
-    "client_serial_number",
-    "src_dag",
-    "dst_dag",
-    "session_owner",
-    "high_res_timestamp",
-    "nssai_sst",
-    "nssai_sd",
-    "app_subcategory",
-    "app_category",
-    "app_technology",
-    "app_risk",
-    "app_characteristics",
-    "app_container",
-    "app_tunneled",
-    "app_is_saas",
-    "app_sanctioned",
-    "offloaded",
-)
-_THREAT = (
-    *_COMMON,
-    *_SESSION,
-    "misc",
-    "threat_id",
-    "category",
-    "severity",
-    "direction",
-    "sequence_number",
-    "action_flags",
-    "srcloc",
-    "dstloc",
-    "future_use2",
-    "content_type",
-    "pcap_id",
-    "file_digest",
-    "cloud",
-    "url_index",
-    "user_agent",
-    "file_type",
-    "xff",
-    "referer",
-    "sender",
-    "subject",
-    "recipient",
-    "report_id",
-    "dg_hier_level_1",
-    "dg_hier_level_2",
-    "dg_hier_level_3",
-    "dg_hier_level_4",
-    "vsys_name",
-    "device_name",
-    "future_use3",
-    "src_vm_uuid",
-    "dst_vm_uuid",
-    "http_method",
-    "tunnel_id_imsi",
-    "monitor_tag_imei",
-    "parent_session_id",
-    "parent_start_time",
-    "tunnel_type",
-    "threat_category",
-    "content_version",
-    "future_use4",
-    "sctp_association_id",
-    "payload_protocol_id",
-    "http_headers",
-    "url_category_list",
-    "rule_uuid",
-    "http2_connection",
-    "dynamic_user_group",
-    "xff_ip",
-    *(f"src_{name}" for name in _ENDPOINT_TAIL),
-    *(f"dst_{name}" for name in _ENDPOINT_TAIL),
-    "container_id",
-    "pod_namespace",
-    "pod_name",
-    "src_edl",
-    "dst_edl",
-    "host_id",
-    "client_serial_number",
-    "domain_edl",
-    "src_dag",
-    "dst_dag",
-    "partial_hash",
-    "high_res_timestamp",
-    "reason",
-    "justification",
-    "nssai_sst",
-    "app_subcategory",
-    "app_category",
-    "app_technology",
-    "app_risk",
-    "app_characteristics",
-    "app_container",
-    "app_tunneled",
-    "app_is_saas",
-    "app_sanctioned",
-    "cloud_report_id",
-)
-_DG = ("dg_hier_level_1", "dg_hier_level_2", "dg_hier_level_3", "dg_hier_level_4", "vsys_name", "device_name")
-_SYSTEM = (
-    *_COMMON,
-    "vsys",
-    "event_id",
-    "object",
-    "future_use2",
-    "future_use3",
-    "module",
-    "severity",
-    "description",
-    "sequence_number",
-    "action_flags",
-    *_DG,
-    "future_use4",
-    "future_use5",
-    "high_res_timestamp",
-)
-_CONFIG = (
-    *_COMMON,
-    "host",
-    "vsys",
-    "command",
-    "admin",
-    "client",
-    "result",
-    "configuration_path",
-    "before_change_detail",
-    "after_change_detail",
-    "sequence_number",
-    "action_flags",
-    *_DG,
-    "device_group",
-    "audit_comment",
-    "high_res_timestamp",
-)
-# PAN-OS before 8.0 (and devices not sending change details): no before/after columns.
-_CONFIG_SHORT = tuple(name for name in _CONFIG if not name.endswith("_change_detail"))
-_GLOBALPROTECT = (
-    *_COMMON,
-    "vsys",
-    "event_id",
-    "stage",
-    "auth_method",
-    "tunnel_type",
-    "srcuser",
-    "source_region",
-    "machine_name",
-    "public_ip",
-    "public_ipv6",
-    "private_ip",
-    "private_ipv6",
-    "host_id",
-    "client_serial_number",
-    "client_version",
-    "client_os",
-    "client_os_version",
-    "repeat_count",
-    "reason",
-    "error",
-    "description",
-    "status",
-    "location",
-    "login_duration",
-    "connect_method",
-    "error_code",
-    "portal",
-    "sequence_number",
-    "action_flags",
-    "high_res_timestamp",
-    "selection_type",
-    "response_time",
-    "priority",
-    "attempted_gateways",
-    "gateway",
-    *_DG,
-    "vsys_id",
-)
-# Types whose columns 7-30 are the session block of TRAFFIC.
-_SESSION_TYPES = frozenset({"DECRYPTION", "GTP", "SCTP", "START", "END", "TUNNEL"})
-
-# Columns that land in ECS (or say nothing: FUTURE_USE); the rest stay under panw.panos.
-_USED = frozenset(
-    {
-        *(name for name in _COMMON if name not in ("type", "subtype", "receive_time")),
-        "src",
-        "dst",
-        "natsrc",
-        "natdst",
-        "sport",
-        "dport",
-        "natsport",
-        "natdport",
-        "proto",
-        "action",
-        "app",
-        "from_zone",
-        "to_zone",
-        "inbound_if",
-        "outbound_if",
-        "device_name",
-        "rule_uuid",
-        "bytes",
-        "bytes_sent",
-        "bytes_received",
-        "packets",
-        "packets_sent",
-        "packets_received",
-        "elapsed",
-        "session_end_reason",
-        "high_res_timestamp",
-        "future_use2",
-        "future_use3",
-        "future_use4",
-        "future_use5",
-        "time_logged",
-    }
-)
-
-
-def _keep(names: tuple[str, ...], *more: str) -> tuple[str | None, ...]:
-    used = _USED.union(more)
-    return tuple(None if name in used else name for name in names)
-
-
-_Layout = tuple[tuple[str, ...], tuple[str | None, ...], int, int]
-
-
-def _layout(names: tuple[str, ...], *used: str) -> _Layout:
-    """(column names, names kept as vendor fields, high-res timestamp index, device name index)."""
-    high_res = names.index("high_res_timestamp") if "high_res_timestamp" in names else -1
-    device = names.index("device_name") if "device_name" in names else -1
-    return names, _keep(names, *used), high_res, device
-
-
-_LAYOUTS: dict[str, _Layout] = {
-    "TRAFFIC": _layout(_TRAFFIC, "rule", "srcuser", "dstuser", "start_time"),
-    "THREAT": _layout(
-        _THREAT,
-        "misc",
-        "severity",
-        "user_agent",
-        "referer",
-        "http_method",
-        "content_type",
-        "srcuser",
-        "dstuser",
-    ),
-    "SYSTEM": _layout(_SYSTEM, "event_id", "severity", "description"),
-    "CONFIG": _layout(_CONFIG, "host", "command", "admin", "result", "configuration_path"),
-    "GLOBALPROTECT": _layout(
-        _GLOBALPROTECT, "event_id", "srcuser", "public_ip", "private_ip", "machine_name", "status", "reason"
-    ),
-}
-_CONFIG_SHORT_LAYOUT = _layout(_CONFIG_SHORT, "host", "command", "admin", "result", "configuration_path")
-_OTHER = _layout(_COMMON)
-
 # Action column words.
 _ALLOW = frozenset({"allow", "alert", "continue", "override"})
 _BLOCK = frozenset(
@@ -477,7 +129,10 @@ _MALWARE_SUBTYPES = frozenset({"virus", "wildfire", "wildfire-virus", "ml-virus"
 def _columns(message: str) -> list[str]:
     if '"' not in message:
         return message.split(",")
-    return next(csv.reader([message]), [])
+    try:
+        return next(csv.reader([message]), [])
+    except csv.Error:  # a quoted field beyond csv's size limit: split as it stands
+        return message.split(",")
 
 
 def _col(cols: list[str], index: int) -> str | None:
@@ -560,9 +215,9 @@ class PanosParser(Parser):
                 tz = stamp_text[-6:]
             elif stamp_text.endswith(("Z", "z")):
                 tz = "UTC"
-        layout = _LAYOUTS.get(kind, _OTHER)
+        layout = LAYOUTS.get(kind, OTHER)
         if kind == "CONFIG" and (_col(cols, 15) or "").startswith("0x"):
-            layout = _CONFIG_SHORT_LAYOUT
+            layout = CONFIG_SHORT_LAYOUT
         names, keep, high_res, device_index = layout
         stamp = self._time(cols, high_res, record, tz, info)
         event = Event(timestamp=stamp if stamp is not None else header_time(envelope, record), event=info)
@@ -574,7 +229,7 @@ class PanosParser(Parser):
             serial_number=_col(cols, 2),
         )
         spill: dict[str, str] = {}
-        if kind == "TRAFFIC" or kind in _SESSION_TYPES:
+        if kind == "TRAFFIC" or kind in SESSION_TYPES:
             self._session(event, cols, spill)
             self._traffic(event, cols, subtype, record, tz, is_traffic=kind == "TRAFFIC")
         elif kind == "THREAT":
