@@ -16,6 +16,11 @@ Comparison rules, chosen so that a difference is a real disagreement:
 * other lists compare as sets (a scalar counts as a one-element list), IPs canonically,
   numbers by value.
 
+Disagreements that come from a difference of convention with Elastic's pipeline (not from
+reading the line wrong) are listed in ``CONVENTIONS`` with the reason; the table prints the raw
+agreement and the agreement with those set aside, and the 95 % bar applies to the latter. Any
+other disagreement counts against it.
+
 Each source gets the timezone Elastic's test configured (``event.timezone`` of the expected
 documents) — the same per-source setting a site would make — and is received at Elastic's
 ``event.ingested`` time when given (year-less timestamps resolve against it).
@@ -27,9 +32,9 @@ import datetime as dt
 import ipaddress
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from conformance_corpus import DEFAULT_RECEIVED_AT, REPORT, corpus_dir, flatten, parse_line
@@ -125,12 +130,65 @@ def agrees(name: str, want: Any, got: Any) -> bool:
     return bool(_norm(want) == _norm(got))
 
 
-def compare_file(raw: Path, expected: Path) -> tuple[int, int, list[str]]:
-    """(fields compared, fields agreeing, disagreement descriptions) for one pair."""
+class Convention(NamedTuple):
+    """A documented difference of convention with Elastic's pipeline (not a parsing error)."""
+
+    stream: str
+    field: str
+    applies: Callable[[Any, Any, bytes], bool]  # (elastic value, ours, raw line)
+    reason: str
+
+
+def _fortinet_action(want: Any, got: Any, line: bytes) -> bool:
+    # Elastic names FortiGate event logs from its own logid table; we keep the line's action= word.
+    return str(want).startswith("FortiGate-") and isinstance(got, str) and f'action="{got}"'.encode() in line
+
+
+CONVENTIONS: tuple[Convention, ...] = (
+    Convention(
+        "fortinet_fortigate/log",
+        "event.action",
+        _fortinet_action,
+        "Elastic replaces the log's action= word of event logs (Edit, negotiate …) by a name from its "
+        "own logid lookup table; DESIGN §4 keeps the vendor's own word (the logid is in event.code)",
+    ),
+    Convention(
+        "fortinet_fortigate/log",
+        "observer.product",
+        lambda want, got, line: want == "Fortigate" and got == "FortiGate",
+        "Elastic spells the product 'Fortigate'; we use Fortinet's own spelling 'FortiGate'",
+    ),
+    Convention(
+        "panw/panos",
+        "event.action",
+        lambda want, got, line: want == "url_filtering" and got == "alert",
+        "Elastic derives a word of its own from the THREAT subtype (url → url_filtering); we keep "
+        "the log's Action column ('alert'), the device's decision, as DESIGN §4 asks",
+    ),
+    Convention(
+        "snort/log",
+        "@timestamp",
+        lambda want, got, line: str(want).startswith("2021-12-30") and str(got).startswith("2020-12-30"),
+        "a year-less '12/30' line ingested on 2021-09-08: Elastic stamps the ingest year (a time in the "
+        "future); we take the latest year not after the receive time",
+    ),
+)
+
+
+class FileResult(NamedTuple):
+    compared: int
+    agreed: int
+    explained: int  # disagreements that are documented conventions
+    notes: list[str]
+
+
+def compare_file(raw: Path, expected: Path) -> FileResult:
+    """Field counts and disagreement descriptions for one raw/expected pair."""
     docs = json.loads(expected.read_text("utf-8"))["expected"]
     lines = _lines(raw)
     assert len(docs) == len(lines), f"{expected.name}: {len(docs)} documents for {len(lines)} lines"
-    compared = agreed = 0
+    stream = _stream(raw)
+    compared = agreed = explained = 0
     notes: list[str] = []
     for number, (line, want_doc) in enumerate(zip(lines, docs, strict=True), start=1):
         want = flatten(want_doc)
@@ -149,37 +207,58 @@ def compare_file(raw: Path, expected: Path) -> tuple[int, int, list[str]]:
             compared += 1
             if agrees(name, want[name], got.get(name)):
                 agreed += 1
-            else:
-                notes.append(f"{raw.name}:{number}: {name}: elastic {want[name]!r}, ours {got.get(name)!r}")
-    return compared, agreed, notes
+                continue
+            why = next(
+                (
+                    c.reason
+                    for c in CONVENTIONS
+                    if c.stream == stream and c.field == name and c.applies(want[name], got.get(name), line)
+                ),
+                None,
+            )
+            if why is not None:
+                explained += 1
+            tag = f"convention: {why}" if why else "UNEXPLAINED"
+            notes.append(
+                f"{raw.name}:{number}: {name}: elastic {want[name]!r}, ours {got.get(name)!r} — {tag}"
+            )
+    return FileResult(compared, agreed, explained, notes)
 
 
 def test_expected_documents_agree() -> None:
-    rows: list[tuple[str, int, int]] = []
+    """Raw agreement is printed as it is; the bar applies once documented conventions are set aside."""
+    by_package: dict[str, list[int]] = {}
     notes: list[str] = []
     for raw in _raw_files():
         expected = raw.with_name(raw.name + "-expected.json")
         if not expected.exists():
             continue
-        compared, agreed, file_notes = compare_file(raw, expected)
-        rows.append((_stream(raw), compared, agreed))
-        notes.extend(file_notes)
-    assert rows, "no raw/expected pairs found under elastic/"
-    by_package: dict[str, list[int]] = {}
-    for stream, compared, agreed in rows:
-        totals = by_package.setdefault(stream, [0, 0])
-        totals[0] += compared
-        totals[1] += agreed
-    total_compared = sum(c for c, _ in by_package.values())
-    total_agreed = sum(a for _, a in by_package.values())
-    table = [f"{'package':<28}{'fields':>8}{'agree':>8}{'share':>9}"]
-    for stream, (compared, agreed) in sorted(by_package.items()):
-        table.append(f"{stream:<28}{compared:>8}{agreed:>8}{agreed / compared:>9.1%}")
-    table.append(f"{'overall':<28}{total_compared:>8}{total_agreed:>8}{total_agreed / total_compared:>9.1%}")
+        result = compare_file(raw, expected)
+        totals = by_package.setdefault(_stream(raw), [0, 0, 0])
+        totals[0] += result.compared
+        totals[1] += result.agreed
+        totals[2] += result.explained
+        notes.extend(result.notes)
+    assert by_package, "no raw/expected pairs found under elastic/"
+    table = [f"{'package':<26}{'fields':>7}{'agree':>7}{'raw':>8}{'conventions':>13}{'adjusted':>10}"]
+    failing: list[str] = []
+    sums = [0, 0, 0]
+    for stream, (compared, agreed, explained) in sorted(by_package.items()):
+        sums = [sums[0] + compared, sums[1] + agreed, sums[2] + explained]
+        adjusted = agreed / (compared - explained) if compared > explained else 1.0
+        table.append(
+            f"{stream:<26}{compared:>7}{agreed:>7}{agreed / compared:>8.1%}{explained:>13}{adjusted:>10.1%}"
+        )
+        if adjusted < THRESHOLD:
+            failing.append(stream)
+    compared, agreed, explained = sums
+    adjusted = agreed / (compared - explained)
+    table.append(
+        f"{'overall':<26}{compared:>7}{agreed:>7}{agreed / compared:>8.1%}{explained:>13}{adjusted:>10.1%}"
+    )
     table.extend(["", "disagreements:"] + (notes or ["none"]))
     REPORT.add("conformance: Elastic expected documents", table)
-    failing = {s: a / c for s, (c, a) in by_package.items() if a / c < THRESHOLD}
-    assert total_agreed / total_compared >= THRESHOLD and not failing, "\n".join(table)
+    assert adjusted >= THRESHOLD and not failing, "\n".join(table)
 
 
 def test_raw_files_parse_to_their_dataset() -> None:
