@@ -36,7 +36,7 @@ from soc_core.vocabulary import (
 __all__ = ["ParseOutcome", "dead_letter", "parse_record", "parser_for"]
 
 
-class ParseOutcome(msgspec.Struct, kw_only=True):
+class ParseOutcome(msgspec.Struct, kw_only=True, gc=False):
     """Events from one record, or the dead letter standing in for it (never both)."""
 
     events: list[Event]

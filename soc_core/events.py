@@ -21,8 +21,12 @@ import msgspec
 from soc_core.errors import InvalidEventError
 
 
-class _FieldSet(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True, kw_only=True):
-    """Base for ECS field sets: every field optional, absent fields not serialised."""
+class _FieldSet(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True, kw_only=True, gc=False):
+    """Base for ECS field sets: every field optional, absent fields not serialised.
+
+    ``gc=False``: events never form reference cycles (a tree of field sets, lists and dicts of
+    plain values), so the garbage collector need not track the millions a worker holds.
+    """
 
 
 class Nat(_FieldSet):
