@@ -15,9 +15,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.parsers.common import ALLOW_WORDS, DENY_WORDS, canonical_ip, nest
+from collectors.parsers.base import Envelope
+from collectors.parsers.common import (
+    ALLOW_WORDS,
+    DENY_WORDS,
+    canonical_ip,
+    header_time,
+    nest,
+    new_event,
+    timezone_of,
+)
+from collectors.parsers.timeparse import resolve_timestamp
 from soc_core.errors import ParseError
-from soc_core.events import Event, EventInfo, Observer, Related
+from soc_core.events import Endpoint, Event, EventInfo, Network, Observer, Related
 from soc_core.records import RawRecord
 from soc_core.vocabulary import DeadLetterReason, EventCategory, EventKind, EventOutcome, EventType
 
@@ -35,7 +45,9 @@ _FAILURE = EventOutcome.FAILURE.value
 _UNKNOWN = EventOutcome.UNKNOWN.value
 
 __all__ = [
+    "add_counters",
     "add_related_ips",
+    "event_at",
     "firewall_verdict",
     "intrusion",
     "not_ours",
@@ -143,6 +155,45 @@ def add_related_ips(event: Event) -> None:
         related = event.related = Related()
     existing = related.ip or []
     related.ip = list(dict.fromkeys([*existing, *found]))
+
+
+def event_at(values: dict[str, str], key: str, envelope: Envelope, record: RawRecord) -> Event:
+    """A new event at the device time popped from ``values[key]``, else the header's time.
+
+    A time that cannot be read goes back into ``values`` so the vendor fields keep it.
+    """
+    stamp = None
+    when = values.pop(key, "")
+    if when:
+        try:
+            stamp = resolve_timestamp(when, received_at=record.received_at, tz=timezone_of(record))
+        except ValueError:
+            values[key] = when
+    return new_event(stamp or header_time(envelope, record))
+
+
+def add_counters(
+    source: Endpoint | None,
+    destination: Endpoint | None,
+    network: Network,
+    *,
+    sent: int | None,
+    received: int | None,
+    sent_packets: int | None,
+    received_packets: int | None,
+) -> tuple[Endpoint | None, Endpoint | None]:
+    """Byte and packet counters: the sender's side on ``source``, totals on ``network``."""
+    if sent is not None or sent_packets is not None:
+        source = source or Endpoint()
+        source.bytes, source.packets = sent, sent_packets
+    if received is not None or received_packets is not None:
+        destination = destination or Endpoint()
+        destination.bytes, destination.packets = received, received_packets
+    if sent is not None and received is not None:
+        network.bytes = sent + received
+    if sent_packets is not None and received_packets is not None:
+        network.packets = sent_packets + received_packets
+    return source, destination
 
 
 def not_ours(record: RawRecord, what: str) -> ParseError:

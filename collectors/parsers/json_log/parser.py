@@ -22,6 +22,7 @@ import msgspec
 
 from collectors.parsers.base import Envelope, Parser
 from collectors.parsers.common import Fields, finish, header_time, new_event, timezone_of
+from collectors.parsers.json_depth import MAX_JSON_DEPTH, too_deep
 from collectors.parsers.timeparse import from_posix, resolve_timestamp
 from soc_core.errors import InvalidEventError, ParseError
 from soc_core.events import ECS_ROOTS, Event, unflatten
@@ -30,7 +31,7 @@ from soc_core.vocabulary import DeadLetterReason, EventKind
 
 NAMESPACE = "json"
 # Deeper objects are refused: serialising them later would hit recursion limits.
-MAX_DEPTH = 64
+MAX_DEPTH = MAX_JSON_DEPTH
 
 _decoder = msgspec.json.Decoder()
 _ROOT_TYPES: dict[str, Any] = {
@@ -50,22 +51,6 @@ def _ecs_shaped(doc: dict[str, Any]) -> bool:
         elif isinstance(value, dict) and key in ECS_ROOTS and key not in _SCALAR_ROOTS:
             return True
     return False
-
-
-def _depth(node: Any) -> int:
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(node, 1)]
-    while stack:
-        item, level = stack.pop()
-        if level > deepest:
-            deepest = level
-            if deepest > MAX_DEPTH:
-                break
-        if isinstance(item, dict):
-            stack.extend((child, level + 1) for child in item.values() if isinstance(child, dict | list))
-        elif isinstance(item, list):
-            stack.extend((child, level + 1) for child in item if isinstance(child, dict | list))
-    return deepest
 
 
 def _fits(root: str, value: Any) -> bool:
@@ -109,8 +94,7 @@ class JsonParser(Parser):
                 where=record.where,
                 reason=DeadLetterReason.PARSE_ERROR.value,
             )
-        # Cheap bound first: nesting cannot exceed the number of opening brackets.
-        if text.count("{") + text.count("[") > MAX_DEPTH and _depth(doc) > MAX_DEPTH:
+        if too_deep(text, lambda: doc):
             raise ParseError(
                 f"JSON nested deeper than {MAX_DEPTH} levels",
                 where=record.where,

@@ -12,13 +12,14 @@ from typing import Any
 import msgspec
 
 from collectors.parsers.common import canonical_ip, sanitize_key, timezone_of
+from collectors.parsers.json_depth import MAX_JSON_DEPTH, too_deep
 from collectors.parsers.timeparse import MONTHS, resolve_timestamp, zone
 from collectors.parsers.vendor import not_ours
 from soc_core.errors import ParseError
 from soc_core.records import RawRecord
 from soc_core.vocabulary import DeadLetterReason
 
-MAX_DEPTH = 64
+MAX_DEPTH = MAX_JSON_DEPTH
 
 _GENERIC = msgspec.json.Decoder()
 # [name "value"] fields of a ModSecurity message; values may hold escaped quotes
@@ -279,7 +280,7 @@ def read_json(text: str, record: RawRecord) -> Transaction:
         ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("transaction"), dict):
         raise not_ours(record, "ModSecurity JSON audit log (no transaction object)")
-    if text.count("{") + text.count("[") > MAX_DEPTH and _depth(doc) > MAX_DEPTH:
+    if too_deep(text, lambda: doc):
         raise ParseError(
             f"JSON nested deeper than {MAX_DEPTH} levels",
             where=record.where,
@@ -573,22 +574,6 @@ def read_error_line(text: str, at: int, record: RawRecord) -> Transaction:
         if fields:
             kept["fields"] = fields
     return txn
-
-
-def _depth(node: Any) -> int:
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(node, 1)]
-    while stack:
-        item, level = stack.pop()
-        if level > deepest:
-            deepest = level
-            if deepest > MAX_DEPTH:
-                break
-        if isinstance(item, dict):
-            stack.extend((child, level + 1) for child in item.values() if isinstance(child, dict | list))
-        elif isinstance(item, list):
-            stack.extend((child, level + 1) for child in item if isinstance(child, dict | list))
-    return deepest
 
 
 def _ip(value: Any, kept: dict[str, Any], key: str) -> str | None:

@@ -47,16 +47,13 @@ from collectors.parsers.common import (
     canonical_ip,
     count,
     finish,
-    header_time,
-    new_event,
     port,
     sanitize_key,
     severity,
-    timezone_of,
 )
-from collectors.parsers.timeparse import resolve_timestamp
 from collectors.parsers.vendor import (
     add_related_ips,
+    event_at,
     firewall_verdict,
     intrusion,
     not_ours,
@@ -239,14 +236,7 @@ class NsfocusWafParser(Parser):
             )
         pop = values.pop
 
-        stamp = None
-        when = pop("stat_time", "")
-        if when:
-            try:
-                stamp = resolve_timestamp(when, received_at=record.received_at, tz=timezone_of(record))
-            except ValueError:
-                values["stat_time"] = when
-        event = new_event(stamp or header_time(envelope, record))
+        event = event_at(values, "stat_time", envelope, record)
         info = event.event
         level = pop("alertlevel", "")
         if level:

@@ -42,6 +42,7 @@ from collectors.parsers.common import (
 )
 from collectors.parsers.timeparse import from_posix
 from collectors.parsers.vendor import (
+    add_counters,
     add_related_ips,
     firewall_verdict,
     intrusion,
@@ -214,16 +215,15 @@ class QianxinNsgParser(Parser):
             network.application = appname.lower()
         sent, received = count(pop("bytes_sent", "")), count(pop("bytes_received", ""))
         spkts, rpkts = count(pop("pkts_sent", "")), count(pop("pkts_received", ""))
-        if sent is not None or spkts is not None:
-            source = source or Endpoint()
-            source.bytes, source.packets = sent, spkts
-        if received is not None or rpkts is not None:
-            destination = destination or Endpoint()
-            destination.bytes, destination.packets = received, rpkts
-        if sent is not None and received is not None:
-            network.bytes = sent + received
-        if spkts is not None and rpkts is not None:
-            network.packets = spkts + rpkts
+        source, destination = add_counters(
+            source,
+            destination,
+            network,
+            sent=sent,
+            received=received,
+            sent_packets=spkts,
+            received_packets=rpkts,
+        )
         if source is not None and source.ip is not None:
             network.type = "ipv6" if ":" in source.ip else "ipv4"
         event.source, event.destination = source, destination

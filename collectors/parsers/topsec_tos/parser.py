@@ -34,16 +34,14 @@ from collectors.parsers.common import (
     canonical_ip,
     count,
     finish,
-    header_time,
-    new_event,
     port,
     sanitize_key,
     severity,
-    timezone_of,
 )
-from collectors.parsers.timeparse import resolve_timestamp
 from collectors.parsers.vendor import (
+    add_counters,
     add_related_ips,
+    event_at,
     firewall_verdict,
     not_ours,
     set_observer,
@@ -150,14 +148,7 @@ class TopsecParser(Parser):
                 reason=DeadLetterReason.PARSE_ERROR.value,
             )
         pop = values.pop
-        stamp = None
-        when = pop("time", "")
-        if when:
-            try:
-                stamp = resolve_timestamp(when, received_at=record.received_at, tz=timezone_of(record))
-            except ValueError:
-                values["time"] = when
-        event = new_event(stamp or header_time(envelope, record))
+        event = event_at(values, "time", envelope, record)
         info = event.event
         level = pop("pri", "")
         if level:
@@ -179,16 +170,15 @@ class TopsecParser(Parser):
             values["proto"] = proto
         sent, rcvd = count(pop("sent", "")), count(pop("rcvd", ""))
         inpkt, outpkt = count(pop("inpkt", "")), count(pop("outpkt", ""))
-        if sent is not None or inpkt is not None:
-            source = source or Endpoint()
-            source.bytes, source.packets = sent, inpkt
-        if rcvd is not None or outpkt is not None:
-            destination = destination or Endpoint()
-            destination.bytes, destination.packets = rcvd, outpkt
-        if sent is not None and rcvd is not None:
-            network.bytes = sent + rcvd
-        if inpkt is not None and outpkt is not None:
-            network.packets = inpkt + outpkt
+        source, destination = add_counters(
+            source,
+            destination,
+            network,
+            sent=sent,
+            received=rcvd,
+            sent_packets=inpkt,
+            received_packets=outpkt,
+        )
         event.source, event.destination = source, destination
         if network != Network():
             event.network = network

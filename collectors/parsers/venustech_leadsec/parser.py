@@ -34,16 +34,13 @@ from collectors.parsers.common import (
     TRANSPORT_NAMES,
     canonical_ip,
     finish,
-    header_time,
-    new_event,
     port,
     sanitize_key,
     severity,
-    timezone_of,
 )
-from collectors.parsers.timeparse import resolve_timestamp
 from collectors.parsers.vendor import (
     add_related_ips,
+    event_at,
     firewall_verdict,
     not_ours,
     set_observer,
@@ -101,14 +98,7 @@ class LeadsecParser(Parser):
                 reason=DeadLetterReason.PARSE_ERROR.value,
             )
         pop = values.pop
-        stamp = None
-        when = pop("date", "")
-        if when:
-            try:
-                stamp = resolve_timestamp(when, received_at=record.received_at, tz=timezone_of(record))
-            except ValueError:
-                values["date"] = when
-        event = new_event(stamp or header_time(envelope, record))
+        event = event_at(values, "date", envelope, record)
         info = event.event
         level = pop("pri", "")
         if level:
