@@ -237,7 +237,8 @@ class SnortParser(Parser):
         if priority.isdigit():
             vendor["priority"] = int(priority)
             info.severity = priority_severity(int(priority))
-        category = tags.pop("Classification", "").strip() or None
+        # A rule without a classtype has no classification; the attack type still needs one.
+        category = tags.pop("Classification", "").strip() or "unclassified"
         for key, value in tags.items():
             vendor[key.strip().lower().replace(" ", "_")] = value.strip()
         msg = g["msg"].strip()

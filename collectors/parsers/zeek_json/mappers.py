@@ -483,10 +483,20 @@ def _module(name: str) -> str | None:
     return module if sep and module else None
 
 
+# Notice frameworks that report on the sensor itself (lost packets, filters, its software),
+# not on an intrusion: kept as notices, not raised as detections.
+_SENSOR_NOTICES: frozenset[str] = frozenset({"CaptureLoss", "PacketFilter", "Notice", "Reporter", "Weird"})
+
+
 def _notice(line: Line) -> None:
     doc, event = line.doc, line.event
-    intrusion(event.event, blocked=take_bool(doc, "dropped"))
     note = take_text(doc, "note")
+    if _module(note or "") in _SENSOR_NOTICES:
+        info = event.event
+        info.kind, info.category, info.type = "event", ["host"], ["info"]
+        take_bool(doc, "dropped")
+    else:
+        intrusion(event.event, blocked=take_bool(doc, "dropped"))
     if note is not None:
         event.rule = Rule(name=note, category=_module(note))
     event.message = take_text(doc, "msg")
