@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parser_support import CORPUS, RECEIVED_AT
 
 from collectors.decode import decode_record
 from collectors.parse import parse_record, parser_for
@@ -25,10 +26,8 @@ from soc_core.events import Event
 from soc_core.records import RawRecord
 from soc_core.vocabulary import MAX_RECORD_BYTES
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 CN = CORPUS / "cn_devices"
 PARSERS_DIR = Path(__file__).resolve().parents[2] / "collectors" / "parsers"
-RECEIVED_AT = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC).timestamp()
 MINE = (
     "hillstone.stoneos",
     "sangfor.af",

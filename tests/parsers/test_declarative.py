@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from parser_support import CORPUS
 
 from collectors.decode import decode_record
 from collectors.parse import parse_record, parser_for
@@ -43,7 +44,6 @@ from soc_core.errors import ConfigError, InvalidEventError, ParseError
 from soc_core.events import Event
 from soc_core.records import RawRecord
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 UPDATE = os.environ.get("SOC_UPDATE_GOLDEN") == "1"
 SHIPPED_FILES = sorted(SHIPPED_DIR.glob("*.yaml"))
 SHIPPED_IDS = {"sangfor.ac", "nsfocus.nips", "venustech.ids", "netentsec.icg", "huawei.av"}

@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parser_support import CORPUS, RECEIVED_AT
 
 from collectors.parse import parse_record
 from soc_core.records import RawRecord
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
-RECEIVED_AT = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC).timestamp()
 FIELDS = (
     "@timestamp",
     "event.action",

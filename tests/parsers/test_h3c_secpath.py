@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parser_support import corpus_path, make_record, one_event
 
 from collectors.decode import decode_record
 from collectors.parse import parse_record
@@ -23,32 +24,11 @@ from collectors.parsers.h3c_secpath import H3cSecpathParser
 from collectors.parsers.h3c_secpath.comware import collect, find_comware
 from collectors.parsers.huawei_usg.vrp import SLOTS
 from soc_core.events import Event
-from soc_core.records import RawRecord
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 SAMPLES = Path(__file__).resolve().parents[2] / "collectors" / "parsers"
-RECEIVED_AT = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC).timestamp()
 
 
-def _record(line: str | bytes, **more: Any) -> RawRecord:
-    data = line.encode("utf-8") if isinstance(line, str) else line
-    return RawRecord(
-        data=data, received_at=RECEIVED_AT, origin="syslog/udp", peer="192.0.2.1:514", offset=1, **more
-    )
-
-
-def _one(line: str | bytes, fmt: str = "auto", **more: Any) -> Event:
-    outcome = parse_record(_record(line, **more), fmt=fmt)
-    assert outcome.dead_letter is None, outcome.dead_letter.to_json().decode()
-    assert len(outcome.events) == 1
-    return outcome.events[0]
-
-
-def _corpus(name: str) -> Path:
-    path = CORPUS / name
-    if not path.exists():
-        pytest.skip(f"shared corpus not available: {path} (checked out next to the repository)")
-    return path
+_record, _one, _corpus = make_record, one_event, corpus_path
 
 
 def _h3c_lines() -> list[str]:

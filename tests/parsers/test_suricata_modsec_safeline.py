@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from parser_support import CORPUS, RECEIVED_AT
 
 from collectors.decode import decode_record
 from collectors.parse import ParseOutcome, parse_record
@@ -25,9 +26,7 @@ from soc_core.events import Event
 from soc_core.records import RawRecord
 from soc_core.vocabulary import DeadLetterReason
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 PARSERS_DIR = Path(__file__).resolve().parents[2] / "collectors" / "parsers"
-RECEIVED_AT = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC).timestamp()
 EVE, MODSEC, SAFELINE = "suricata.eve", "modsecurity.auditlog", "chaitin.safeline"
 
 

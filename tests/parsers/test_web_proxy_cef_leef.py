@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from parser_support import CORPUS, RECEIVED_AT
 
 from collectors.decode import decode_record
 from collectors.parse import ParseOutcome, parse_record
@@ -24,8 +25,6 @@ from collectors.parsers import PARSERS
 from soc_core.events import Event
 from soc_core.records import RawRecord
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
-RECEIVED_AT = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC).timestamp()
 DATASETS = ("nginx.access", "apache.access", "squid.access", "cef.log", "leef.log")
 _WAZUH_LINE = re.compile(r"^log \d+ pass = (.*)$")
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from parser_support import CORPUS, RECEIVED_AT
 
 from collectors.parse import ParseOutcome, parse_record
 from collectors.parsers import AUTO_ORDER, PARSERS
@@ -23,9 +23,7 @@ from collectors.parsers.zeek_json.parser import ZeekParser
 from soc_core.events import Event
 from soc_core.records import RawRecord
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 ZEEK = CORPUS / "elastic" / "zeek"
-RECEIVED_AT = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC).timestamp()
 
 
 def _record(data: bytes | str, *, timezone: str | None = None, offset: int = 1) -> RawRecord:
