@@ -1,16 +1,7 @@
-"""Behaviour and conformance of ``cisco.asa``, ``iptables.log``, ``pfsense.log`` and ``snort.alert``.
+"""Behaviour of ``cisco.asa``, ``iptables.log``, ``pfsense.log`` and ``snort.alert`` beyond the goldens.
 
-Conformance: Elastic's pipeline tests (``elastic/cisco_asa/log/test-repeat-deny.log`` and
-``elastic/snort/log/test-log-fast.log`` with their ``-expected.json``) are parsed with
-``--format auto`` and compared on the ECS fields of ``FIELDS``, whenever the expected document
-has them: timestamps as instants, lists as sets (a scalar is a one-element list), IPs
-canonical, numbers by value. Elastic's tests ran with a fixed zone and the year of their run:
-ASA in UTC (``event.timezone: UTC``, year 2026), Snort in America/Chicago with every year-less
-line in 2021 (even ``12/30``), so the Snort records are received on 2021-12-31.
-
-Disagreements that would make us wrong if fixed are listed in ``KNOWN`` with the reason; the
-self-check prints the raw agreement and asserts >= 95 % once those are set aside (and that no
-other kind of disagreement appears).
+Field agreement with Elastic's expected documents is checked for every package by
+``tests/conformance/test_elastic.py``; here: the corpus lines, message shapes, hostile input.
 """
 
 from __future__ import annotations
@@ -26,49 +17,13 @@ import pytest
 from parser_support import CORPUS, RECEIVED_AT
 
 from collectors.parse import parse_record
-from collectors.parsers.common import canonical_ip
 from collectors.parsers.snort_alert.parser import priority_severity
 from soc_core.events import Event, flatten
 from soc_core.records import RawRecord
 
-FIELDS = (
-    "@timestamp",
-    "event.action",
-    "event.outcome",
-    "event.category",
-    "event.type",
-    "source.ip",
-    "source.port",
-    "destination.ip",
-    "destination.port",
-    "network.transport",
-    "rule.name",
-    "url.original",
-    "http.request.method",
-    "http.response.status_code",
-    "user.name",
-    "dns.question.name",
-    "observer.vendor",
-    "observer.product",
-)
-# (file, field) → why Elastic's value is not ours (DESIGN §4 / ECS)
-KNOWN: dict[tuple[str, str], str] = {
-    (
-        "snort/log/test-log-fast.log",
-        "event.category",
-    ): "Elastic files Snort alerts under [network] only; ECS and DESIGN §4 put IDS alerts in "
-    "[network, intrusion_detection]",
-    (
-        "snort/log/test-log-fast.log",
-        "@timestamp",
-    ): "Elastic keeps milliseconds (19:09:10.917); Snort logs microseconds (.917356) and we keep "
-    "them: the same instant to the millisecond",
-}
-CONFORMANCE = {
-    # file → (received_at, timezone)
-    "cisco_asa/log/test-repeat-deny.log": (dt.datetime(2026, 6, 1, tzinfo=dt.UTC).timestamp(), "UTC"),
-    "snort/log/test-log-fast.log": (dt.datetime(2021, 12, 31, tzinfo=dt.UTC).timestamp(), "America/Chicago"),
-}
+
+def _doc(event: Event) -> dict[str, Any]:
+    return flatten(json.loads(event.to_json()))
 
 
 def _corpus(relative: str) -> Path:
@@ -95,71 +50,6 @@ def _parse(line: str | bytes, fmt: str = "auto", **kwargs: Any) -> Event:
     assert outcome.dead_letter is None, outcome.dead_letter.to_json().decode()
     assert len(outcome.events) == 1
     return outcome.events[0]
-
-
-def _doc(event: Event) -> dict[str, Any]:
-    return flatten(json.loads(event.to_json()))
-
-
-# -- conformance ---------------------------------------------------------------------------------
-
-
-def _normal(field: str, value: Any) -> Any:
-    values = value if isinstance(value, list) else [value]
-    out: set[Any] = set()
-    for item in values:
-        if field == "@timestamp":
-            out.add(dt.datetime.fromisoformat(str(item).replace("Z", "+00:00")).astimezone(dt.UTC))
-        elif field.endswith(".ip") and isinstance(item, str) and canonical_ip(item) is not None:
-            out.add(canonical_ip(item))
-        elif isinstance(item, int | float) or (isinstance(item, str) and item.lstrip("-").isdigit()):
-            out.add(float(item))
-        else:
-            out.add(item)
-    return out
-
-
-def _conformance(relative: str) -> tuple[int, int, list[tuple[int, str, Any, Any]]]:
-    """(agreeing fields, compared fields, disagreements) for one Elastic test file."""
-    raw = _corpus(f"elastic/{relative}")
-    expected = json.loads(raw.with_name(raw.name + "-expected.json").read_text("utf-8"))["expected"]
-    lines = [line for line in raw.read_bytes().split(b"\n") if line.strip()]
-    assert len(lines) == len(expected)
-    received_at, timezone = CONFORMANCE[relative]
-    agree = total = 0
-    wrong: list[tuple[int, str, Any, Any]] = []
-    for number, (line, want_doc) in enumerate(zip(lines, expected, strict=True), start=1):
-        got = _doc(_parse(line, received_at=received_at, timezone=timezone))
-        want = flatten(want_doc)
-        for field in FIELDS:
-            if want.get(field) is None:
-                continue
-            total += 1
-            if field in got and _normal(field, got[field]) == _normal(field, want[field]):
-                agree += 1
-            else:
-                wrong.append((number, field, got.get(field), want[field]))
-    return agree, total, wrong
-
-
-@pytest.mark.parametrize("relative", sorted(CONFORMANCE))
-def test_elastic_conformance(relative: str) -> None:
-    agree, total, wrong = _conformance(relative)
-    known = [w for w in wrong if (relative, w[1]) in KNOWN]
-    unknown = [w for w in wrong if (relative, w[1]) not in KNOWN]
-    print(f"\n{relative}: {agree}/{total} fields agree ({100 * agree / total:.1f} %)")
-    for (_, field), why in KNOWN.items():
-        hits = [w for w in known if w[1] == field]
-        if hits and _ == relative:
-            print(f"  known: {field} x{len(hits)}: {why}")
-    adjusted = (agree + len(known)) / total
-    print(f"  with the known disagreements set aside: {100 * adjusted:.1f} %")
-    assert not unknown, f"unexplained disagreements: {unknown}"
-    for _number, field, got, want in known:
-        if field == "@timestamp":  # only the precision differs: the same millisecond
-            delta = abs(_normal(field, got).pop() - _normal(field, want).pop())
-            assert delta < dt.timedelta(milliseconds=1)
-    assert adjusted >= 0.95
 
 
 def test_iptables_raw_corpus_all_parse() -> None:

@@ -1,22 +1,11 @@
-"""FortiGate, PAN-OS and Juniper SRX parsers: conformance with Elastic, third-party corpus lines,
-time zones, dead letters and sniffing.
-
-The Elastic check follows the rules of ``tests/conformance``: for each raw line our first
-event must agree with Elastic's expected document on the fields below wherever Elastic has
-them; ``@timestamp`` as instants, ``event.category``/``event.type`` agree when every Elastic
-value is in ours, other lists as sets, IPs canonical, numbers by value. Each file's lines are
-parsed with the timezone Elastic's test configured (``event.timezone`` of the expected docs).
-The disagreements we keep on purpose are listed in ``KNOWN`` with the reason; the check
-prints both the raw agreement and the agreement on the other fields, and fails on any
-disagreement not listed.
+"""FortiGate, PAN-OS and Juniper SRX parsers: third-party corpus lines, time zones, dead
+letters and sniffing. Agreement with Elastic's expected documents is checked, for every
+package, by ``tests/conformance/test_elastic.py``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,52 +13,9 @@ import pytest
 from parser_support import CORPUS, RECEIVED_AT
 
 from collectors.parse import parse_record
+from soc_core.events import flatten
 from soc_core.records import RawRecord
 
-FIELDS = (
-    "@timestamp",
-    "event.action",
-    "event.outcome",
-    "event.category",
-    "event.type",
-    "source.ip",
-    "source.port",
-    "destination.ip",
-    "destination.port",
-    "network.transport",
-    "rule.name",
-    "url.original",
-    "http.request.method",
-    "http.response.status_code",
-    "user.name",
-    "dns.question.name",
-    "observer.vendor",
-    "observer.product",
-)
-SUPERSET = frozenset({"event.category", "event.type"})
-THRESHOLD = 0.95
-
-# (file, field) → (does this Elastic value fall under the known disagreement?, why we differ)
-Known = dict[tuple[str, str], tuple[Callable[[Any], bool], str]]
-KNOWN: Known = {
-    ("test-fortinet-7-6.log", "event.action"): (
-        lambda want: str(want).startswith("FortiGate-"),
-        "Elastic replaces the line's action (Edit, negotiate, tunnel-stats) by a name looked up from "
-        "logid; DESIGN §4 keeps the vendor's own word, logid is event.code",
-    ),
-    ("test-fortinet-7-6.log", "observer.product"): (
-        lambda want: want == "Fortigate",
-        "Fortinet spells the product FortiGate (the brief's value); Elastic writes Fortigate",
-    ),
-    ("test-panw-panos-threat-url-no-xff-sample.log", "event.action"): (
-        lambda want: want == "url_filtering",
-        "Elastic's own word for the url subtype; DESIGN §4 keeps the vendor's Action column (alert)",
-    ),
-}
-PAIRS = (
-    ("elastic/fortinet_fortigate/log/test-fortinet-7-6.log", "fortinet.fortigate"),
-    ("elastic/panw/panos/test-panw-panos-threat-url-no-xff-sample.log", "panw.panos"),
-)
 WAZUH = (
     ("fortigate.ini", "fortinet.fortigate"),
     ("paloalto.ini", "panw.panos"),
@@ -95,84 +41,8 @@ def _record(line: bytes, *, timezone: str | None = None, received_at: float = RE
     )
 
 
-def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in doc.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def _norm(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return str(ipaddress.ip_address(value))
-        except ValueError:
-            return value
-    return value
-
-
-def _agrees(name: str, want: Any, got: Any) -> bool:
-    if got is None:
-        return False
-    if name == "@timestamp":
-        parse = dt.datetime.fromisoformat
-        return parse(str(want).replace("Z", "+00:00")) == parse(str(got).replace("Z", "+00:00"))
-    if isinstance(want, list) or isinstance(got, list):
-        wants = {_norm(v) for v in (want if isinstance(want, list) else [want])}
-        gots = {_norm(v) for v in (got if isinstance(got, list) else [got])}
-        return wants <= gots if name in SUPERSET else wants == gots
-    return bool(_norm(want) == _norm(got))
-
-
 def _lines(path: Path) -> list[bytes]:
     return [line for line in path.read_bytes().split(b"\n") if line.strip()]
-
-
-@pytest.mark.parametrize(("relative", "dataset"), PAIRS, ids=[p[1] for p in PAIRS])
-def test_elastic_expected_documents_agree(relative: str, dataset: str) -> None:
-    raw = _corpus(relative)
-    docs = json.loads(raw.with_name(raw.name + "-expected.json").read_text("utf-8"))["expected"]
-    lines = _lines(raw)
-    assert len(docs) == len(lines)
-    compared = agreed = known = 0
-    unexplained: list[str] = []
-    explained: list[str] = []
-    for number, (line, want_doc) in enumerate(zip(lines, docs, strict=True), start=1):
-        outcome = parse_record(_record(line, timezone=want_doc.get("event", {}).get("timezone")))
-        assert outcome.dead_letter is None, f"{raw.name}:{number}: {outcome.dead_letter.error}"
-        assert {e.event.dataset for e in outcome.events} == {dataset}
-        want, got = _flatten(want_doc), _flatten(json.loads(outcome.events[0].to_json()))
-        for name in FIELDS:
-            if want.get(name) is None:
-                continue
-            compared += 1
-            if _agrees(name, want[name], got.get(name)):
-                agreed += 1
-                continue
-            note = f"{raw.name}:{number}: {name}: elastic {want[name]!r}, ours {got.get(name)!r}"
-            rule = KNOWN.get((raw.name, name))
-            if rule is not None and rule[0](want[name]):
-                known += 1
-                explained.append(f"{note} — {rule[1]}")
-            else:
-                unexplained.append(note)
-    raw_share = agreed / compared
-    other_share = agreed / (compared - known)
-    print(
-        f"\n{raw.name}: {agreed}/{compared} fields agree ({raw_share:.1%}); "
-        f"{agreed}/{compared - known} ({other_share:.1%}) without the {known} known disagreements"
-    )
-    for note in explained:
-        print("  known:", note)
-    assert not unexplained, "\n".join(unexplained)
-    assert other_share >= THRESHOLD
 
 
 def _wazuh_lines(name: str) -> list[bytes]:
@@ -200,7 +70,7 @@ def test_wazuh_lines_parse_to_the_dataset(name: str, dataset: str) -> None:
 def _one(line: str, fmt: str = "auto", **kwargs: Any) -> dict[str, Any]:
     outcome = parse_record(_record(line.encode("utf-8"), **kwargs), fmt=fmt)
     assert outcome.dead_letter is None, outcome.dead_letter.error
-    return _flatten(json.loads(outcome.events[0].to_json()))
+    return flatten(json.loads(outcome.events[0].to_json()))
 
 
 FGT_NO_TZ = (
