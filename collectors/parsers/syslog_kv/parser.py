@@ -90,9 +90,16 @@ def keep(store: dict[str, Any], raw_key: str, value: Any) -> None:
 def _colon_pairs(message: str) -> tuple[list[tuple[str, str, str, str]], str | None]:
     """``key:value;`` pairs in the shape ``_PAIR.findall`` gives, and the text after them."""
     found: list[tuple[str, str, str, str]] = []
-    position = 0
+    first = _COLON_SNIFF.search(message)
+    if first is None:
+        return found, None
+    # text before the first pair is ignored, as in the key=value form (event.original keeps it)
+    position = first.start() + (1 if message[first.start() : first.start() + 1] in (";", "；") else 0)
     while (match := _COLON_PAIR.match(message, position)) is not None and match.end() > position:
-        found.append((match.group(1), "", "", match.group(2).strip()))
+        value = match.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        found.append((match.group(1), "", "", value))
         position = match.end()
     rest = message[position:].strip()
     return found, rest or None
@@ -115,8 +122,10 @@ class KvParser(Parser):
         message = envelope.message
         found = _PAIR.findall(message.rstrip(_SEP_CHARS))
         trailing: str | None = None
-        if len(found) < 2 and _COLON_SNIFF.search(message) is not None:
-            found, trailing = _colon_pairs(message)
+        if len(found) < 2:
+            colon, trailing = _colon_pairs(message)
+            if colon:
+                found = colon
         if not found:
             raise ParseError(
                 "no key=value pairs in the message",
