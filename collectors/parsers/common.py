@@ -680,15 +680,35 @@ def parse_structured_data(text: str) -> dict[str, dict[str, str]] | None:
 _SYSLOG_TO_SEVERITY: tuple[int, ...] = tuple(int(Severity.from_syslog(code)) for code in range(8))
 
 
+# The SyslogCode of every facility and severity, made once and shared by all events: nothing
+# mutates a SyslogCode (a parser that edits log.syslog replaces fields of the Syslog, which
+# stays per event), and building two Structs per line showed in profiles.
+_FACILITY_CODES: tuple[SyslogCode, ...] = tuple(
+    SyslogCode(code=code, name=SYSLOG_FACILITIES[code] if code < 24 else None) for code in range(32)
+)
+_SEVERITY_CODES: tuple[SyslogCode, ...] = tuple(
+    SyslogCode(code=code, name=SYSLOG_SEVERITY_NAMES[code]) for code in range(8)
+)
+
+
+def _facility_code(facility: int) -> SyslogCode:
+    # a header from the decoder has facility 0-31 (PRI <= 255); anything else is built fresh
+    if 0 <= facility < 32:
+        return _FACILITY_CODES[facility]
+    return SyslogCode(code=facility, name=SYSLOG_FACILITIES[facility] if facility < 24 else None)
+
+
 def syslog_fields(header: SyslogHeader) -> Syslog:
     """ECS ``log.syslog`` for a header."""
     facility, sev = header.facility, header.severity
     return Syslog(
         priority=header.priority,
-        facility=None
-        if facility is None
-        else SyslogCode(code=facility, name=SYSLOG_FACILITIES[facility] if facility < 24 else None),
-        severity=None if sev is None else SyslogCode(code=sev, name=SYSLOG_SEVERITY_NAMES[sev]),
+        facility=None if facility is None else _facility_code(facility),
+        severity=None
+        if sev is None
+        else _SEVERITY_CODES[sev]
+        if 0 <= sev < 8
+        else SyslogCode(code=sev, name=SYSLOG_SEVERITY_NAMES[sev]),
         structured_data=parse_structured_data(header.structured_data) if header.structured_data else None,
         hostname=header.hostname,
         appname=header.appname,
@@ -729,13 +749,15 @@ def finish(event: Event, envelope: Envelope, record: RawRecord, dataset: str) ->
                     observer.hostname = header.hostname
             elif observer.ip is None:
                 observer.ip = [ip]
-    if record.peer is not None or record.origin.startswith("file:"):
+    peer, origin = record.peer, record.origin
+    from_file = origin.startswith("file:")
+    if peer is not None or from_file:
         if log is None:
             log = event.log = Log()
-        if record.peer is not None:
-            log.source_address = record.peer
-        if record.origin.startswith("file:"):
-            log.file = LogFile(path=record.origin[5:])
+        if peer is not None:
+            log.source_address = peer
+        if from_file:
+            log.file = LogFile(path=origin[5:])
             log.offset = record.offset
     return event
 

@@ -103,7 +103,8 @@ def find_comware(message: str) -> ComwareLine | None:
     stamp = host = None
     if at:
         stamp, host = device_prefix(message[:at])
-    return ComwareLine(m.group("mod"), int(m.group("lvl")), m.group("mn"), message[m.end() :], stamp, host)
+    module, level, mnemonic, _flag = m.groups()  # one call, not one per group
+    return ComwareLine(module, int(level), mnemonic, message[m.end() :], stamp, host)
 
 
 def is_ips_kind(module: str, mnemonic: str) -> bool:

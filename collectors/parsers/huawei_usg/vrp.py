@@ -193,8 +193,7 @@ _EMPTY: Final[dict[str | None, None]] = {"": None, "--": None}
 
 def pick_values(plan: Layout, values: Sequence[str | None], extra: dict[str, Any]) -> list[str | None]:
     """The slot values of a split line (and its other values into ``extra``)."""
-    cleaned = list(map(_EMPTY.get, values, values))
-    cleaned.append(None)
+    cleaned = [*map(_EMPTY.get, values, values), None]  # the None: index of a missing slot
     for index, name in plan.extra:
         value = cleaned[index]
         if value is not None:
@@ -499,6 +498,23 @@ def _endpoint(
     return Endpoint(ip=ip, port=number, bytes=octets, packets=packets, mac=address, nat=nat)
 
 
+# (zone, interface) → observer.ingress/egress, shared by the events of one zone pair: a box
+# has a handful of zones and interfaces, and every firewall line builds two sides. Safe
+# because nothing changes an ObserverSide once it is set (grep: only iptables_log writes
+# ingress/egress fields, on sides it made itself).
+_sides: dict[tuple[str | None, str | None], ObserverSide] = {}
+
+
+def _side(zone: str | None, interface: str | None) -> ObserverSide:
+    key = (zone, interface)
+    side = _sides.get(key)
+    if side is None:
+        side = ObserverSide(zone=zone, interface=Interface(name=interface) if interface is not None else None)
+        if len(_sides) < 4096:
+            _sides[key] = side
+    return side
+
+
 _NO_USER: Final = frozenset({"", "-", "--", "unknown", "**", "n/a", "none"})
 
 
@@ -552,13 +568,9 @@ def apply_flow(event: Event, vals: Sequence[str | None], extra: dict[str, Any]) 
         if observer is None:
             observer = event.observer = Observer()
         if src_zone is not None or in_if is not None:
-            observer.ingress = ObserverSide(
-                zone=src_zone, interface=Interface(name=in_if) if in_if is not None else None
-            )
+            observer.ingress = _side(src_zone, in_if)
         if dst_zone is not None or out_if is not None:
-            observer.egress = ObserverSide(
-                zone=dst_zone, interface=Interface(name=out_if) if out_if is not None else None
-            )
+            observer.egress = _side(dst_zone, out_if)
     if user is not None and user.lower() not in _NO_USER:
         event.user = User(name=user)
     ips: list[str] = []

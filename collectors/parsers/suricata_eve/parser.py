@@ -243,6 +243,21 @@ def _utc(value: dt.datetime, record: RawRecord) -> dt.datetime | None:
         return None
 
 
+# in_iface → observer.ingress, shared by the events of one interface (a box has a handful):
+# two Structs less per line. Safe because nothing changes an ObserverSide once it is set
+# (grep: only iptables_log writes ingress/egress fields, on sides it made itself).
+_ingress_cache: dict[str, ObserverSide] = {}
+
+
+def _ingress(name: str) -> ObserverSide:
+    side = _ingress_cache.get(name)
+    if side is None:
+        side = ObserverSide(interface=Interface(name=name))
+        if len(_ingress_cache) < 256:
+            _ingress_cache[name] = side
+    return side
+
+
 _transport_cache: dict[str, str | None] = {}
 
 
@@ -354,7 +369,7 @@ def _build(eve: Eve, vendor: dict[str, Any], envelope: Envelope, record: RawReco
         else:
             observer.ip = [ip]
     if eve.in_iface:
-        observer.ingress = ObserverSide(interface=Interface(name=eve.in_iface))
+        observer.ingress = _ingress(eve.in_iface)
 
     # the 5-tuple (inline: this runs for every line)
     related: list[str] = []
