@@ -26,7 +26,15 @@ class _FieldSet(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True, 
 
     ``gc=False``: events never form reference cycles (a tree of field sets, lists and dicts of
     plain values), so the garbage collector need not track the millions a worker holds.
+    Small field sets that parsers share between events (``Interface``, ``ObserverSide``,
+    ``SyslogCode``) are frozen: a shared instance can never be changed for one event only.
     """
+
+
+class _FrozenFieldSet(
+    msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True, kw_only=True, gc=False, frozen=True
+):
+    """A field set parsers may share between events: frozen, so it cannot change for one only."""
 
 
 class Nat(_FieldSet):
@@ -84,13 +92,13 @@ class EventInfo(_FieldSet):
     hash: str | None = None
 
 
-class Interface(_FieldSet):
+class Interface(_FrozenFieldSet, frozen=True):
     name: str | None = None
     alias: str | None = None
     id: str | None = None
 
 
-class ObserverSide(_FieldSet):
+class ObserverSide(_FrozenFieldSet, frozen=True):
     zone: str | None = None
     interface: Interface | None = None
 
@@ -286,7 +294,7 @@ class Host(_FieldSet):
     ip: list[str] | None = None
 
 
-class SyslogCode(_FieldSet):
+class SyslogCode(_FrozenFieldSet, frozen=True):
     """``log.syslog.facility`` / ``log.syslog.severity``."""
 
     code: int | None = None

@@ -497,9 +497,10 @@ class HillstoneParser(Parser):
                 event.event.severity = severity(value)
                 extra["severity"] = value
             elif lowered.startswith("zone ") and event.observer is not None:
-                side = event.observer.ingress or ObserverSide()
-                side.zone = key[5:].strip()
-                event.observer.ingress = side
+                side = event.observer.ingress
+                event.observer.ingress = ObserverSide(
+                    zone=key[5:].strip(), interface=side.interface if side is not None else None
+                )
                 event.message = value
             elif value and value != "-":
                 extra[lowered.replace(" ", "_").replace("/", "_").replace("-", "_")] = value

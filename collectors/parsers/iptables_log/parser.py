@@ -232,10 +232,9 @@ class IptablesParser(Parser):
             event.rule = Rule(id=rule_id, name=rule_name)
         observer = event.observer
         if zones is not None and observer is not None:
-            ingress = observer.ingress or ObserverSide()
-            egress = observer.egress or ObserverSide()
-            ingress.zone, egress.zone = zones
-            observer.ingress, observer.egress = ingress, egress
+            ingress, egress = observer.ingress, observer.egress
+            observer.ingress = ObserverSide(zone=zones[0], interface=ingress.interface if ingress else None)
+            observer.egress = ObserverSide(zone=zones[1], interface=egress.interface if egress else None)
         firewall_verdict(event.event, word, decision=decision)
         if prefix:
             vendor["log_prefix"] = prefix
