@@ -46,7 +46,7 @@ from soc_core.records import RawRecord
 
 UPDATE = os.environ.get("SOC_UPDATE_GOLDEN") == "1"
 SHIPPED_FILES = sorted(SHIPPED_DIR.glob("*.yaml"))
-SHIPPED_IDS = {"sangfor.ac", "nsfocus.nips", "venustech.ids", "netentsec.icg", "huawei.av"}
+SHIPPED_IDS = {"sangfor.ac", "nsfocus.nips", "venustech.ids", "netentsec.icg", "huawei.av", "qianxin.skyeye"}
 
 
 @pytest.fixture(autouse=True)
