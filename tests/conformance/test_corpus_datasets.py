@@ -108,7 +108,7 @@ CN_DEVICES: dict[str, dict[int, str | None]] = {
     "sangfor.log": {
         2: "syslog.kv",
         3: "sangfor.af",
-        4: None,  # 4: SIP '|!' + JSON: product not parsed
+        4: "sangfor.sip",  # 4: 安全感知平台 '|!secevent|!' + JSON
         5: "syslog.kv",
         6: "sangfor.af",  # 2, 5: server-blade EDR key=value;
     },
