@@ -12,9 +12,13 @@ from collectors.parsers.declarative import load_shipped
 from collectors.parsers.declarative.loader import registry_snapshot
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def _declared_parsers() -> Iterator[None]:
-    """The shipped YAML parsers (netentsec.icg …), loaded as the platform does at start-up."""
+    """The shipped YAML parsers (netentsec.icg …), loaded as the platform does at start-up.
+
+    Package scope: the registry is restored when the conformance tests end, so no other test
+    depends on whether they ran first.
+    """
     with registry_snapshot():
         load_shipped()
         yield

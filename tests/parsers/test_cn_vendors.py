@@ -22,6 +22,8 @@ from parser_support import CORPUS, RECEIVED_AT
 
 from collectors.decode import decode_record
 from collectors.parse import parse_record, parser_for
+from collectors.parsers.declarative import load_shipped
+from collectors.parsers.declarative.loader import registry_snapshot
 from soc_core.events import Event
 from soc_core.records import RawRecord
 from soc_core.vocabulary import MAX_RECORD_BYTES
@@ -144,23 +146,28 @@ def test_every_corpus_line_goes_where_it_belongs(name: str) -> None:
 
 
 def test_the_not_ours_lines_end_where_documented() -> None:
-    """Today's destination of the other products' lines: a generic parser or a dead letter."""
+    """Today's destination of the other products' lines, with the shipped YAML definitions
+    loaded as the platform loads them: a generic parser, a declared one, or a dead letter."""
     found: dict[str, str] = {}
-    for name, markers in NOT_OURS.items():
-        for number, line in _corpus_lines(name):
-            if not any(marker in line for marker, _ in markers):
-                continue
-            outcome = parse_record(_record(line, number))
-            if outcome.events:
-                found[f"{name}:{number}"] = outcome.events[0].event.dataset or ""
-            else:
-                assert outcome.dead_letter is not None and outcome.dead_letter.error is not None
-                found[f"{name}:{number}"] = f"dead:{outcome.dead_letter.error.type}"
+    with registry_snapshot():
+        load_shipped()
+        for name, markers in NOT_OURS.items():
+            for number, line in _corpus_lines(name):
+                if not any(marker in line for marker, _ in markers):
+                    continue
+                outcome = parse_record(_record(line, number))
+                if outcome.events:
+                    found[f"{name}:{number}"] = outcome.events[0].event.dataset or ""
+                else:
+                    assert outcome.dead_letter is not None and outcome.dead_letter.error is not None
+                    found[f"{name}:{number}"] = f"dead:{outcome.dead_letter.error.type}"
     assert len(found) == 11, found  # 3 Sangfor, 3 Qi-anxin, 5 NSFOCUS lines
     for where, destination in found.items():
-        assert destination in (*GENERIC, "dead:no_parser_recognised"), f"{where} → {destination}"
+        assert destination in (*GENERIC, "sangfor.sip", "dead:no_parser_recognised"), (
+            f"{where} → {destination}"
+        )
     assert found["sangfor.log:2"] == "syslog.kv"  # EDR 键=值; pairs
-    assert found["sangfor.log:4"] == "dead:no_parser_recognised"  # SIP |!secevent|! framing
+    assert found["sangfor.log:4"] == "sangfor.sip"  # 安全感知平台 |!secevent|! (a shipped YAML definition)
     assert found["qianxin_360_wangshen.log:7"] == "json.log"  # 天擎 JSON
     assert found["nsfocus.log:2"] == "json.log"  # SAS line wrapped in a collector's JSON
     assert found["nsfocus.log:7"] == "dead:no_parser_recognised"  # hardware status
