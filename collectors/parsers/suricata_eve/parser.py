@@ -41,6 +41,7 @@ import msgspec
 
 from collectors.parsers.base import Envelope, Parser
 from collectors.parsers.common import IANA_TRANSPORTS, canonical_ip, finish, header_time, timezone_of
+from collectors.parsers.json_depth import MAX_JSON_DEPTH, too_deep
 from collectors.parsers.suricata_eve.objects import (
     map_dns,
     map_ether,
@@ -86,7 +87,7 @@ from soc_core.vocabulary import DeadLetterReason, EventKind
 DATASET = "suricata.eve"
 UTC = dt.UTC
 # Deeper JSON is refused (as json.log does): serialising it later would hit recursion limits.
-MAX_DEPTH = 64
+MAX_DEPTH = MAX_JSON_DEPTH
 
 # Suricata priority → event.severity (1 is Suricata's most severe).
 _SEVERITY: dict[int, int] = {1: 4, 2: 3, 3: 2}
@@ -197,20 +198,6 @@ def _json_text(message: str) -> str | None:
     return text if text.startswith("{") else None
 
 
-def _depth(node: Any) -> int:
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(node, 1)]
-    while stack:
-        item, level = stack.pop()
-        if level > deepest:
-            deepest = level
-            if deepest > MAX_DEPTH:
-                break
-        if isinstance(item, dict):
-            stack.extend((child, level + 1) for child in item.values() if isinstance(child, dict | list))
-        elif isinstance(item, list):
-            stack.extend((child, level + 1) for child in item if isinstance(child, dict | list))
-    return deepest
 
 
 def _intrusion_stamps() -> dict[tuple[bool | None, bool], tuple[Any, tuple[str, ...], tuple[str, ...], Any]]:
@@ -311,7 +298,7 @@ class SuricataEveParser(Parser):
                 f"not valid JSON: {exc}", where=record.where, reason=DeadLetterReason.PARSE_ERROR.value
             ) from None
         # Cheap bound first: nesting cannot exceed the number of opening brackets.
-        if text.count("{") + text.count("[") > MAX_DEPTH and _depth(GENERIC.decode(text)) > MAX_DEPTH:
+        if too_deep(text, lambda: GENERIC.decode(text)):
             raise ParseError(
                 f"JSON nested deeper than {MAX_DEPTH} levels",
                 where=record.where,

@@ -44,6 +44,7 @@ import msgspec
 
 from collectors.parsers.base import Envelope, Parser
 from collectors.parsers.common import canonical_ip, finish, sanitize_key
+from collectors.parsers.json_depth import too_deep
 from collectors.parsers.timeparse import resolve_timestamp
 from collectors.parsers.zeek_json.community import community_id
 from collectors.parsers.zeek_json.kinds import DATASETS, LOGS, detect
@@ -76,17 +77,6 @@ def _error(record: RawRecord, what: str) -> ParseError:
     )
 
 
-def _too_deep(node: Any) -> bool:
-    stack: list[tuple[Any, int]] = [(node, 1)]
-    while stack:
-        item, level = stack.pop()
-        if level > MAX_DEPTH:
-            return True
-        if isinstance(item, dict):
-            stack.extend((child, level + 1) for child in item.values() if isinstance(child, dict | list))
-        elif isinstance(item, list):
-            stack.extend((child, level + 1) for child in item if isinstance(child, dict | list))
-    return False
 
 
 def _decode(text: str, record: RawRecord) -> dict[str, Any]:
@@ -97,7 +87,7 @@ def _decode(text: str, record: RawRecord) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise _error(record, f"JSON {type(doc).__name__} where an object was expected")
     # Cheap bound first: nesting cannot exceed the number of opening brackets.
-    if text.count("{") + text.count("[") > MAX_DEPTH and _too_deep(doc):
+    if too_deep(text, lambda: doc, MAX_DEPTH):
         raise _error(record, f"JSON nested deeper than {MAX_DEPTH} levels")
     return doc
 
