@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import msgspec
@@ -43,28 +44,42 @@ class ParseOutcome(msgspec.Struct, kw_only=True, gc=False):
     dead_letter: Event | None = None
 
 
-_instances: dict[str, Parser] = {}
+@dataclass
+class _Cache:
+    """Parser instances and the auto-detection list, valid for one version of the registry."""
+
+    version: int = -1
+    instances: dict[str, Parser] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+    auto: list[Parser] = field(default_factory=list)
+
+
+_cache = _Cache()
+
+
+def _synced() -> _Cache:
+    if _cache.version != PARSERS.version:  # a parser was added, replaced or removed
+        _cache.version, _cache.instances, _cache.order, _cache.auto = PARSERS.version, {}, (), []
+    return _cache
 
 
 def parser_for(dataset: str) -> Parser | None:
     """The (shared, stateless) parser instance for ``dataset``, or None if there is none."""
-    parser = _instances.get(dataset)
+    instances = _synced().instances
+    parser = instances.get(dataset)
     if parser is None and dataset in PARSERS:
-        parser = _instances[dataset] = PARSERS.get(dataset)()
+        parser = instances[dataset] = PARSERS.get(dataset)()
     return parser
 
 
-_auto_cache: tuple[tuple[str, ...], list[Parser]] = ((), [])
-
-
 def _auto_parsers() -> list[Parser]:
-    """The parsers ``--format auto`` asks, in order (rebuilt when a parser is declared)."""
-    global _auto_cache
+    """The parsers ``--format auto`` asks, in order (rebuilt when the registry changes)."""
+    cache = _synced()
     order = auto_order()
-    if order != _auto_cache[0]:
+    if order != cache.order:
         found = [parser_for(dataset) for dataset in order]
-        _auto_cache = (order, [p for p in found if p is not None])
-    return _auto_cache[1]
+        cache.order, cache.auto = order, [p for p in found if p is not None]
+    return cache.auto
 
 
 def _choose(envelope: Envelope, record: RawRecord, fmt: str) -> Parser:

@@ -40,7 +40,19 @@ from collectors.parsers.venustech_leadsec import LeadsecParser
 from collectors.parsers.zeek_json import ZeekParser
 from soc_core.registry import Registry
 
-__all__ = ["AUTO_ORDER", "GENERIC", "PARSERS", "Envelope", "Parser", "SyslogHeader", "auto_order", "register"]
+__all__ = [
+    "AUTO_ORDER",
+    "GENERIC",
+    "PARSERS",
+    "Envelope",
+    "Parser",
+    "SyslogHeader",
+    "auto_order",
+    "register",
+    "registry_state",
+    "restore_registry",
+    "unregister",
+]
 
 # dataset id → parser class (keep sorted by id)
 _TABLE: dict[str, type[Parser]] = {
@@ -116,11 +128,37 @@ GENERIC: tuple[str, ...] = ("json.log", "syslog.kv")
 _declared: list[str] = []
 
 
-def register(dataset: str, parser: type[Parser]) -> None:
-    """Add a parser at start-up (declarative ones); it is tried before the generic parsers."""
-    PARSERS.add(dataset, parser)
-    if dataset not in _declared:
+def register(dataset: str, parser: type[Parser], *, replace: bool = False) -> None:
+    """Add a parser at start-up (declarative ones); it is tried before the generic parsers.
+
+    ``replace`` lets a parser take an id already registered (a reload, a site definition
+    overriding a built-in one); a replaced built-in keeps its place in the auto order.
+    """
+    if replace:
+        PARSERS.replace(dataset, parser)
+    else:
+        PARSERS.add(dataset, parser)
+    if dataset not in _declared and dataset not in AUTO_ORDER and dataset not in GENERIC:
         _declared.append(dataset)
+
+
+def unregister(dataset: str) -> None:
+    """Remove a parser added by ``register``."""
+    PARSERS.remove(dataset)
+    if dataset in _declared:
+        _declared.remove(dataset)
+
+
+def registry_state() -> tuple[dict[str, type[Parser]], list[str]]:
+    """The registry and the declared order, for ``restore_registry`` (tests, reloads)."""
+    return PARSERS.snapshot(), list(_declared)
+
+
+def restore_registry(state: tuple[dict[str, type[Parser]], list[str]]) -> None:
+    """Put the registry and the declared order back as ``registry_state`` saw them."""
+    table, declared = state
+    PARSERS.restore(table)
+    _declared[:] = declared
 
 
 def auto_order() -> tuple[str, ...]:

@@ -64,6 +64,21 @@ def test_registry_ids_are_unique_and_errors_list_known_ids() -> None:
     assert list(reg) == ["a.b"] and "a.b" in reg
 
 
+def test_registry_replace_remove_restore_bump_the_version() -> None:
+    reg: Registry[type] = Registry("parser")
+    reg.add("a.b", int)
+    saved, version = reg.snapshot(), reg.version
+    reg.replace("a.b", str)
+    assert reg.get("a.b") is str and reg.version > version
+    reg.remove("a.b")
+    assert "a.b" not in reg
+    removed_at = reg.version
+    reg.remove("a.b")  # already gone: nothing changes
+    assert reg.version == removed_at
+    reg.restore(saved)
+    assert reg.get("a.b") is int and reg.version > removed_at
+
+
 def test_put_many_never_exceeds_the_bound() -> None:
     async def go() -> None:
         q = IntakeQueue(4)

@@ -813,3 +813,25 @@ def test_one_mebibyte_line(shipped: LoadResult) -> None:
     for dataset in SHIPPED_IDS:
         _parse_directly(dataset, line.encode())
         _parse_directly(dataset, b"tag:ips_log " + b"k:v " * 200_000)
+
+
+def test_replacing_a_parser_drops_the_cached_instances() -> None:
+    """``collectors.parse`` caches parser instances; a replaced class must not be served stale."""
+    from collectors.parse import parser_for
+    from collectors.parsers import PARSERS, register, unregister
+
+    class Stub(type(parser_for("syslog.kv"))):  # type: ignore[misc]
+        dataset = "test.stub"
+
+    with registry_snapshot():
+        register("test.stub", Stub)
+        first = parser_for("test.stub")
+        assert isinstance(first, Stub)
+
+        class Other(Stub):
+            pass
+
+        register("test.stub", Other, replace=True)
+        assert isinstance(parser_for("test.stub"), Other)
+        unregister("test.stub")
+        assert parser_for("test.stub") is None and "test.stub" not in PARSERS

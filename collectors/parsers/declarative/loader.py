@@ -25,9 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import collectors.parse as parse_module
-import collectors.parsers as parsers_module
 from collectors.decode import decode_record
-from collectors.parsers import GENERIC, PARSERS, Parser, auto_order, register
+from collectors.parsers import (
+    GENERIC,
+    PARSERS,
+    Parser,
+    auto_order,
+    register,
+    registry_state,
+    restore_registry,
+    unregister,
+)
 from collectors.parsers.declarative.engine import make_parser
 from collectors.parsers.declarative.model import TARGET_FIELDS
 from collectors.parsers.declarative.schema import Definition, DefinitionError, read_definition
@@ -266,26 +274,17 @@ def _earlier_parsers(dataset: str) -> list[Parser]:
 
 
 # -- the registry ------------------------------------------------------------------------------
-# ``collectors.parsers.register`` adds an id once. Replacing a parser (a reload, a site file
-# overriding a shipped or built-in one) and removing one need the registry's table and the
-# instance caches of ``collectors.parse``; kept here, in one place.
+# ``collectors.parsers`` adds, replaces and removes parsers; ``collectors.parse`` drops its
+# cached instances when the registry's version changes. What is kept here is which built-in
+# a definition overrode, so that unloading the definition brings it back.
 
 
 def _install(definition: Definition, parser: type[Parser], origin: str) -> None:
     dataset = definition.id
-    if dataset in PARSERS:
-        if dataset not in _active and dataset not in _replaced:
-            _replaced[dataset] = PARSERS.get(dataset)
-        PARSERS._items[dataset] = parser
-    else:
-        register(dataset, parser)
+    if dataset in PARSERS and dataset not in _active and dataset not in _replaced:
+        _replaced[dataset] = PARSERS.get(dataset)
+    register(dataset, parser, replace=dataset in PARSERS)
     _active[dataset] = _Active(definition, origin, parser)
-    _forget(dataset)
-
-
-def _forget(dataset: str) -> None:
-    parse_module._instances.pop(dataset, None)
-    parse_module._auto_cache = ((), [])
 
 
 def unload(dataset: str) -> None:
@@ -294,12 +293,9 @@ def unload(dataset: str) -> None:
         return
     builtin = _replaced.pop(dataset, None)
     if builtin is not None:
-        PARSERS._items[dataset] = builtin
+        register(dataset, builtin, replace=True)
     else:
-        PARSERS._items.pop(dataset, None)
-        if dataset in parsers_module._declared:
-            parsers_module._declared.remove(dataset)
-    _forget(dataset)
+        unregister(dataset)
 
 
 def unload_all() -> None:
@@ -311,18 +307,13 @@ def unload_all() -> None:
 @contextlib.contextmanager
 def registry_snapshot() -> Iterator[None]:
     """Put the parser registry and the declared definitions back as they were (tests)."""
-    items = dict(PARSERS._items)
-    declared_ids = list(parsers_module._declared)
+    state = registry_state()
     active, replaced = dict(_active), dict(_replaced)
     try:
         yield
     finally:
-        PARSERS._items.clear()
-        PARSERS._items.update(items)
-        parsers_module._declared[:] = declared_ids
+        restore_registry(state)
         _active.clear()
         _active.update(active)
         _replaced.clear()
         _replaced.update(replaced)
-        parse_module._instances.clear()
-        parse_module._auto_cache = ((), [])
