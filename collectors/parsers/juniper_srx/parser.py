@@ -32,8 +32,6 @@ import datetime as dt
 import re
 from typing import ClassVar
 
-import msgspec
-
 from collectors.parsers.base import Envelope, Parser
 from collectors.parsers.common import (
     IANA_TRANSPORTS,
@@ -409,17 +407,9 @@ class JuniperSrxParser(Parser):
         kept = {k: v for k, v in fields.items() if v not in _NONE}
         if kept:
             event.extra = {NAMESPACE[0]: {NAMESPACE[1]: kept}}
-        if element is None or header is None:
-            return [finish(event, envelope, record, self.dataset)]
-        # finish would parse the structured data a second time for log.syslog.structured_data;
-        # hand it the header without it and fill the field from the element read above.
-        light = msgspec.structs.replace(
-            envelope, syslog=msgspec.structs.replace(header, structured_data=None)
-        )
-        finish(event, light, record, self.dataset)
-        if event.log is not None and event.log.syslog is not None:
-            event.log.syslog.structured_data = {element[0]: dict(element[1])}
-        return [event]
+        # the element read above is the whole structured data: finish need not parse it again
+        parsed = None if element is None else {element[0]: dict(element[1])}
+        return [finish(event, envelope, record, self.dataset, structured_data=parsed)]
 
     @staticmethod
     def _time(
