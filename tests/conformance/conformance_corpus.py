@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
+from corpus_support import CORPUS, RECEIVED_AT, make_record
 
 from collectors.parse import ParseOutcome, parse_record
-from soc_core.records import RawRecord
-
-CORPUS = Path(os.environ.get("SOC_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus"))
-# Receive time for corpus lines that carry no hint of when they were sent: the lines are
-# years old, but only year-less timestamps depend on it.
-DEFAULT_RECEIVED_AT = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC).timestamp()
 
 
 def corpus_dir(name: str) -> Path:
@@ -30,21 +22,16 @@ def corpus_dir(name: str) -> Path:
 def parse_line(
     line: bytes | str,
     *,
-    received_at: float = DEFAULT_RECEIVED_AT,
+    received_at: float = RECEIVED_AT,
     timezone: str | None = None,
     origin: str = "corpus",
     offset: int = 0,
 ) -> ParseOutcome:
-    """``parse_record`` with ``--format auto`` for one corpus line."""
-    data = line.encode("utf-8") if isinstance(line, str) else line
-    record = RawRecord(
-        data=data,
-        received_at=received_at,
-        origin=origin,
-        peer="192.0.2.1:514",
-        offset=offset,
-        timezone=timezone,
-    )
+    """``parse_record`` with ``--format auto`` for one corpus line.
+
+    The lines are years old; only year-less timestamps depend on ``received_at``.
+    """
+    record = make_record(line, received_at=received_at, origin=origin, offset=offset, timezone=timezone)
     return parse_record(record)
 
 
@@ -59,15 +46,3 @@ class Report:
 
 
 REPORT = Report()
-
-
-def flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Dotted keys for a nested document; lists are values."""
-    out: dict[str, Any] = {}
-    for key, value in doc.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, path + "."))
-        else:
-            out[path] = value
-    return out

@@ -37,7 +37,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from conformance_corpus import DEFAULT_RECEIVED_AT, REPORT, corpus_dir, flatten, parse_line
+from conformance_corpus import REPORT, corpus_dir, parse_line
+from corpus_support import RECEIVED_AT
+
+from soc_core.events import flatten
 
 FIELDS: tuple[str, ...] = (
     "@timestamp",
@@ -194,7 +197,7 @@ def compare_file(raw: Path, expected: Path) -> FileResult:
         want = flatten(want_doc)
         info = want_doc.get("event", {})
         ingested = info.get("ingested")
-        received_at = _parse_time(ingested).timestamp() if ingested else DEFAULT_RECEIVED_AT
+        received_at = _parse_time(ingested).timestamp() if ingested else RECEIVED_AT
         outcome = parse_line(line, received_at=received_at, timezone=info.get("timezone"), offset=number)
         if outcome.dead_letter is not None:
             got: dict[str, Any] = {}

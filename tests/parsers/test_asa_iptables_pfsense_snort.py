@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from parser_support import CORPUS, RECEIVED_AT
+from corpus_support import CORPUS, RECEIVED_AT
 
 from collectors.parse import parse_record
 from collectors.parsers.snort_alert.parser import priority_severity

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from parser_support import CORPUS, RECEIVED_AT
+from corpus_support import CORPUS, RECEIVED_AT
 
 from collectors.decode import decode_record
 from collectors.parse import parse_record, parser_for

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus_support import CORPUS
 from hypothesis import given
 from hypothesis import strategies as st
-from parser_support import CORPUS
 
 from collectors.decode import decode_record
 from collectors.parse import parse_record, parser_for

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from parser_support import CORPUS, RECEIVED_AT
+from corpus_support import CORPUS, RECEIVED_AT
 
 from collectors.parse import parse_record
 from soc_core.events import flatten

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from parser_support import corpus_path, make_record, one_event
+from corpus_support import corpus_path, make_record, one_event
 
 from collectors.decode import decode_record
 from collectors.parse import parse_record

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus_support import CORPUS, RECEIVED_AT
 from hypothesis import given
 from hypothesis import strategies as st
-from parser_support import CORPUS, RECEIVED_AT
 
 from collectors.decode import decode_record
 from collectors.parse import ParseOutcome, parse_record

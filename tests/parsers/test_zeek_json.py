@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import pytest
-from parser_support import CORPUS, RECEIVED_AT
+from corpus_support import CORPUS, RECEIVED_AT
 
 from collectors.parse import ParseOutcome, parse_record
 from collectors.parsers import AUTO_ORDER, PARSERS

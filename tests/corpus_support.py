@@ -1,8 +1,9 @@
-"""What the per-parser tests share: the corpus folder, a fixed receive time, records, one event."""
+"""What parser and conformance tests share: the corpus folder, a fixed receive time, records."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,9 @@ from collectors.parse import parse_record
 from soc_core.events import Event
 from soc_core.records import RawRecord
 
-# The third-party corpora sit next to the repository (../shared/corpus); read, never copied.
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+# The third-party corpora sit next to the repository (../shared/corpus, or $SOC_CORPUS); read,
+# never copied.
+CORPUS = Path(os.environ.get("SOC_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 RECEIVED_AT = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC).timestamp()
 
 
