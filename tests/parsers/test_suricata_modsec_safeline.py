@@ -16,30 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from corpus_support import CORPUS, RECEIVED_AT
+from corpus_support import CORPUS, make_record
 
 from collectors.decode import decode_record
 from collectors.parse import ParseOutcome, parse_record
 from collectors.parsers.chaitin_safeline.parser import ATTACK_TYPES, SafelineParser, attack_type
 from collectors.parsers.modsecurity_auditlog.shapes import parse_message
 from soc_core.events import Event
-from soc_core.records import RawRecord
 from soc_core.vocabulary import DeadLetterReason
 
 PARSERS_DIR = Path(__file__).resolve().parents[2] / "collectors" / "parsers"
 EVE, MODSEC, SAFELINE = "suricata.eve", "modsecurity.auditlog", "chaitin.safeline"
 
 
-def _record(data: bytes | str, *, timezone: str | None = None, offset: int = 1) -> RawRecord:
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    return RawRecord(
-        data=raw,
-        received_at=RECEIVED_AT,
-        origin="syslog/udp",
-        peer="192.0.2.1:514",
-        offset=offset,
-        timezone=timezone,
-    )
+_record = make_record  # syslog/udp from 192.0.2.1 at RECEIVED_AT; keywords override
 
 
 def _parse(data: bytes | str | dict[str, Any], fmt: str = "auto", **kwargs: Any) -> ParseOutcome:

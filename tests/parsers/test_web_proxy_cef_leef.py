@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from corpus_support import CORPUS, RECEIVED_AT
+from corpus_support import CORPUS, make_record
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,22 +23,12 @@ from collectors.decode import decode_record
 from collectors.parse import ParseOutcome, parse_record
 from collectors.parsers import PARSERS
 from soc_core.events import Event
-from soc_core.records import RawRecord
 
 DATASETS = ("nginx.access", "apache.access", "squid.access", "cef.log", "leef.log")
 _WAZUH_LINE = re.compile(r"^log \d+ pass = (.*)$")
 
 
-def _record(line: bytes | str, *, timezone: str | None = None, offset: int = 1) -> RawRecord:
-    data = line.encode("utf-8") if isinstance(line, str) else line
-    return RawRecord(
-        data=data,
-        received_at=RECEIVED_AT,
-        origin="syslog/udp",
-        peer="192.0.2.1:514",
-        offset=offset,
-        timezone=timezone,
-    )
+_record = make_record  # syslog/udp from 192.0.2.1 at RECEIVED_AT; keywords override
 
 
 def _parse(line: bytes | str, fmt: str = "auto", *, timezone: str | None = None) -> ParseOutcome:

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import pytest
-from corpus_support import CORPUS, RECEIVED_AT
+from corpus_support import CORPUS, make_record
 
 from collectors.parse import ParseOutcome, parse_record
 from collectors.parsers import AUTO_ORDER, PARSERS
@@ -21,21 +21,11 @@ from collectors.parsers.zeek_json.community import community_id
 from collectors.parsers.zeek_json.kinds import DATASETS, KINDS
 from collectors.parsers.zeek_json.parser import ZeekParser
 from soc_core.events import Event
-from soc_core.records import RawRecord
 
 ZEEK = CORPUS / "elastic" / "zeek"
 
 
-def _record(data: bytes | str, *, timezone: str | None = None, offset: int = 1) -> RawRecord:
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    return RawRecord(
-        data=raw,
-        received_at=RECEIVED_AT,
-        origin="syslog/udp",
-        peer="192.0.2.1:514",
-        offset=offset,
-        timezone=timezone,
-    )
+_record = make_record  # syslog/udp from 192.0.2.1 at RECEIVED_AT; keywords override
 
 
 def _parse(data: bytes | str | dict[str, Any], fmt: str = "zeek.log", **kwargs: Any) -> ParseOutcome:
