@@ -185,6 +185,21 @@ SEVERITY_WORDS: dict[str, Severity] = {
 }
 
 
+_ALLOWED, _DENIED = EventType.ALLOWED.value, EventType.DENIED.value
+
+
+def verdict_of(
+    word: str, *, allow: frozenset[str] = ALLOW_WORDS, deny: frozenset[str] = DENY_WORDS
+) -> str | None:
+    """``allowed``/``denied`` for a vendor's verdict word (case-insensitive), else None."""
+    lowered = word.strip().lower()
+    if lowered in allow:
+        return _ALLOWED
+    if lowered in deny:
+        return _DENIED
+    return None
+
+
 def severity(value: str) -> int | None:
     """``event.severity`` (1-5) for a vendor level: syslog number 0-7 or a level word."""
     value = value.strip()
@@ -420,11 +435,7 @@ def _action(f: Fields, value: str) -> bool:
     if not word:
         return False
     f.action = word
-    lowered = word.lower()
-    if lowered in ALLOW_WORDS:
-        f.decision = EventType.ALLOWED
-    elif lowered in DENY_WORDS:
-        f.decision = EventType.DENIED
+    f.decision = verdict_of(word)
     return True
 
 

@@ -17,13 +17,12 @@ from typing import Any
 
 from collectors.parsers.base import Envelope
 from collectors.parsers.common import (
-    ALLOW_WORDS,
-    DENY_WORDS,
     canonical_ip,
     header_time,
     nest,
     new_event,
     timezone_of,
+    verdict_of,
 )
 from collectors.parsers.timeparse import resolve_timestamp
 from soc_core.errors import ParseError
@@ -55,18 +54,6 @@ __all__ = [
     "vendor_fields",
     "verdict_of",
 ]
-
-
-def verdict_of(
-    word: str, *, allow: frozenset[str] = ALLOW_WORDS, deny: frozenset[str] = DENY_WORDS
-) -> str | None:
-    """``allowed``/``denied`` for a vendor's verdict word (case-insensitive), else None."""
-    lowered = word.strip().lower()
-    if lowered in allow:
-        return _ALLOWED
-    if lowered in deny:
-        return _DENIED
-    return None
 
 
 def firewall_verdict(info: EventInfo, word: str | None, *, decision: str | None = None) -> None:
