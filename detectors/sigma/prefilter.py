@@ -1,0 +1,61 @@
+"""Which rules an event can match, before any rule is evaluated.
+
+Each compiled rule states the literals one of which a matching event must hold
+(:func:`detectors.sigma.compiler.requirement`). Per route the index keeps a hash table per
+field for whole-value literals and one Aho-Corasick automaton per field for substrings; an
+event's candidates are the rules with a hit plus the rules that require nothing. Everything
+is looked up on lower-case text, as Sigma matches case-insensitively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ahocorasick
+
+from detectors.sigma.compiler import KEYWORDS, Requirement
+from detectors.sigma.view import KEYWORD_FIELDS, EventView
+
+
+class RuleIndex:
+    """Candidate lookup over the rules of one route (rules are numbered by position)."""
+
+    def __init__(self, requirements: Sequence[Requirement]) -> None:
+        self.size = len(requirements)
+        always: list[int] = []
+        exact: dict[str, dict[str, list[int]]] = {}
+        substrings: dict[str, dict[str, list[int]]] = {}
+        for number, requirement in enumerate(requirements):
+            if not requirement:
+                always.append(number)
+                continue
+            for needle in requirement:
+                table = exact if needle.exact else substrings
+                table.setdefault(needle.field, {}).setdefault(needle.text, []).append(number)
+        self.always: tuple[int, ...] = tuple(always)
+        self.exact: dict[str, dict[str, tuple[int, ...]]] = {
+            f: {text: tuple(sorted(set(rules))) for text, rules in table.items()} for f, table in exact.items()
+        }
+        self.automata: dict[str, ahocorasick.Automaton] = {}
+        for field, needles in substrings.items():
+            automaton = ahocorasick.Automaton()
+            for text, rules in needles.items():
+                automaton.add_word(text, tuple(sorted(set(rules))))
+            automaton.make_automaton()
+            self.automata[field] = automaton
+
+    def candidates(self, view: EventView) -> list[int]:
+        """Rule numbers worth evaluating for this event, in rule order."""
+        found: set[int] = set(self.always)
+        for field, table in self.exact.items():
+            for value in view.lowered(field):
+                hit = table.get(value)
+                if hit:
+                    found.update(hit)
+        for field, automaton in self.automata.items():
+            fields = KEYWORD_FIELDS if field == KEYWORDS else (field,)
+            for name in fields:
+                for value in view.lowered(name):
+                    for _end, rules in automaton.iter(value):
+                        found.update(rules)
+        return sorted(found)
