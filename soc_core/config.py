@@ -132,6 +132,23 @@ class ParsersSettings(BaseModel):
     shipped: bool = Field(default=True, description="also load collectors/parsers/declarative/shipped")
 
 
+class DetectionSettings(BaseModel):
+    """Sigma detection: which rules, placeholder values, dedup and state saving."""
+
+    enabled: bool = True
+    shipped: bool = Field(default=True, description="load the shipped rule pack (rules/sigma)")
+    rules: list[Path] = Field(default_factory=list, description="more rule files or directories")
+    placeholders: dict[str, list[str]] = Field(
+        default_factory=dict, description="values of %name% placeholders used by rules with |expand"
+    )
+    timezone: str = Field(default=DEFAULT_TIMEZONE, description="timezone of timestamp-part modifiers (|hour …)")
+    dedup_window_s: int = Field(default=300, ge=0, description="matches of a rule and group within this merge")
+    state_save_interval_s: float = Field(default=10.0, gt=0, description="how often windows are saved")
+    silence_after_s: int = Field(
+        default=900, ge=60, description="a source quiet this long after having sent raises a health event"
+    )
+
+
 class Settings(BaseSettings):
     """All settings. Nested keys map to ``SOC_SECTION__KEY`` environment variables."""
 
@@ -146,6 +163,7 @@ class Settings(BaseSettings):
     state: StateSettings = Field(default_factory=StateSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     parsers: ParsersSettings = Field(default_factory=ParsersSettings)
+    detection: DetectionSettings = Field(default_factory=DetectionSettings)
     files: list[FileSource] = Field(default_factory=list)
     sources: list[SourceMapping] = Field(default_factory=list)
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from detectors.alerting import AlertDeduper, RuleMeta, build_alert, rule_meta
+from detectors.alerting import AlertDeduper, Decision, DedupResult, RuleMeta, build_alert, rule_meta
 from detectors.correlation import BaseMatch, CorrelationEngine, CorrelationFiring
 from detectors.sigma.logsources import event_keys, is_live
 from detectors.sigma.pipeline import map_field
@@ -136,20 +136,29 @@ class DetectionEngine:
     def report(self) -> LoadReport:
         rs = self.ruleset
         return LoadReport(
-            rules=rs.total, compiled=rs.compiled, failed=list(rs.failed), correlations=len(rs.correlations),
+            rules=rs.total,
+            compiled=rs.compiled,
+            failed=list(rs.failed),
+            correlations=len(rs.correlations),
             files=rs.files,
         )
 
     # -- the stream --------------------------------------------------------------------------
 
     def process(self, events: Sequence[Event]) -> list[Alert]:
-        """Alerts raised (or, with dedup, updated) by ``events``, in event order."""
-        alerts: list[Alert] = []
+        """Alerts raised or (with dedup) updated by ``events``: each once, in order of first change."""
+        result = self.process_detailed(events)
+        return result.new + [a for a in result.updated if a.id not in {n.id for n in result.new}]
+
+    def process_detailed(self, events: Sequence[Event]) -> DedupResult:
+        """New alerts and open alerts that ``events`` updated (each listed once)."""
+        result = DedupResult()
+        seen: set[str] = set()
         for event in events:
             route = self._route(event)
             if not route.rules:
                 continue
-            view = EventView(event, timezone=self.timezone)
+            view = EventView.of(event, timezone=self.timezone)
             for number in route.index.candidates(view):
                 loaded = self.rules[route.rules[number]]
                 stats = loaded.stats
@@ -165,22 +174,28 @@ class DetectionEngine:
                     for firing in self.correlation.observe(
                         BaseMatch(loaded.compiled.refs, event.ensure_id(), event.timestamp, view.flat)
                     ):
-                        self._emit(self._correlation_alert(firing, event), alerts)
+                        key = str(firing.rule.id)
+                        alert = self._correlation_alert(firing, event)
+                        self._emit(self.correlation_meta[key], alert, event, result, seen)
                 if loaded.generates:
                     alert = build_alert(rule=loaded.meta, events=[event])
-                    if self._emit(alert, alerts):
+                    if self._emit(loaded.meta, alert, event, result, seen):
                         stats.alerts += 1
-        return alerts
+        return result
 
-    def _emit(self, alert: Alert, out: list[Alert]) -> bool:
+    def _emit(self, meta: RuleMeta, alert: Alert, event: Event, result: DedupResult, seen: set[str]) -> bool:
+        """Dedup ``alert``; record it in ``result``; whether it raised a new alert."""
         if not self._dedup_enabled:
-            out.append(alert)
+            result.new.append(alert)
             return True
-        kept = self.deduper.admit(alert)
-        if kept is not None:
-            out.append(kept)
-            return True
-        return False
+        decision, standing = self.deduper.offer(alert, rule=meta, events=[event])
+        if decision is Decision.SUPPRESSED:
+            result.suppressed += 1
+            return False
+        if standing.id not in seen:
+            seen.add(standing.id)
+            (result.new if decision is Decision.NEW else result.updated).append(standing)
+        return decision is Decision.NEW
 
     def _correlation_alert(self, firing: CorrelationFiring, event: Event) -> Alert:
         key = str(firing.rule.id)
@@ -191,7 +206,6 @@ class DetectionEngine:
         alert.last_seen = firing.last_seen
         stats = self.correlation_stats[key]
         stats.matches += 1
-        stats.alerts += 1
         stats.last_fired = firing.last_seen
         return alert
 

@@ -34,7 +34,8 @@ class RuleIndex:
                 table.setdefault(needle.field, {}).setdefault(needle.text, []).append(number)
         self.always: tuple[int, ...] = tuple(always)
         self.exact: dict[str, dict[str, tuple[int, ...]]] = {
-            f: {text: tuple(sorted(set(rules))) for text, rules in table.items()} for f, table in exact.items()
+            f: {text: tuple(sorted(set(rules))) for text, rules in table.items()}
+            for f, table in exact.items()
         }
         self.automata: dict[str, ahocorasick.Automaton] = {}
         for field, needles in substrings.items():

@@ -19,6 +19,10 @@ from detectors.sigma.logsources import rule_keys
 from detectors.sigma.pipeline import placeholder_items, shaowang_ecs
 
 RULE_SUFFIXES = (".yml", ".yaml")
+# The shipped rule pack and its regression cases (next to the packages in a checkout).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SHIPPED_RULES = PROJECT_ROOT / "rules" / "sigma"
+SHIPPED_REGRESSION = PROJECT_ROOT / "rules" / "regression"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +116,7 @@ def load_rules(paths: Sequence[Path], *, placeholders: Mapping[str, Sequence[str
 
                 rule.source = SigmaRuleLocation(path)
             if rule.errors:
-                out.failed.append(
-                    RuleFailure(str(path), _error_text(rule.errors[0]), rule.title, _id(rule))
-                )
+                out.failed.append(RuleFailure(str(path), _error_text(rule.errors[0]), rule.title, _id(rule)))
                 continue
             documents.append(rule)
     collection = SigmaCollection(documents)  # type: ignore[arg-type]
@@ -137,7 +139,9 @@ def load_rules(paths: Sequence[Path], *, placeholders: Mapping[str, Sequence[str
             pipeline.apply(document)
             compiled = compile_rule(document)
             logsource = document.logsource
-            keys = rule_keys(category=logsource.category, product=logsource.product, service=logsource.service)
+            keys = rule_keys(
+                category=logsource.category, product=logsource.product, service=logsource.service
+            )
         except (CompileError, SigmaError) as exc:
             out.failed.append(RuleFailure(where, _error_text(exc), document.title, _id(document)))
             continue

@@ -109,9 +109,7 @@ def pattern_of(value: SigmaString) -> Pattern:
         return Pattern("prefix", text, cased, literal)
     if parts == [multi]:
         return Pattern("regex", ".*", cased, "")
-    source = "".join(
-        re.escape(p) if isinstance(p, str) else (".*" if p is multi else ".") for p in parts
-    )
+    source = "".join(re.escape(p) if isinstance(p, str) else (".*" if p is multi else ".") for p in parts)
     return Pattern("regex", source, cased, literal)
 
 
@@ -246,7 +244,9 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-def cidr_predicate(field: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> Predicate:
+def cidr_predicate(
+    field: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> Predicate:
     nets = tuple(networks)
 
     def predicate(view: EventView) -> bool:
@@ -334,7 +334,9 @@ def value_predicate(field: str | None, value: SigmaType) -> Predicate:
     if isinstance(value, SigmaCompareExpression):
         return compare_predicate(field, value.op, value.number.number)
     if isinstance(value, SigmaFieldReference):
-        return fieldref_predicate(field, value.field, starts_with=value.starts_with, ends_with=value.ends_with)
+        return fieldref_predicate(
+            field, value.field, starts_with=value.starts_with, ends_with=value.ends_with
+        )
     if isinstance(value, SigmaExpansion):
         parts = [value_predicate(field, v) for v in value.values]
         return lambda view: any(p(view) for p in parts)

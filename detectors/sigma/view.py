@@ -50,16 +50,21 @@ def text_of(value: Any) -> str:
 class EventView:
     """Field access for matchers; built once per event that meets at least one rule."""
 
-    __slots__ = ("_lists", "_local", "_lower", "_text", "event", "flat", "timezone")
+    __slots__ = ("_lists", "_local", "_lower", "_text", "flat", "timestamp", "timezone")
 
-    def __init__(self, event: Event, *, timezone: dt.tzinfo) -> None:
-        self.event = event
-        self.flat: dict[str, Any] = event.to_flat()
+    def __init__(self, flat: dict[str, Any], *, timestamp: dt.datetime, timezone: dt.tzinfo) -> None:
+        self.flat = flat
+        self.timestamp = timestamp
         self.timezone = timezone
         self._lower: dict[str, tuple[str, ...]] = {}
         self._text: dict[str, tuple[str, ...]] = {}
         self._local: dt.datetime | None = None
         self._lists: list[str] | None = None
+
+    @classmethod
+    def of(cls, event: Event, *, timezone: dt.tzinfo) -> EventView:
+        """The view of an event (flattened once, here)."""
+        return cls(event.to_flat(), timestamp=event.timestamp, timezone=timezone)
 
     def values(self, field: str) -> tuple[Any, ...]:
         """The field's scalar values (empty when missing or null)."""
@@ -89,7 +94,7 @@ class EventView:
     def local_time(self) -> dt.datetime:
         """``@timestamp`` in the platform timezone (timestamp-part modifiers use it)."""
         if self._local is None:
-            self._local = self.event.timestamp.astimezone(self.timezone)
+            self._local = self.timestamp.astimezone(self.timezone)
         return self._local
 
     def _nested(self, field: str) -> tuple[Any, ...]:
