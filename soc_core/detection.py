@@ -1,25 +1,77 @@
-"""The detection hook between parsing and storage (filled by the detection package)."""
+"""The detection hook between parsing and storage (filled by the detection package).
+
+Detection has two halves. ``match`` is stateless: it tests events against rules and can run
+in any process (the parse workers run it beside parsing). ``settle`` is stateful: correlation
+windows and alert dedup see every match of the node in order, so it runs in one place (the
+process that commits). In-process, ``settle(match(events))`` is the whole of detection.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import msgspec
 
 from soc_core.alerts import Alert
 from soc_core.events import Event
 
 
-class Detector(Protocol):
-    """Sees every stored event batch; returns the alerts it raises."""
+class Match(msgspec.Struct, kw_only=True, array_like=True):
+    """One event matched by one rule, as it travels from ``match`` to ``settle``."""
 
-    def process(self, events: Sequence[Event]) -> list[Alert]:
-        """Alerts raised by this batch (may be empty)."""
+    rule_id: str
+    event_id: str
+    timestamp: dt.datetime
+    alert: Alert | None = None  # built where the event was, for rules that alert on their own
+    fields: dict[str, Any] | None = None  # the flat event, for rules that feed correlations
+
+
+class RuleCost(msgspec.Struct, kw_only=True, array_like=True):
+    """Evaluation work done for one rule (summed across processes for rule health)."""
+
+    evaluations: int = 0
+    matches: int = 0
+    cost_ns: int = 0
+
+
+class MatchBatch(msgspec.Struct, kw_only=True):
+    """What ``match`` found in a batch, and what it cost per rule."""
+
+    matches: list[Match] = msgspec.field(default_factory=list)
+    costs: dict[str, RuleCost] = msgspec.field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What ``settle`` decided: alerts raised, open alerts updated, matches suppressed."""
+
+    new: list[Alert] = field(default_factory=list)
+    updated: list[Alert] = field(default_factory=list)
+    suppressed: int = 0
+
+
+class Detector(Protocol):
+    """Rules over event batches."""
+
+    def match(self, events: Sequence[Event]) -> MatchBatch:
+        """Stateless: which rules the events match."""
+        ...
+
+    def settle(self, batch: MatchBatch) -> Outcome:
+        """Stateful: correlation and dedup over matches, in order; the alerts that result."""
         ...
 
 
 class NoDetector:
     """The detector used until rules are configured: raises nothing."""
 
-    def process(self, events: Sequence[Event]) -> list[Alert]:
-        """No rules, no alerts."""
-        return []
+    def match(self, events: Sequence[Event]) -> MatchBatch:
+        """No rules, no matches."""
+        return MatchBatch()
+
+    def settle(self, batch: MatchBatch) -> Outcome:
+        """Nothing to settle."""
+        return Outcome()

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from detectors.alerting import AlertDeduper, Decision, DedupResult, RuleMeta, build_alert, rule_meta
+from detectors.alerting import AlertDeduper, Decision, RuleMeta, build_alert, rule_meta
 from detectors.correlation import BaseMatch, CorrelationEngine, CorrelationFiring
 from detectors.sigma.logsources import event_keys, is_live
 from detectors.sigma.pipeline import map_field
@@ -28,7 +28,9 @@ from detectors.sigma.prefilter import RuleIndex
 from detectors.sigma.rules import CompiledRule, RuleFailure, RuleSet, load_rules
 from detectors.sigma.view import EventView
 from soc_core.alerts import Alert
+from soc_core.detection import Match, MatchBatch, Outcome, RuleCost
 from soc_core.events import Event
+from soc_core.state.alerts import RuleHealthEntry, RuleState
 from soc_core.vocabulary import DATASETS, DEFAULT_TIMEZONE
 
 
@@ -68,6 +70,7 @@ class _Loaded:
     listened: bool  # a correlation rule references it
     generates: bool  # raises alerts of its own
     stats: RuleStats = field(default_factory=RuleStats)
+    dedup_fields: tuple[str, ...] = ()  # the rule's own dedup fields, when it sets them
 
 
 class DetectionEngine:
@@ -93,10 +96,12 @@ class DetectionEngine:
         for compiled in ruleset.rules:
             refs = compiled.refs
             hears = any(ref in listened for ref in refs)
+            meta = rule_meta(compiled.rule, path=compiled.path)
             self.rules.append(
                 _Loaded(
                     compiled=compiled,
-                    meta=rule_meta(compiled.rule, path=compiled.path),
+                    meta=meta,
+                    dedup_fields=tuple(meta.policy.fields or ()),
                     live=is_live(compiled.keys, datasets),
                     listened=hears,
                     generates=not any(ref in quiet for ref in refs),
@@ -108,6 +113,9 @@ class DetectionEngine:
         self.correlation_stats: dict[str, RuleStats] = {key: RuleStats() for key in self.correlation_meta}
         self.deduper = AlertDeduper(window=dedup_window) if dedup_window is not None else AlertDeduper()
         self._routes: dict[tuple[Any, ...], _Route] = {}
+        self._by_id: dict[str, _Loaded] = {}
+        for loaded in self.rules:
+            self._by_id.setdefault(loaded.compiled.id, loaded)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -147,13 +155,13 @@ class DetectionEngine:
 
     def process(self, events: Sequence[Event]) -> list[Alert]:
         """Alerts raised or (with dedup) updated by ``events``: each once, in order of first change."""
-        result = self.process_detailed(events)
-        return result.new + [a for a in result.updated if a.id not in {n.id for n in result.new}]
+        outcome = self.settle(self.match(events))
+        return outcome.new + outcome.updated
 
-    def process_detailed(self, events: Sequence[Event]) -> DedupResult:
-        """New alerts and open alerts that ``events`` updated (each listed once)."""
-        result = DedupResult()
-        seen: set[str] = set()
+    def match(self, events: Sequence[Event]) -> MatchBatch:
+        """Stateless half: the rules each event matches (routing, prefilter, matchers)."""
+        batch = MatchBatch()
+        costs = batch.costs
         for event in events:
             route = self._route(event)
             if not route.rules:
@@ -161,53 +169,85 @@ class DetectionEngine:
             view = EventView.of(event, timezone=self.timezone)
             for number in route.index.candidates(view):
                 loaded = self.rules[route.rules[number]]
-                stats = loaded.stats
                 started = time.perf_counter_ns()
                 matched = loaded.compiled.matcher(view)
-                stats.cost_ns += time.perf_counter_ns() - started
-                stats.evaluations += 1
+                spent = time.perf_counter_ns() - started
+                cost = costs.get(loaded.compiled.id)
+                if cost is None:
+                    cost = costs[loaded.compiled.id] = RuleCost()
+                cost.evaluations += 1
+                cost.cost_ns += spent
                 if not matched:
                     continue
-                stats.matches += 1
-                stats.last_fired = event.timestamp
-                if loaded.listened:
-                    for firing in self.correlation.observe(
-                        BaseMatch(loaded.compiled.refs, event.ensure_id(), event.timestamp, view.flat)
-                    ):
-                        key = str(firing.rule.id)
-                        alert = self._correlation_alert(firing, event)
-                        self._emit(self.correlation_meta[key], alert, event, result, seen)
+                cost.matches += 1
+                alert = None
                 if loaded.generates:
                     alert = build_alert(rule=loaded.meta, events=[event])
-                    if self._emit(loaded.meta, alert, event, result, seen):
-                        stats.alerts += 1
-        return result
+                    if loaded.dedup_fields and alert.group is None:
+                        # settle() dedups without the event: carry the rule's own dedup fields
+                        alert.group = {f: v[0] for f in loaded.dedup_fields if (v := view.texts(f))}
+                batch.matches.append(
+                    Match(
+                        rule_id=loaded.compiled.id,
+                        event_id=event.ensure_id(),
+                        timestamp=event.timestamp,
+                        alert=alert,
+                        fields=view.flat if loaded.listened else None,
+                    )
+                )
+        return batch
 
-    def _emit(self, meta: RuleMeta, alert: Alert, event: Event, result: DedupResult, seen: set[str]) -> bool:
-        """Dedup ``alert``; record it in ``result``; whether it raised a new alert."""
+    def settle(self, batch: MatchBatch) -> Outcome:
+        """Stateful half: correlation windows and dedup over ``batch``, in order."""
+        outcome = Outcome()
+        seen: set[str] = set()
+        for rule_id, cost in batch.costs.items():
+            loaded = self._by_id.get(rule_id)
+            if loaded is not None:
+                stats = loaded.stats
+                stats.evaluations += cost.evaluations
+                stats.matches += cost.matches
+                stats.cost_ns += cost.cost_ns
+        for match in batch.matches:
+            loaded = self._by_id.get(match.rule_id)
+            if loaded is None:  # rules changed under a worker: nothing to settle it against
+                continue
+            loaded.stats.last_fired = match.timestamp
+            if match.fields is not None and loaded.listened:
+                base = BaseMatch(loaded.compiled.refs, match.event_id, match.timestamp, match.fields)
+                for firing in self.correlation.observe(base):
+                    self._emit(*self._correlation_alert(firing, match.fields), outcome, seen)
+            if match.alert is not None and self._emit(loaded.meta, match.alert, outcome, seen):
+                loaded.stats.alerts += 1
+        return outcome
+
+    def _emit(self, meta: RuleMeta, alert: Alert, outcome: Outcome, seen: set[str]) -> bool:
+        """Dedup ``alert``; record it in ``outcome``; whether it raised a new alert."""
         if not self._dedup_enabled:
-            result.new.append(alert)
+            outcome.new.append(alert)
             return True
-        decision, standing = self.deduper.offer(alert, rule=meta, events=[event])
+        decision, standing = self.deduper.offer(alert, rule=meta)
         if decision is Decision.SUPPRESSED:
-            result.suppressed += 1
+            outcome.suppressed += 1
             return False
         if standing.id not in seen:
             seen.add(standing.id)
-            (result.new if decision is Decision.NEW else result.updated).append(standing)
+            (outcome.new if decision is Decision.NEW else outcome.updated).append(standing)
         return decision is Decision.NEW
 
-    def _correlation_alert(self, firing: CorrelationFiring, event: Event) -> Alert:
+    def _correlation_alert(self, firing: CorrelationFiring, fields: dict[str, Any]) -> tuple[RuleMeta, Alert]:
         key = str(firing.rule.id)
         meta = self.correlation_meta[key]
+        event = Event.from_dict(fields)
         alert = build_alert(rule=meta, events=[event], group=firing.group, count=firing.count)
         alert.event_ids = list(firing.event_ids)
         alert.timestamp = firing.first_seen
         alert.last_seen = firing.last_seen
         stats = self.correlation_stats[key]
         stats.matches += 1
+        stats.alerts += 1
         stats.last_fired = firing.last_seen
-        return alert
+        return meta, alert
 
     def _route(self, event: Event) -> _Route:
         info = event.event
@@ -268,3 +308,49 @@ def _quiet_refs(ruleset: RuleSet) -> frozenset[str]:
                     quiet.add(target.name)
             quiet.add(str(getattr(reference, "reference", "")))
     return frozenset(quiet)
+
+
+def health_rows(engine: DetectionEngine) -> list[RuleHealthEntry]:
+    """Rule health: every rule loaded (or unrouted), every refusal, with counters since start."""
+    rows: list[RuleHealthEntry] = []
+    for loaded in engine.rules:
+        compiled, stats = loaded.compiled, loaded.stats
+        reason = None
+        if compiled.unresolved:
+            reason = f"placeholder {', '.join(sorted(compiled.unresolved))} has no values: matches nothing"
+        rows.append(
+            RuleHealthEntry(
+                rule_id=compiled.id,
+                state=RuleState.LOADED if loaded.live else RuleState.UNROUTED,
+                path=compiled.path,
+                title=compiled.rule.title,
+                reason=reason if loaded.live else "no live source for its logsource",
+                matches=stats.matches,
+                last_fired=stats.last_fired,
+                cost_ns_total=stats.cost_ns,
+                evaluations=stats.evaluations,
+            )
+        )
+    for key, meta in engine.correlation_meta.items():
+        stats = engine.correlation_stats[key]
+        rows.append(
+            RuleHealthEntry(
+                rule_id=key,
+                state=RuleState.LOADED,
+                path=meta.path,
+                title=meta.title,
+                matches=stats.matches,
+                last_fired=stats.last_fired,
+            )
+        )
+    for failure in engine.ruleset.failed:
+        rows.append(
+            RuleHealthEntry(
+                rule_id=failure.id or failure.path,
+                state=RuleState.FAILED,
+                path=failure.path,
+                title=failure.title,
+                reason=failure.reason,
+            )
+        )
+    return rows

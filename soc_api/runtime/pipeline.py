@@ -24,9 +24,10 @@ from collectors.intake import IntakeQueue, IntakeStats
 from soc_api.runtime.sources import SourceRouter
 from soc_api.runtime.workers import ParsePool, decode_chunk, parse_records
 from soc_core.config import SourceMapping
-from soc_core.detection import Detector, NoDetector
+from soc_core.detection import Detector, MatchBatch, NoDetector, Outcome
 from soc_core.records import RawRecord
 from soc_core.storage.base import EventStore
+from soc_core.storage.embedded import encode_batch
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,11 @@ class Pipeline:
         default_timezone: str = "Asia/Shanghai",
         sources: Sequence[SourceMapping] = (),
         on_stored: StoredCallback | None = None,
+        on_alerts: Callable[[Outcome], None] | None = None,
         pool: ParsePool | None = None,
         max_in_flight: int = 4,
         latency_window: int = 100_000,
     ) -> None:
-        if pool is not None and detector is not None:
-            raise ValueError("with parse workers, detection runs in them: give ParsePool a detector_factory")
         self.store = store
         self.intake_stats = intake_stats
         self.detector: Detector = detector or NoDetector()
@@ -83,6 +83,8 @@ class Pipeline:
         self.default_timezone = default_timezone
         self.router = SourceRouter(sources)
         self.on_stored = on_stored
+        self.on_alerts = on_alerts
+        self.settle_lock = threading.Lock()
         self.pool = pool
         self.max_in_flight = max_in_flight
         self.counters = PipelineCounters()
@@ -95,18 +97,39 @@ class Pipeline:
 
     def process_batch(self, records: Sequence[RawRecord]) -> None:
         """Parse, detect and durably store one batch here; raises if the store write fails."""
-        events, dead, alerts = parse_records(
+        events, dead, matches = parse_records(
             records,
             default_format=self.default_format,
             default_timezone=self.default_timezone,
             router=self.router if self.router else None,
             detector=self.detector,
         )
-        rows = events + dead + [alert.to_event() for alert in alerts]
+        outcome = self._settle([matches])
+        rows = events + dead + [alert.to_event() for alert in outcome.new]
         started = time.monotonic()
         if rows:
             self.store.append(rows)
-        self._account(records, events=len(events), dead=len(dead), alerts=len(alerts), started=started)
+        self._account(records, events=len(events), dead=len(dead), alerts=len(outcome.new), started=started)
+        self._alerts_stored(outcome)
+
+    def _settle(self, batches: Sequence[MatchBatch]) -> Outcome:
+        """Correlation and dedup, under the lock: batches settle one at a time, in order."""
+        with self.settle_lock:
+            total = Outcome()
+            for batch in batches:
+                if batch.matches or batch.costs:
+                    outcome = self.detector.settle(batch)
+                    total.new.extend(outcome.new)
+                    total.updated.extend(outcome.updated)
+                    total.suppressed += outcome.suppressed
+            return total
+
+    def _alerts_stored(self, outcome: Outcome) -> None:
+        if self.on_alerts is not None and (outcome.new or outcome.updated):
+            try:
+                self.on_alerts(outcome)
+            except Exception:  # the events are stored; a state-store hiccup must not redo them
+                log.exception("recording %d alerts in the state store failed", len(outcome.new))
 
     def _account(
         self,
@@ -204,19 +227,25 @@ class Pipeline:
 
     def _commit(self, ready: list[_InFlight]) -> None:
         chunks = [decode_chunk(item.future.result()) for item in ready]
+        outcome = self._settle([c.matches for c in chunks])
         started = time.monotonic()
+        payload = b"".join(c.payload for c in chunks)
         rows = sum(c.stored for c in chunks)
+        if outcome.new:  # the alerts' mirrors go into the same durable write as their events
+            payload += encode_batch([alert.to_event() for alert in outcome.new])
+            rows += len(outcome.new)
         if rows:
-            self.store.append_encoded(b"".join(c.payload for c in chunks), rows)
+            self.store.append_encoded(payload, rows)
         records = [r for item in ready for r in item.records]
         self._account(
             records,
             events=sum(c.events for c in chunks),
             dead=sum(c.dead_letters for c in chunks),
-            alerts=sum(len(c.alerts) for c in chunks),
+            alerts=len(outcome.new),
             started=started,
             batches=len(chunks),
         )
+        self._alerts_stored(outcome)
 
     async def _with_retry(self, attempt: Callable[[], Awaitable[None]], size: int) -> None:
         delay = 0.1

@@ -26,6 +26,7 @@ from collectors.transports.filetail import FileTailer
 from collectors.transports.syslog import SyslogServer, SyslogTlsServer
 from soc_api.app import create_app
 from soc_api.context import AppContext
+from soc_api.runtime.detection import DetectionService, build_engine, worker_factory
 from soc_api.runtime.pipeline import Pipeline
 from soc_api.runtime.workers import ParsePool, default_workers
 from soc_core.audit import append_audit
@@ -60,6 +61,7 @@ class Platform:
         self.state: StateStore | None = None
         self.pipeline: Pipeline | None = None
         self.pool: ParsePool | None = None
+        self.detection: DetectionService | None = None
         self.syslog: SyslogServer | None = None
         self.syslog_tls: SyslogTlsServer | None = None
         self.tailer: FileTailer | None = None
@@ -80,9 +82,14 @@ class Platform:
         self._load_parsers()
         if s.files:
             self.tailer = FileTailer(s.files, self.queue, self.stats, self.data_dir / "filetail.json")
+        if s.detection.enabled:
+            engine = await asyncio.to_thread(build_engine, s.detection)
+            self.detection = DetectionService(engine, self.state)
+            await asyncio.to_thread(self.detection.start)
         workers = s.ingest.parse_workers if s.ingest.parse_workers is not None else default_workers()
         if workers > 0:
             self.pool = ParsePool(
+                detector_factory=worker_factory(s.detection) if self.detection is not None else None,
                 workers=workers,
                 default_format=s.ingest.default_format,
                 default_timezone=s.ingest.default_timezone,
@@ -99,7 +106,12 @@ class Platform:
             default_timezone=s.ingest.default_timezone,
             sources=s.sources,
             on_stored=self._on_stored if self.tailer else None,
+            detector=self.detection.engine if self.detection is not None else None,
+            on_alerts=self.detection.record_alerts if self.detection is not None else None,
         )
+        if self.detection is not None:
+            self.detection.lock = self.pipeline.settle_lock
+            self._tasks.append(asyncio.create_task(self._save_detection(), name="detection-state"))
         self._tasks.append(
             asyncio.create_task(
                 self.pipeline.run(
@@ -165,6 +177,11 @@ class Platform:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.pool is not None:
             self.pool.close()
+        if self.detection is not None:
+            try:
+                await asyncio.to_thread(self.detection.save)
+            except Exception:
+                log.exception("saving detection state at shutdown failed")
         if self.store is not None:
             self.store.close()
         if self.state is not None:
@@ -178,6 +195,17 @@ class Platform:
         figures = self.pipeline.snapshot(queue_depth=len(self.queue))
         figures["store"] = self.store.stats()
         return figures
+
+    async def _save_detection(self) -> None:
+        """Windows, dedup state and rule health to the state store, every few seconds."""
+        assert self.detection is not None
+        interval = self.settings.detection.state_save_interval_s
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(self.detection.save)
+            except Exception:  # the next round tries again; detection itself goes on
+                log.exception("saving detection state failed")
 
     def _on_stored(self, records: Sequence[RawRecord]) -> None:
         if self.tailer is None:

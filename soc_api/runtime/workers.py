@@ -20,9 +20,8 @@ import msgspec
 from collectors.parse import parse_record
 from collectors.parsers.declarative import load_declarative
 from soc_api.runtime.sources import SourceRouter
-from soc_core.alerts import Alert
 from soc_core.config import SourceMapping
-from soc_core.detection import Detector, NoDetector
+from soc_core.detection import Detector, MatchBatch, NoDetector
 from soc_core.events import Event
 from soc_core.records import RawRecord
 from soc_core.storage.embedded import encode_batch
@@ -36,8 +35,8 @@ class ParsedChunk(msgspec.Struct, kw_only=True):
     payload: bytes  # encoded events + dead letters, ready for ``append_encoded``
     events: int
     dead_letters: int
-    stored: int  # events + dead letters (+ alert mirrors): rows in ``payload``
-    alerts: list[Alert] = msgspec.field(default_factory=list)
+    stored: int  # events + dead letters: rows in ``payload``
+    matches: MatchBatch = msgspec.field(default_factory=MatchBatch)  # settled by the committer
 
 
 class _WorkerConfig(msgspec.Struct, kw_only=True):
@@ -85,8 +84,8 @@ def parse_records(
     default_timezone: str,
     router: SourceRouter | None,
     detector: Detector,
-) -> tuple[list[Event], list[Event], list[Alert]]:
-    """Parse a batch: (events, dead letters, alerts). Shared by the pool and in-process mode."""
+) -> tuple[list[Event], list[Event], MatchBatch]:
+    """Parse a batch: (events, dead letters, rule matches). Shared by the pool and in-process mode."""
     events: list[Event] = []
     dead: list[Event] = []
     apply = router.apply if router else None
@@ -108,27 +107,27 @@ def parse_records(
     for event in dead:
         event.ensure_id()
         event.event.ingested = ingested
-    alerts = detector.process(events) if events else []
-    return events, dead, alerts
+    matches = detector.match(events) if events else MatchBatch()
+    return events, dead, matches
 
 
 def _parse_chunk(records_bytes: bytes) -> bytes:
     assert _config is not None, "worker not initialised"
     records = _records_decoder.decode(records_bytes)
-    events, dead, alerts = parse_records(
+    events, dead, matches = parse_records(
         records,
         default_format=_config.default_format,
         default_timezone=_config.default_timezone,
         router=_router,
         detector=_detector,
     )
-    rows = events + dead + [alert.to_event() for alert in alerts]
+    rows = events + dead
     chunk = ParsedChunk(
         payload=encode_batch(rows),
         events=len(events),
         dead_letters=len(dead),
         stored=len(rows),
-        alerts=alerts,
+        matches=matches,
     )
     return _chunk_encoder.encode(chunk)
 

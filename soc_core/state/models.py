@@ -11,6 +11,7 @@ import json
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -28,10 +30,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from soc_core.vocabulary import ADMIN_ROLES, Role
+from soc_core.vocabulary import ADMIN_ROLES, AlertStatus, Disposition, Role
 
 _ROLE_LIST = ", ".join(f"'{r.value}'" for r in Role)
 _ADMIN_LIST = ", ".join(f"'{r.value}'" for r in sorted(ADMIN_ROLES))
+_ALERT_STATUS_LIST = ", ".join(f"'{s.value}'" for s in AlertStatus)
+_DISPOSITION_LIST = ", ".join(f"'{d.value}'" for d in Disposition)
+RULE_STATES: tuple[str, ...] = ("loaded", "failed", "unrouted")
+_RULE_STATE_LIST = ", ".join(f"'{s}'" for s in RULE_STATES)
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -214,3 +220,82 @@ class StateLock(Base):
 
 
 AUDIT_LOCK = "audit_log"
+
+
+class AlertRecord(Base):
+    """One alert as triage sees it. ``payload`` is the whole ``soc_core.alerts.Alert``.
+
+    Detection writes the columns it owns (count, last seen, event ids …); ``status``,
+    ``assignee`` and ``disposition`` belong to triage once the row exists.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_ALERT_STATUS_LIST})", name="status_known"),
+        CheckConstraint(
+            f"disposition IS NULL OR disposition IN ({_DISPOSITION_LIST})", name="disposition_known"
+        ),
+        Index("ix_alerts_status_last_seen", "status", "last_seen"),
+        Index("ix_alerts_rule_id_last_seen", "rule_id", "last_seen"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(255))
+    rule_name: Mapped[str] = mapped_column(Text)
+    severity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    timestamp: Mapped[dt.datetime] = mapped_column(index=True)
+    last_seen: Mapped[dt.datetime] = mapped_column(index=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    group_key: Mapped[str | None] = mapped_column(Text)
+    source_ip: Mapped[str | None] = mapped_column(String(64), index=True)
+    destination_ip: Mapped[str | None] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(Text)
+    attack_type: Mapped[str | None] = mapped_column(Text)
+    gb20986: Mapped[str | None] = mapped_column(String(16))
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    event_ids: Mapped[list[str]] = mapped_column(JSON)
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    def __repr__(self) -> str:
+        return f"AlertRecord(id={self.id!r}, rule_id={self.rule_id!r}, status={self.status!r})"
+
+
+class RuleHealth(Base):
+    """How one detection rule is doing: loaded / failed (why) / unrouted, matches, cost."""
+
+    __tablename__ = "rule_health"
+    __table_args__ = (CheckConstraint(f"state IN ({_RULE_STATE_LIST})", name="state_known"),)
+
+    rule_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    path: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    matches: Mapped[int] = mapped_column(BigInteger)
+    last_fired: Mapped[dt.datetime | None]
+    cost_ns_total: Mapped[int] = mapped_column(BigInteger)
+    evaluations: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime]
+
+    @property
+    def cost_ns_per_event(self) -> float | None:
+        """Mean evaluation cost in nanoseconds (None before the first evaluation)."""
+        return self.cost_ns_total / self.evaluations if self.evaluations else None
+
+    def __repr__(self) -> str:
+        return f"RuleHealth(rule_id={self.rule_id!r}, state={self.state!r}, matches={self.matches!r})"
+
+
+class DetectionState(Base):
+    """Opaque detection state (correlation windows, dedup) saved so it survives a restart."""
+
+    __tablename__ = "detection_state"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[dt.datetime]

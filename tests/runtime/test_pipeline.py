@@ -152,16 +152,3 @@ def test_a_failed_worker_chunk_is_parsed_in_process_and_nothing_is_lost(tmp_path
 
     pipeline = asyncio.run(go())
     assert pipeline.pool is not None and pipeline.counters.records_stored == 2000
-
-
-def test_a_detector_with_parse_workers_is_refused(tmp_path: Path) -> None:
-    from soc_core.detection import NoDetector
-
-    store = EmbeddedEventStore.open_writer(tmp_path, QUIET)
-    pool = ParsePool(workers=1, default_format="auto", default_timezone="Asia/Shanghai")
-    try:
-        with pytest.raises(ValueError, match="detector_factory"):
-            Pipeline(store=store, intake_stats=IntakeStats(), pool=pool, detector=NoDetector())
-    finally:
-        pool.close()
-        store.close()
