@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from soc_api.auth.views import router as auth_router
 from soc_api.context import AppContext
 from soc_api.events.views import router as events_router
+from soc_api.rules.views import router as rules_router
 from soc_api.stats.views import router as stats_router
 
 
@@ -31,5 +32,6 @@ def create_app(ctx: AppContext) -> FastAPI:
 
     app.include_router(auth_router)
     app.include_router(events_router)
+    app.include_router(rules_router)
     app.include_router(stats_router)
     return app

@@ -22,6 +22,7 @@ import msgspec
 
 from detectors.alerting import AlertDeduper, Decision, RuleMeta, build_alert, rule_meta
 from detectors.correlation import BaseMatch, CorrelationEngine, CorrelationFiring
+from detectors.correlation.models import rule_key
 from detectors.sigma.logsources import event_keys, is_live
 from detectors.sigma.pipeline import map_field
 from detectors.sigma.prefilter import RuleIndex
@@ -32,6 +33,9 @@ from soc_core.detection import Match, MatchBatch, Outcome, RuleCost
 from soc_core.events import Event
 from soc_core.state.alerts import RuleHealthEntry, RuleState
 from soc_core.vocabulary import DATASETS, DEFAULT_TIMEZONE
+
+
+EXPIRE_EVERY = dt.timedelta(seconds=10)  # of event time, between sweeps of stale windows
 
 
 @dataclass(slots=True)
@@ -108,8 +112,13 @@ class DetectionEngine:
                 )
             )
         self.correlation_meta: dict[str, RuleMeta] = {
-            str(rule.id): rule_meta(rule, path=path) for rule, path in ruleset.correlations
+            rule_key(rule): rule_meta(rule, path=path) for rule, path in ruleset.correlations
         }
+        # correlations that only feed another correlation raise no alerts of their own
+        self._quiet_correlations = frozenset(
+            rule_key(rule) for rule, _ in ruleset.correlations if quiet & {rule_key(rule), rule.name or ""}
+        )
+        self._expired_at: dt.datetime | None = None
         self.correlation_stats: dict[str, RuleStats] = {key: RuleStats() for key in self.correlation_meta}
         self.deduper = AlertDeduper(window=dedup_window) if dedup_window is not None else AlertDeduper()
         self._routes: dict[tuple[Any, ...], _Route] = {}
@@ -216,10 +225,28 @@ class DetectionEngine:
             if match.fields is not None and loaded.listened:
                 base = BaseMatch(loaded.compiled.refs, match.event_id, match.timestamp, match.fields)
                 for firing in self.correlation.observe(base):
-                    self._emit(*self._correlation_alert(firing, match.fields), outcome, seen)
+                    meta_alert = self._correlation_alert(firing, match.fields)
+                    if meta_alert is not None:
+                        self._emit(*meta_alert, outcome, seen)
             if match.alert is not None and self._emit(loaded.meta, match.alert, outcome, seen):
                 loaded.stats.alerts += 1
+        if batch.matches:
+            self._expire(max(m.timestamp for m in batch.matches), outcome, seen)
         return outcome
+
+    def _expire(self, now: dt.datetime, outcome: Outcome, seen: set[str]) -> None:
+        """Close windows the stream has moved past (every ``EXPIRE_EVERY`` of event time).
+
+        Bounds memory, and decides the rules that can only be judged once a window ends
+        (``lt``/``lte``/``eq``/``neq`` counts).
+        """
+        if self._expired_at is not None and now - self._expired_at < EXPIRE_EVERY:
+            return
+        self._expired_at = now
+        for firing in self.correlation.expire(now):
+            meta_alert = self._correlation_alert(firing, dict(firing.group))
+            if meta_alert is not None:
+                self._emit(*meta_alert, outcome, seen)
 
     def _emit(self, meta: RuleMeta, alert: Alert, outcome: Outcome, seen: set[str]) -> bool:
         """Dedup ``alert``; record it in ``outcome``; whether it raised a new alert."""
@@ -235,9 +262,13 @@ class DetectionEngine:
             (outcome.new if decision is Decision.NEW else outcome.updated).append(standing)
         return decision is Decision.NEW
 
-    def _correlation_alert(self, firing: CorrelationFiring, fields: dict[str, Any]) -> tuple[RuleMeta, Alert]:
-        key = str(firing.rule.id)
-        meta = self.correlation_meta[key]
+    def _correlation_alert(
+        self, firing: CorrelationFiring, fields: dict[str, Any]
+    ) -> tuple[RuleMeta, Alert] | None:
+        key = rule_key(firing.rule)
+        meta = self.correlation_meta.get(key)
+        if meta is None or key in self._quiet_correlations:
+            return None
         event = Event.from_dict(fields)
         alert = build_alert(rule=meta, events=[event], group=firing.group, count=firing.count)
         alert.event_ids = list(firing.event_ids)
@@ -333,10 +364,12 @@ def health_rows(engine: DetectionEngine) -> list[RuleHealthEntry]:
         )
     for key, meta in engine.correlation_meta.items():
         stats = engine.correlation_stats[key]
+        rejected = engine.correlation.rejected.get(key)
         rows.append(
             RuleHealthEntry(
                 rule_id=key,
-                state=RuleState.LOADED,
+                state=RuleState.FAILED if rejected else RuleState.LOADED,
+                reason=rejected,
                 path=meta.path,
                 title=meta.title,
                 matches=stats.matches,

@@ -580,7 +580,7 @@ def placeholder_items(values: Mapping[str, Sequence[str]]) -> list[ProcessingIte
     ]
 
 
-RuleT = TypeVar("RuleT", SigmaRule, SigmaCorrelationRule)
+RuleT = TypeVar("RuleT", bound=SigmaRule | SigmaCorrelationRule)
 
 
 def apply(rule: RuleT, *, placeholders: Mapping[str, Sequence[str]] | None = None) -> RuleT:

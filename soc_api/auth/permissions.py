@@ -12,11 +12,13 @@ class Permission(StrEnum):
 
     EVENTS_READ = "events:read"
     STATS_READ = "stats:read"
+    RULES_READ = "rules:read"
 
 
 MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.EVENTS_READ: frozenset({Role.ANALYST, Role.NETWORK_ADMIN, Role.SECURITY_ADMIN}),
     Permission.STATS_READ: frozenset(Role),
+    Permission.RULES_READ: frozenset({Role.ANALYST, Role.SECURITY_ADMIN}),
 }
 
 

@@ -42,9 +42,16 @@ ZEEK_SAMPLES = PROJECT / "collectors" / "parsers" / "zeek_json" / "samples"
 NO_HOME = frozenset({"blocked", "cs-cookie"})
 
 
+def _parsed(doc: dict[str, Any]) -> SigmaRule:
+    [rule] = SigmaCollection.from_dicts([doc]).rules
+    assert isinstance(rule, SigmaRule)
+    return rule
+
+
 def _rule(logsource: dict[str, str], selection: dict[str, Any], **more: Any) -> SigmaRule:
-    doc = {"title": "t", "logsource": logsource, "detection": {"sel": selection, "condition": "sel"}, **more}
-    return SigmaCollection.from_dicts([doc]).rules[0]  # type: ignore[return-value]
+    return _parsed(
+        {"title": "t", "logsource": logsource, "detection": {"sel": selection, "condition": "sel"}, **more}
+    )
 
 
 def _items(rule: SigmaRule) -> list[SigmaDetectionItem]:
@@ -171,10 +178,9 @@ def test_correlation_group_by_and_rule_fields_are_mapped() -> None:
 
 
 def test_keyword_detections_are_left_alone() -> None:
-    doc = {"title": "t", "logsource": {"product": "zeek", "service": "http"}}
-    doc["detection"] = {"keywords": ["evil"], "condition": "keywords"}
-    rule = apply(SigmaCollection.from_dicts([doc]).rules[0])  # type: ignore[arg-type]
-    assert _fields(rule) == [None]  # type: ignore[arg-type]
+    detection = {"keywords": ["evil"], "condition": "keywords"}
+    rule = apply(_parsed({"title": "t", "logsource": {"product": "zeek"}, "detection": detection}))
+    assert _fields(rule) == [None]
 
 
 def test_initiated_true_holds_for_every_flow() -> None:
@@ -218,7 +224,9 @@ def test_placeholders_expand_to_configured_values_and_others_stay() -> None:
 def test_placeholder_with_empty_list_stays_unresolved() -> None:
     rule = apply(_rule({"category": "proxy"}, {"c-ip|expand": "%admins%"}), placeholders={"admins": []})
     [item] = _items(rule)
-    assert list(item.value[0].s) == [Placeholder("admins")]  # type: ignore[union-attr]
+    [value] = item.value
+    assert isinstance(value, SigmaString)
+    assert list(value.s) == [Placeholder("admins")]
 
 
 def test_placeholder_items_work_appended_to_a_built_pipeline() -> None:
@@ -279,7 +287,7 @@ def test_every_sigmahq_network_rule_goes_through_the_pipeline() -> None:
     failures = []
     for path, doc in _sigmahq_network_rules():
         try:
-            apply(SigmaCollection.from_dicts([doc]).rules[0])  # type: ignore[arg-type]
+            apply(_parsed(doc))
         except Exception as exc:  # any failure is a finding, reported with its file
             failures.append(f"{path.name}: {exc}")
     assert not failures
