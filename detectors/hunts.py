@@ -124,7 +124,8 @@ def hunt_embedded(
 
 def to_query(rule_text: str, *, target: Literal["lucene", "esql"] = "lucene") -> list[str]:
     """The rule as Elasticsearch queries (Lucene query string or ES|QL) through our pipeline."""
-    from sigma.backends.elasticsearch import ESQLBackend, LuceneBackend
+    from sigma.backends.elasticsearch.elasticsearch_esql import ESQLBackend
+    from sigma.backends.elasticsearch.elasticsearch_lucene import LuceneBackend
     from sigma.collection import SigmaCollection
 
     backend = (LuceneBackend if target == "lucene" else ESQLBackend)(processing_pipeline=shaowang_ecs())

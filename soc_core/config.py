@@ -141,8 +141,12 @@ class DetectionSettings(BaseModel):
     placeholders: dict[str, list[str]] = Field(
         default_factory=dict, description="values of %name% placeholders used by rules with |expand"
     )
-    timezone: str = Field(default=DEFAULT_TIMEZONE, description="timezone of timestamp-part modifiers (|hour …)")
-    dedup_window_s: int = Field(default=300, ge=0, description="matches of a rule and group within this merge")
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE, description="timezone of timestamp-part modifiers (|hour …)"
+    )
+    dedup_window_s: int = Field(
+        default=300, ge=0, description="matches of a rule and group within this merge"
+    )
     state_save_interval_s: float = Field(default=10.0, gt=0, description="how often windows are saved")
     silence_after_s: int = Field(
         default=900, ge=60, description="a source quiet this long after having sent raises a health event"

@@ -290,6 +290,7 @@ class DetectionEngine:
             observer.type if observer is not None else None,
             event.dns is not None and event.dns.question is not None,
             event.url is not None,
+            tuple(info.type or ()),
         )
         route = self._routes.get(shape)
         if route is None:
@@ -300,6 +301,7 @@ class DetectionEngine:
                 observer_type=shape[3],
                 has_dns=shape[4],
                 has_url=shape[5],
+                types=shape[6],
             )
             numbers = [n for n, loaded in enumerate(self.rules) if loaded.compiled.keys <= keys]
             route = _Route(numbers, RuleIndex([self.rules[n].compiled.requirement for n in numbers]))
@@ -330,7 +332,7 @@ def _quiet_refs(ruleset: RuleSet) -> frozenset[str]:
     for rule, _ in ruleset.correlations:
         if getattr(rule, "generate", False):
             continue
-        for reference in rule.rules:
+        for reference in rule.rules or ():
             target = getattr(reference, "rule", None)
             if target is not None:
                 if target.id is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import SigmaError
+from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.rule import SigmaRule
 
 from detectors.sigma.compiler import CompileError, Matcher, Requirement, compile_rule
@@ -112,8 +112,6 @@ def load_rules(paths: Sequence[Path], *, placeholders: Mapping[str, Sequence[str
             continue
         for rule in collection.rules:
             if rule.source is None or getattr(rule.source, "path", None) is None:
-                from sigma.types import SigmaRuleLocation
-
                 rule.source = SigmaRuleLocation(path)
             if rule.errors:
                 out.failed.append(RuleFailure(str(path), _error_text(rule.errors[0]), rule.title, _id(rule)))

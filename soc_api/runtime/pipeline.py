@@ -25,6 +25,7 @@ from soc_api.runtime.sources import SourceRouter
 from soc_api.runtime.workers import ParsePool, decode_chunk, parse_records
 from soc_core.config import SourceMapping
 from soc_core.detection import Detector, MatchBatch, NoDetector, Outcome
+from soc_core.events import Event
 from soc_core.records import RawRecord
 from soc_core.storage.base import EventStore
 from soc_core.storage.embedded import encode_batch
@@ -110,6 +111,17 @@ class Pipeline:
         if rows:
             self.store.append(rows)
         self._account(records, events=len(events), dead=len(dead), alerts=len(outcome.new), started=started)
+        self._alerts_stored(outcome)
+
+    def process_events(self, events: Sequence[Event]) -> None:
+        """Events the platform makes itself (source health): detect and store them like parsed ones."""
+        for event in events:
+            event.ensure_id()
+        outcome = self._settle([self.detector.match(events)])
+        self.store.append([*events, *(alert.to_event() for alert in outcome.new)])
+        with self._lock:
+            self.counters.events_stored += len(events)
+            self.counters.alerts += len(outcome.new)
         self._alerts_stored(outcome)
 
     def _settle(self, batches: Sequence[MatchBatch]) -> Outcome:

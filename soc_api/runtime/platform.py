@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Coroutine, Generator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from collectors.transports.syslog import SyslogServer, SyslogTlsServer
 from soc_api.app import create_app
 from soc_api.context import AppContext
 from soc_api.runtime.detection import DetectionService, build_engine, worker_factory
+from soc_api.runtime.health import SilenceWatch
 from soc_api.runtime.pipeline import Pipeline
 from soc_api.runtime.workers import ParsePool, default_workers
 from soc_core.audit import append_audit
@@ -112,6 +114,7 @@ class Platform:
         if self.detection is not None:
             self.detection.lock = self.pipeline.settle_lock
             self._tasks.append(asyncio.create_task(self._save_detection(), name="detection-state"))
+        self._tasks.append(asyncio.create_task(self._watch_sources(), name="source-health"))
         self._tasks.append(
             asyncio.create_task(
                 self.pipeline.run(
@@ -206,6 +209,20 @@ class Platform:
                 await asyncio.to_thread(self.detection.save)
             except Exception:  # the next round tries again; detection itself goes on
                 log.exception("saving detection state failed")
+
+    async def _watch_sources(self) -> None:
+        """Raise ``shaowang.health`` events for senders that went silent (or came back)."""
+        assert self.pipeline is not None
+        watch = SilenceWatch(after_s=self.settings.detection.silence_after_s)
+        interval = min(30.0, watch.after_s / 4)
+        while True:
+            await asyncio.sleep(interval)
+            events = watch.check(self.stats.snapshot(), now=time.time())
+            if events:
+                try:
+                    await asyncio.to_thread(self.pipeline.process_events, events)
+                except Exception:  # reported again at the next check only if still relevant
+                    log.exception("storing %d source health events failed", len(events))
 
     def _on_stored(self, records: Sequence[RawRecord]) -> None:
         if self.tailer is None:
