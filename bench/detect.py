@@ -18,7 +18,10 @@ pySigma's SQLite backend with the same ``shaowang_ecs`` pipeline, the events sto
 SQLite tables (one ``TEXT COLLATE NOCASE`` column per flat ECS field, as Zircolite builds them;
 a list is stored as its only element or as JSON), one table per logsource route, and each query
 run on the tables its logsource admits — the routing our engine does, so both sides evaluate
-the same rule/event pairs. Its figure is events / (time to run every query over its tables);
+the same rule/event pairs. Building blocks of correlation rules run as standalone queries (our
+engine evaluates them for its windows); the correlations themselves are not run there. Where a
+field holds a list (``event.type``, ``related.ip``) the row has JSON text, so a rule that tests
+one element reads it differently there (Sigma: any element matches). Its figure is events / (time to run every query over its tables);
 building the tables is not counted. The backend refuses keyword rules and placeholders without
 values, so it runs fewer rules.
 
@@ -265,6 +268,8 @@ def build_baseline(paths: Sequence[Path], events: Sequence[Event]) -> Baseline:
         for rule in collection.rules:
             if not isinstance(rule, SigmaRule) or rule.errors:
                 continue
+            # a correlation's building block is evaluated standalone, as the engine does for its windows
+            rule._output = True
             logsource = rule.logsource
             keys = rule_keys(category=logsource.category, product=logsource.product, service=logsource.service)
             try:

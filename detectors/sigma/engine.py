@@ -34,7 +34,6 @@ from soc_core.events import Event
 from soc_core.state.alerts import RuleHealthEntry, RuleState
 from soc_core.vocabulary import DATASETS, DEFAULT_TIMEZONE
 
-
 EXPIRE_EVERY = dt.timedelta(seconds=10)  # of event time, between sweeps of stale windows
 
 
