@@ -27,12 +27,14 @@ test: $(STAMP_TEST)
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
-	$(BIN)/mypy soc_core collectors soc_api
+	$(BIN)/mypy soc_core collectors detectors soc_api
 
 bench: $(STAMP_RUN)
 	$(BIN)/python bench/event_model.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/query.py
+	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/detect.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -18,8 +18,8 @@ TABLES = {"users", "user_roles", "api_sessions", "audit_log", "state_locks", "al
 
 
 def test_open_creates_schema_at_head(store: StateStore) -> None:
-    assert head_revision() == "0001"
-    assert store.current_revision() == "0001"
+    assert head_revision() == "0002"
+    assert store.current_revision() == head_revision()
     assert set(inspect(store.engine).get_table_names()) >= TABLES
 
 
@@ -30,7 +30,7 @@ def test_open_twice_is_idempotent(state_url: str) -> None:
     first.close()
     second = open_state(state_url)
     try:
-        assert second.current_revision() == "0001"
+        assert second.current_revision() == head_revision()
         with second.session(readonly=True) as session:
             names = set(session.execute(text("SELECT name FROM state_locks")).scalars())
         assert names == {"audit_log", "probe"}

@@ -149,7 +149,7 @@ def _strptime_pattern(java: str) -> str | None:
             "Z": "%z",
             "X": "%z",
         }.get(letter)
-        if mapped is None:
+        if mapped is None or mapped in out:  # a field twice: strptime cannot read it
             return None
         out.append(mapped)
     pattern = "".join(out)
