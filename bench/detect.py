@@ -21,9 +21,9 @@ run on the tables its logsource admits — the routing our engine does, so both 
 the same rule/event pairs. Building blocks of correlation rules run as standalone queries (our
 engine evaluates them for its windows); the correlations themselves are not run there. Where a
 field holds a list (``event.type``, ``related.ip``) the row has JSON text, so a rule that tests
-one element reads it differently there (Sigma: any element matches). Its figure is events / (time to run every query over its tables);
-building the tables is not counted. The backend refuses keyword rules and placeholders without
-values, so it runs fewer rules.
+one element reads it differently there (Sigma: any element matches). Its figure is events /
+(time to run every query over its tables); building the tables is not counted. The backend
+refuses keyword rules and placeholders without values, so it runs fewer rules.
 
 The process pins itself to one CPU. Figures are medians of ``--repeats`` passes (the machine is
 shared; compare ratios, not absolute numbers across runs).
@@ -98,7 +98,9 @@ def nginx_lines(rng: random.Random, n: int) -> list[str]:
         second = i // 50
         stamp = f"27/Nov/2026:{16 + second // 3600 % 8:02d}:{second // 60 % 60:02d}:{second % 60:02d} +0800"
         attack = rng.random() < 0.03
-        path = rng.choice(_ATTACKS) if attack else f"/news/{rng.randint(1, 9999)}.html?page={rng.randint(1, 9)}"
+        path = (
+            rng.choice(_ATTACKS) if attack else f"/news/{rng.randint(1, 9999)}.html?page={rng.randint(1, 9)}"
+        )
         agent = rng.choice(_SCANNERS) if attack and rng.random() < 0.5 else rng.choice(_AGENTS)
         status = rng.choice((403, 404, 500)) if attack else rng.choice((200, 200, 200, 304, 404))
         out.append(
@@ -135,7 +137,11 @@ def _parsed(lines: list[str], dataset: str) -> list[Event]:
     events: list[Event] = []
     for number, line in enumerate(lines):
         record = RawRecord(
-            data=line.encode(), received_at=RECEIVED_AT, origin="syslog/udp", peer="192.0.2.1:514", offset=number
+            data=line.encode(),
+            received_at=RECEIVED_AT,
+            origin="syslog/udp",
+            peer="192.0.2.1:514",
+            offset=number,
         )
         outcome = parse_record(record, fmt=dataset)
         if outcome.dead_letter is not None:
@@ -147,7 +153,7 @@ def _parsed(lines: list[str], dataset: str) -> list[Event]:
 def mixed_stream(n: int, seed: int = 20261127) -> tuple[list[Event], dict[str, int]]:
     """``n`` events in a fixed mix, interleaved deterministically as they arrive on a collector."""
     rng = random.Random(seed)
-    shares = (
+    shares: tuple[tuple[str, float, Callable[[int], list[str]]], ...] = (
         ("huawei.usg", 0.20, lambda k: huawei_lines(rng, k)),
         ("h3c.secpath", 0.15, lambda k: h3c_lines(rng, k)),
         ("huawei.usg", 0.02, lambda k: huawei_lines(rng, k, ips=True)),
@@ -271,7 +277,9 @@ def build_baseline(paths: Sequence[Path], events: Sequence[Event]) -> Baseline:
             # a correlation's building block is evaluated standalone, as the engine does for its windows
             rule._output = True
             logsource = rule.logsource
-            keys = rule_keys(category=logsource.category, product=logsource.product, service=logsource.service)
+            keys = rule_keys(
+                category=logsource.category, product=logsource.product, service=logsource.service
+            )
             try:
                 queries = [str(q) for q in backend.convert_rule(rule)]
             except Exception as exc:
@@ -340,7 +348,8 @@ def main() -> None:
     refused = ", ".join(f"{k} {v}" for k, v in sorted(baseline.refused.items()))
     print(
         f"sqlite: {baseline.converted:,} rules converted ({refused or 'none'} refused), "
-        f"{queries:,} queries over {len(baseline.plans)} route tables; built in {time.perf_counter() - started:.1f}s"
+        f"{queries:,} queries over {len(baseline.plans)} route tables; "
+        f"built in {time.perf_counter() - started:.1f}s"
     )
 
     gc.collect()
@@ -349,12 +358,16 @@ def main() -> None:
     rows = baseline.run()
     ours = len(events) / _timed(lambda: run_engine(engine, events), args.repeats)
     theirs = len(events) / _timed(baseline.run, args.repeats)
-    print(f"ours:   {ours:>10,.0f} events/s  ({1e6 / ours:.1f} µs/event; {matches:,} matches, {alerts:,} alerts)")
+    print(
+        f"ours:   {ours:>10,.0f} events/s  ({1e6 / ours:.1f} µs/event; "
+        f"{matches:,} rule matches, {alerts:,} alerts)"
+    )
     print(f"sqlite: {theirs:>10,.0f} events/s  ({1e6 / theirs:.1f} µs/event; {rows:,} matching rows)")
     met = "met" if ours >= TARGET else "NOT met"
     print(
         f"ratio ours/sqlite {ours / theirs:.1f}; target {TARGET:,} events/s: {met} "
-        f"(stretch {STRETCH:,}: {'met' if ours >= STRETCH else 'not met'}); median of {args.repeats}, one core"
+        f"(stretch {STRETCH:,}: {'met' if ours >= STRETCH else 'not met'}); "
+        f"median of {args.repeats}, one core"
     )
 
 
