@@ -29,6 +29,7 @@ from detectors.sigma.values import (
     Predicate,
     UnresolvedPlaceholderError,
     UnsupportedValueError,
+    keyword_pattern,
     pattern_of,
     strings_predicate,
     value_predicate,
@@ -72,10 +73,7 @@ def _string_leaf(node: Any) -> tuple[str | None, Pattern] | None:
         if isinstance(node, ConditionFieldEqualsValueExpression) and isinstance(node.value, SigmaString):
             return node.field, pattern_of(node.value)
         if isinstance(node, ConditionValueExpression) and isinstance(node.value, SigmaString):
-            found = pattern_of(node.value)
-            if found.kind == "exact":
-                found = Pattern("contains", found.text, found.cased, found.literal)
-            return None, found
+            return None, keyword_pattern(pattern_of(node.value))
     except UnresolvedPlaceholderError:
         return None
     return None

@@ -46,9 +46,10 @@ class CompiledRule:
     keys: frozenset[str]  # logsource keys an event must have (routing)
     unresolved: frozenset[str] = frozenset()  # placeholders without values (match nothing)
 
-    @property
-    def id(self) -> str:
-        return str(self.rule.id) if self.rule.id is not None else self.path
+    id: str = ""  # the rule's id (else its path): set once, asked for on every match
+
+    def __post_init__(self) -> None:
+        self.id = str(self.rule.id) if self.rule.id is not None else self.path
 
     @property
     def refs(self) -> tuple[str, ...]:

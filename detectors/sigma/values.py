@@ -113,6 +113,15 @@ def pattern_of(value: SigmaString) -> Pattern:
     return Pattern("regex", source, cased, literal)
 
 
+def keyword_pattern(pattern: Pattern) -> Pattern:
+    """A keyword is searched anywhere in the text: ``evil``, ``evil*``, ``rm *history`` alike."""
+    if pattern.kind in ("exact", "prefix", "suffix"):
+        return Pattern("contains", pattern.text, pattern.cased, pattern.literal)
+    if pattern.kind == "regex":
+        return Pattern("regex", ".*(?:" + pattern.text + ").*", pattern.cased, pattern.literal)
+    return pattern
+
+
 @lru_cache(maxsize=4096)
 def _compile(source: str, flags: int) -> re.Pattern[str]:
     return re.compile(source, flags)
@@ -299,9 +308,7 @@ def value_predicate(field: str | None, value: SigmaType) -> Predicate:
     fields = KEYWORD_FIELDS if field is None else (field,)
     if isinstance(value, SigmaString):
         pattern = pattern_of(value)
-        if field is None and pattern.kind == "exact":  # a keyword is found inside the text
-            pattern = Pattern("contains", pattern.text, pattern.cased, pattern.literal)
-        return strings_predicate(fields, [pattern])
+        return strings_predicate(fields, [keyword_pattern(pattern) if field is None else pattern])
     if field is None and isinstance(value, SigmaNumber) and not isinstance(value, SigmaTimestampPart):
         text = text_of(value.number)  # a number keyword is searched as its text
         return strings_predicate(fields, [Pattern("contains", text, False, text)])
@@ -349,6 +356,7 @@ __all__ = [
     "SigmaRegularExpressionFlag",
     "UnresolvedPlaceholderError",
     "UnsupportedValueError",
+    "keyword_pattern",
     "pattern_of",
     "strings_predicate",
     "value_predicate",
