@@ -22,7 +22,7 @@ import msgspec
 
 from detectors.alerting import AlertDeduper, Decision, RuleMeta, build_alert, rule_meta
 from detectors.correlation import BaseMatch, CorrelationEngine, CorrelationFiring
-from detectors.correlation.models import rule_key
+from detectors.correlation.models import reference_keys, rule_key
 from detectors.sigma.logsources import event_keys, is_live
 from detectors.sigma.pipeline import map_field
 from detectors.sigma.prefilter import RuleIndex
@@ -329,16 +329,9 @@ def _quiet_refs(ruleset: RuleSet) -> frozenset[str]:
     """Base rules that only feed correlations (``generate: false``, the Sigma default)."""
     quiet: set[str] = set()
     for rule, _ in ruleset.correlations:
-        if getattr(rule, "generate", False):
-            continue
-        for reference in rule.rules or ():
-            target = getattr(reference, "rule", None)
-            if target is not None:
-                if target.id is not None:
-                    quiet.add(str(target.id))
-                if getattr(target, "name", None):
-                    quiet.add(target.name)
-            quiet.add(str(getattr(reference, "reference", "")))
+        if not getattr(rule, "generate", False):
+            for reference in rule.rules or ():
+                quiet |= reference_keys(reference)
     return frozenset(quiet)
 
 
