@@ -230,6 +230,20 @@ def _first(events: Sequence[Event], dotted: str) -> str | None:
     return None
 
 
+ALERT_FIELDS: tuple[str, ...] = (
+    "@timestamp",
+    "event.id",
+    "source.ip",
+    "destination.ip",
+    "url.original",
+    "url.full",
+    "url.domain",
+    "destination.domain",
+    "rule.category",
+)
+"""The event fields :func:`build_alert` reads (a correlation carries these from its matches)."""
+
+
 def build_alert(
     *,
     rule: RuleMeta,

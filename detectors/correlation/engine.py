@@ -147,6 +147,15 @@ class CorrelationEngine:
     def rules(self) -> list[SigmaCorrelationRule]:
         return [compiled.rule for compiled in self._compiled]
 
+    def fields_read(self) -> frozenset[str]:
+        """Every event field a window reads (group-by, value and alias fields, after mapping)."""
+        names: set[str] = set()
+        for compiled in self._compiled:
+            for group in compiled.group_fields:
+                names.update(group)
+            names.update(f for f in compiled.value_fields if f)
+        return frozenset(names)
+
     def referenced(self) -> frozenset[str]:
         """Ids and names of the base rules whose matches this engine wants."""
         return self._referenced

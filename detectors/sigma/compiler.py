@@ -22,7 +22,7 @@ from sigma.conditions import (
     ConditionValueExpression,
 )
 from sigma.rule import SigmaRule
-from sigma.types import SigmaString
+from sigma.types import SigmaNumber, SigmaString, SigmaTimestampPart
 
 from detectors.sigma.values import (
     Pattern,
@@ -34,7 +34,7 @@ from detectors.sigma.values import (
     strings_predicate,
     value_predicate,
 )
-from detectors.sigma.view import KEYWORD_FIELDS, EventView
+from detectors.sigma.view import KEYWORD_FIELDS, EventView, text_of
 
 Matcher = Callable[[EventView], bool]
 KEYWORDS = "\x00keywords"  # the prefilter's name for "the keyword fields"
@@ -46,11 +46,16 @@ class CompileError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Needle:
-    """``text`` (lower case) must occur in ``field``: ``exact`` when it must be the whole value."""
+    """``text`` (lower case) must occur in ``field``: ``exact`` when it must be the whole value.
+
+    A ``number`` needle is a numeric equality: the field's value, read as a number, equals it
+    (``80``, ``80.0`` and ``"80"`` all hold the needle ``80``).
+    """
 
     field: str
     text: str
     exact: bool
+    number: float | None = None
 
 
 # A requirement is a set of alternatives (any one suffices), or None: no literal is necessary.
@@ -163,10 +168,33 @@ def _any_of(options: Sequence[Requirement]) -> Requirement:
     return frozenset(out)
 
 
-def _score(option: frozenset[Needle]) -> tuple[int, int, int]:
-    """Higher is more selective: exact needles, fewer alternatives, longer literals."""
+# Fields with a handful of values across all traffic: a literal on them (``event.type:
+# allowed``, ``http.request.method: GET``) holds for a large share of events, so another
+# condition of the same rule is the better needle even when it has more alternatives.
+_FEW_VALUES = frozenset(
+    {
+        "event.kind", "event.category", "event.type", "event.outcome", "event.action",
+        "event.module", "event.dataset", "event.severity", "log.level",
+        "network.transport", "network.direction", "network.protocol", "network.type",
+        "http.request.method", "http.version", "url.scheme", "dns.question.type",
+    }
+)  # fmt: skip
+
+
+def _few_values(field_name: str) -> bool:
+    return field_name in _FEW_VALUES or field_name.startswith("observer.")
+
+
+def _score(option: frozenset[Needle]) -> tuple[bool, bool, int, int]:
+    """Higher is more selective: not a few-valued field, exact needles, fewer alternatives,
+    longer literals."""
     shortest = min(len(n.text) for n in option)
-    return (all(n.exact for n in option), -len(option), shortest)
+    return (
+        not any(_few_values(n.field) for n in option),
+        all(n.exact for n in option),
+        -len(option),
+        shortest,
+    )
 
 
 def requirement(node: Any) -> Requirement:
@@ -180,9 +208,12 @@ def requirement(node: Any) -> Requirement:
         return None
     if isinstance(node, ConditionFieldEqualsValueExpression | ConditionValueExpression):
         value = node.value
+        field_name = node.field if isinstance(node, ConditionFieldEqualsValueExpression) else None
+        if isinstance(value, SigmaNumber) and not isinstance(value, SigmaTimestampPart) and field_name:
+            number = float(value.number)
+            return frozenset({Needle(field_name, text_of(value.number), True, number)})
         if not isinstance(value, SigmaString):
             return None
-        field_name = node.field if isinstance(node, ConditionFieldEqualsValueExpression) else None
         try:
             pattern = pattern_of(value)
         except UnsupportedValueError:

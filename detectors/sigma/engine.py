@@ -10,6 +10,8 @@ so a restart of ``soc run`` keeps open windows.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Mapping, Sequence
@@ -20,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from detectors.alerting import AlertDeduper, Decision, RuleMeta, build_alert, rule_meta
+from detectors.alerting import ALERT_FIELDS, AlertDeduper, Decision, RuleMeta, build_alert, rule_meta
 from detectors.correlation import BaseMatch, CorrelationEngine, CorrelationFiring
 from detectors.correlation.models import reference_keys, rule_key
 from detectors.sigma.logsources import event_keys, is_live
@@ -94,6 +96,8 @@ class DetectionEngine:
         self._dedup_window = dedup_window
         self.correlation = CorrelationEngine([rule for rule, _ in ruleset.correlations], map_field=map_field)
         listened = self.correlation.referenced()
+        # what a match hands to correlation: the fields windows and correlation alerts read
+        self._carried = tuple(dict.fromkeys([*ALERT_FIELDS, *sorted(self.correlation.fields_read())]))
         quiet = _quiet_refs(ruleset)
         self.rules: list[_Loaded] = []
         for compiled in ruleset.rules:
@@ -119,7 +123,7 @@ class DetectionEngine:
         )
         self._expired_at: dt.datetime | None = None
         self.correlation_stats: dict[str, RuleStats] = {key: RuleStats() for key in self.correlation_meta}
-        self.deduper = AlertDeduper(window=dedup_window) if dedup_window is not None else AlertDeduper()
+        self.deduper = self._new_deduper()
         self._routes: dict[tuple[Any, ...], _Route] = {}
         self._by_id: dict[str, _Loaded] = {}
         for loaded in self.rules:
@@ -140,13 +144,26 @@ class DetectionEngine:
         return cls(load_rules(paths, placeholders=placeholders), dedup=dedup, timezone=timezone)
 
     def fresh(self) -> DetectionEngine:
-        """The same compiled rules with empty windows, dedup state and counters."""
-        return DetectionEngine(
-            self.ruleset,
-            dedup=self._dedup_enabled,
-            timezone=str(self.timezone),
-            dedup_window=self._dedup_window,
+        """The same compiled rules with empty windows, dedup state and counters.
+
+        Rule metadata and the route cache (both stateless) are shared, so this is cheap.
+        """
+        other = copy.copy(self)
+        other.correlation = CorrelationEngine(
+            [rule for rule, _ in self.ruleset.correlations], map_field=map_field
         )
+        other.rules = [dataclasses.replace(loaded, stats=RuleStats()) for loaded in self.rules]
+        other._by_id = {}
+        for loaded in other.rules:
+            other._by_id.setdefault(loaded.compiled.id, loaded)
+        other.correlation_stats = {key: RuleStats() for key in self.correlation_meta}
+        other.deduper = self._new_deduper()
+        other._expired_at = None
+        return other
+
+    def _new_deduper(self) -> AlertDeduper:
+        window = self._dedup_window
+        return AlertDeduper(window=window) if window is not None else AlertDeduper()
 
     @property
     def report(self) -> LoadReport:
@@ -169,41 +186,48 @@ class DetectionEngine:
     def match(self, events: Sequence[Event]) -> MatchBatch:
         """Stateless half: the rules each event matches (routing, prefilter, matchers)."""
         batch = MatchBatch()
-        costs = batch.costs
+        rules, timezone, clock = self.rules, self.timezone, time.perf_counter_ns
+        # per rule position: evaluations, matches, nanoseconds (turned into RuleCost at the end)
+        evaluations: dict[int, int] = {}
+        matched_count: dict[int, int] = {}
+        spent: dict[int, int] = {}
         for event in events:
             route = self._route(event)
-            if not route.rules:
+            positions = route.rules
+            if not positions:
                 continue
-            view = EventView.of(event, timezone=self.timezone)
+            view = EventView.of(event, timezone=timezone)
             for number in route.index.candidates(view):
-                loaded = self.rules[route.rules[number]]
-                started = time.perf_counter_ns()
+                position = positions[number]
+                loaded = rules[position]
+                started = clock()
                 matched = loaded.compiled.matcher(view)
-                spent = time.perf_counter_ns() - started
-                cost = costs.get(loaded.compiled.id)
-                if cost is None:
-                    cost = costs[loaded.compiled.id] = RuleCost()
-                cost.evaluations += 1
-                cost.cost_ns += spent
-                if not matched:
-                    continue
-                cost.matches += 1
-                alert = None
-                if loaded.generates:
-                    alert = build_alert(rule=loaded.meta, events=[event])
-                    if loaded.dedup_fields and alert.group is None:
-                        # settle() dedups without the event: carry the rule's own dedup fields
-                        alert.group = {f: v[0] for f in loaded.dedup_fields if (v := view.texts(f))}
-                batch.matches.append(
-                    Match(
-                        rule_id=loaded.compiled.id,
-                        event_id=event.ensure_id(),
-                        timestamp=event.timestamp,
-                        alert=alert,
-                        fields=view.flat if loaded.listened else None,
-                    )
-                )
+                spent[position] = spent.get(position, 0) + clock() - started
+                evaluations[position] = evaluations.get(position, 0) + 1
+                if matched:
+                    matched_count[position] = matched_count.get(position, 0) + 1
+                    batch.matches.append(self._match(loaded, event, view))
+        for position, count in evaluations.items():
+            cost = batch.costs.setdefault(rules[position].compiled.id, RuleCost())
+            cost.evaluations += count
+            cost.matches += matched_count.get(position, 0)
+            cost.cost_ns += spent[position]
         return batch
+
+    def _match(self, loaded: _Loaded, event: Event, view: EventView) -> Match:
+        alert = None
+        if loaded.generates:
+            alert = build_alert(rule=loaded.meta, events=[event])
+            if loaded.dedup_fields and alert.group is None:
+                # settle() dedups without the event: carry the rule's own dedup fields
+                alert.group = {f: v[0] for f in loaded.dedup_fields if (v := view.texts(f))}
+        return Match(
+            rule_id=loaded.compiled.id,
+            event_id=event.ensure_id(),
+            timestamp=event.timestamp,
+            alert=alert,
+            fields=view.project(self._carried) if loaded.listened else None,
+        )
 
     def settle(self, batch: MatchBatch) -> Outcome:
         """Stateful half: correlation windows and dedup over ``batch``, in order."""

@@ -2,9 +2,10 @@
 
 Each compiled rule states the literals one of which a matching event must hold
 (:func:`detectors.sigma.compiler.requirement`). Per route the index keeps a hash table per
-field for whole-value literals and one Aho-Corasick automaton per field for substrings; an
-event's candidates are the rules with a hit plus the rules that require nothing. Everything
-is looked up on lower-case text, as Sigma matches case-insensitively.
+field for whole-value literals, one for numbers (keyed by value, so ``80``, ``80.0`` and
+``"80"`` meet), and one Aho-Corasick automaton per field for substrings; an event's candidates
+are the rules with a hit plus the rules that require nothing. Text is looked up in lower case,
+as Sigma matches case-insensitively.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 import ahocorasick
 
 from detectors.sigma.compiler import KEYWORDS, Requirement
+from detectors.sigma.values import number_of
 from detectors.sigma.view import KEYWORD_FIELDS, EventView
 
 
@@ -24,18 +26,26 @@ class RuleIndex:
         self.size = len(requirements)
         always: list[int] = []
         exact: dict[str, dict[str, list[int]]] = {}
+        numbers: dict[str, dict[float, list[int]]] = {}
         substrings: dict[str, dict[str, list[int]]] = {}
-        for number, requirement in enumerate(requirements):
+        for position, requirement in enumerate(requirements):
             if not requirement:
-                always.append(number)
+                always.append(position)
                 continue
             for needle in requirement:
+                if needle.number is not None:
+                    numbers.setdefault(needle.field, {}).setdefault(needle.number, []).append(position)
+                    continue
                 table = exact if needle.exact else substrings
-                table.setdefault(needle.field, {}).setdefault(needle.text, []).append(number)
+                table.setdefault(needle.field, {}).setdefault(needle.text, []).append(position)
         self.always: tuple[int, ...] = tuple(always)
         self.exact: dict[str, dict[str, tuple[int, ...]]] = {
             f: {text: tuple(sorted(set(rules))) for text, rules in table.items()}
             for f, table in exact.items()
+        }
+        self.numbers: dict[str, dict[float, tuple[int, ...]]] = {
+            f: {value: tuple(sorted(set(rules))) for value, rules in table.items()}
+            for f, table in numbers.items()
         }
         self.automata: dict[str, ahocorasick.Automaton] = {}
         for field, needles in substrings.items():
@@ -52,6 +62,11 @@ class RuleIndex:
             for value in view.lowered(field):
                 hit = table.get(value)
                 if hit:
+                    found.update(hit)
+        for field, by_number in self.numbers.items():
+            for value in view.values(field):
+                number = number_of(value)
+                if number is not None and (hit := by_number.get(number)):
                     found.update(hit)
         for field, automaton in self.automata.items():
             fields = KEYWORD_FIELDS if field == KEYWORDS else (field,)

@@ -191,7 +191,8 @@ def _string_check(
 # -- other value types ---------------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
+def number_of(value: Any) -> float | None:
+    """The value read as a number (``"80"`` → 80.0), None when it is not one (booleans are not)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -216,7 +217,7 @@ def number_predicate(field: str, number: int | float) -> Predicate:
             if isinstance(value, int | float):
                 if value == target:
                     return True
-            elif isinstance(value, str) and (value == text or _number(value) == target):
+            elif isinstance(value, str) and (value == text or number_of(value) == target):
                 return True
         return False
 
@@ -237,7 +238,7 @@ def compare_predicate(field: str, op: CompareOperators, number: int | float) -> 
 
     def predicate(view: EventView) -> bool:
         for value in view.values(field):
-            found = _number(value)
+            found = number_of(value)
             if found is not None and compare(found, bound):
                 return True
         return False

@@ -1,9 +1,11 @@
 """``EventView``: one event as compiled rules see it — flat ECS fields, their lower-case forms.
 
-A rule asks for a field by its dotted ECS name (``source.ip``). The view flattens the event
-once, gives every value as a tuple of scalars (a list-valued field matches when any element
-does) and keeps the lower-case string forms it computed, because several rules usually ask
-for the same field of the same event.
+A rule asks for a field by its dotted ECS name (``source.ip``). The view reads ECS fields
+straight from the event's attributes (flattening every event cost more than all the lookups
+rules make), flattens only when a vendor field or a map is asked for, gives every value as a
+tuple of scalars (a list-valued field matches when any element does) and keeps the lower-case
+string forms it computed, because several rules usually ask for the same field of the same
+event.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from soc_core.events import Event
+from soc_core.events import Event, flat_getter
 
 Scalar = str | int | float | bool
 # Fields searched by Sigma keywords (values without a field name): the record as received,
 # and the message when the parser set one.
 KEYWORD_FIELDS: tuple[str, ...] = ("event.original", "message")
 _EMPTY: tuple[Any, ...] = ()
+_FLATTEN = object()  # "read this field from the flat document"
 
 
 def _scalars(value: Any) -> tuple[Any, ...]:
@@ -50,10 +53,20 @@ def text_of(value: Any) -> str:
 class EventView:
     """Field access for matchers; built once per event that meets at least one rule."""
 
-    __slots__ = ("_lists", "_local", "_lower", "_text", "flat", "timestamp", "timezone")
+    __slots__ = ("_event", "_flat", "_lists", "_local", "_lower", "_text", "timestamp", "timezone")
 
-    def __init__(self, flat: dict[str, Any], *, timestamp: dt.datetime, timezone: dt.tzinfo) -> None:
-        self.flat = flat
+    def __init__(
+        self,
+        flat: dict[str, Any] | None = None,
+        *,
+        timestamp: dt.datetime,
+        timezone: dt.tzinfo,
+        event: Event | None = None,
+    ) -> None:
+        if flat is None and event is None:
+            raise TypeError("EventView needs the flat document or the event")
+        self._flat = flat
+        self._event = event
         self.timestamp = timestamp
         self.timezone = timezone
         self._lower: dict[str, tuple[str, ...]] = {}
@@ -63,13 +76,43 @@ class EventView:
 
     @classmethod
     def of(cls, event: Event, *, timezone: dt.tzinfo) -> EventView:
-        """The view of an event (flattened once, here)."""
-        return cls(event.to_flat(), timestamp=event.timestamp, timezone=timezone)
+        """The view of an event (fields are read on demand)."""
+        return cls(timestamp=event.timestamp, timezone=timezone, event=event)
+
+    @property
+    def flat(self) -> dict[str, Any]:
+        """The whole dotted-key document (built on first use)."""
+        if self._flat is None:
+            assert self._event is not None
+            self._flat = self._event.to_flat()
+        return self._flat
+
+    def _attribute(self, field: str) -> Any:
+        """The value read from the event's attributes, or ``_FLATTEN`` when only the flat
+        document can answer (a key inside a map, or a view built from a flat document)."""
+        event = self._event
+        if event is None or self._flat is not None:
+            return _FLATTEN
+        getter = flat_getter(field)
+        return _FLATTEN if getter is None else getter(event)
+
+    def get(self, field: str) -> Any:
+        """The field's value as the flat document holds it (a list stays a list), or None."""
+        value = self._attribute(field)
+        return self.flat.get(field) if value is _FLATTEN else value
+
+    def project(self, fields: tuple[str, ...]) -> dict[str, Any]:
+        """The flat document restricted to ``fields`` (missing ones left out)."""
+        return {name: value for name in fields if (value := self.get(name)) is not None}
 
     def values(self, field: str) -> tuple[Any, ...]:
         """The field's scalar values (empty when missing or null)."""
-        value = self.flat.get(field)
-        if value is None and field not in self.flat:
+        value = self._attribute(field)
+        if value is not _FLATTEN:
+            return _scalars(value)
+        flat = self.flat
+        value = flat.get(field)
+        if value is None and field not in flat:
             return self._nested(field)
         return _scalars(value)
 
@@ -81,14 +124,31 @@ class EventView:
         """The field's values as strings, case kept."""
         found = self._text.get(field)
         if found is None:
-            found = self._text[field] = tuple(text_of(v) for v in self.values(field))
+            values = self.values(field)
+            if len(values) == 1 and values[0].__class__ is str:
+                found = values  # the common case, without a generator
+            else:
+                found = tuple(text_of(v) for v in values)
+            self._text[field] = found
         return found
 
     def lowered(self, field: str) -> tuple[str, ...]:
         """The field's values as lower-case strings (Sigma matches case-insensitively)."""
         found = self._lower.get(field)
         if found is None:
-            found = self._lower[field] = tuple(t.lower() for t in self.texts(field))
+            # the prefilter asks ~20 fields per event, mostly absent or one string: shortcut
+            value = self._attribute(field)
+            if value is not _FLATTEN:
+                if value is None:
+                    self._lower[field] = self._text[field] = _EMPTY
+                    return _EMPTY
+                if value.__class__ is str:
+                    self._text[field] = (value,)
+                    found = self._lower[field] = (value.lower(),)
+                    return found
+            texts = self.texts(field)
+            found = (texts[0].lower(),) if len(texts) == 1 else tuple(t.lower() for t in texts)
+            self._lower[field] = found
         return found
 
     def local_time(self) -> dt.datetime:

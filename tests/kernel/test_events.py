@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from soc_core.alerts import Alert
 from soc_core.errors import InvalidEventError
-from soc_core.events import Endpoint, Event, EventInfo, Nat, flatten, unflatten
+from soc_core.events import Endpoint, Event, EventInfo, Nat, flat_getter, flatten, unflatten
 from soc_core.vocabulary import Severity
 
 TS = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
@@ -92,3 +93,53 @@ def test_flatten_unflatten_round_trip(flat: dict[str, object]) -> None:
     if any(b.startswith(a + ".") for a in keys for b in keys if a != b):
         return
     assert flatten(unflatten(flat)) == flat
+
+
+def _golden_events() -> list[Event]:
+    root = Path(__file__).resolve().parents[2] / "collectors" / "parsers"
+    events: list[Event] = []
+    for path in sorted(root.glob("*/samples/*-expected.ndjson")):
+        for line in path.read_bytes().splitlines():
+            if line.strip():
+                events.append(Event.from_json(line))
+    return events
+
+
+def test_flat_getters_read_what_to_flat_holds() -> None:
+    """Every field of every golden event, ECS or vendor, reads the same without flattening."""
+    events = _golden_events()
+    assert len(events) > 100
+    checked = 0
+    for event in events:
+        flat = event.to_flat()
+        for name, value in flat.items():
+            getter = flat_getter(name)
+            if getter is None:
+                assert name.startswith(("labels.", "log.syslog.structured_data.")), name
+                continue
+            assert getter(event) == value, name
+            checked += 1
+        for absent in ("source.nat.ip", "no_such.vendor.field", "blocked"):
+            if absent not in flat:
+                assert flat_getter(absent)(event) is None  # type: ignore[misc]
+    assert checked > 1000
+
+
+def test_flat_getter_shapes() -> None:
+    event = sample()
+    assert flat_getter("huawei.usg.zone")(event) == "trust"  # type: ignore[misc]
+    assert flat_getter("@timestamp")(event) == "2026-11-27T08:00:00Z"  # type: ignore[misc]
+    assert flat_getter("event.type")(event) == ["connection", "denied"]  # type: ignore[misc]
+    assert flat_getter("source")(event) is None  # type: ignore[misc]  # a field set, not a value
+    assert flat_getter("labels.team") is None  # inside a map: flatten instead
+    dotted_vendor = msgspec.structs.replace(event, extra={"fw": {"rule.id": 7}})
+    assert flat_getter("fw.rule.id")(dotted_vendor) == 7  # type: ignore[misc]
+    answers = Event.from_dict(
+        {
+            "@timestamp": "2026-11-27T08:00:00Z",
+            "dns": {
+                "answers": [{"data": "192.0.2.7", "type": "A"}, {"type": "CNAME"}, {"data": "x.example"}]
+            },
+        }
+    )
+    assert flat_getter("dns.answers.data")(answers) == ["192.0.2.7", "x.example"]  # type: ignore[misc]
