@@ -641,14 +641,16 @@ def _lookup(node: dict[str, Any], dotted: str) -> Any:
 
 def _compile_getter(cls: Any, parts: list[str], dotted: str, top: bool) -> Callable[[Any], Any] | None:
     """Generated ``get(v)`` reading ``parts`` from a ``cls`` instance (None: flatten instead)."""
-    missing = "X(v0, D)" if top else "None"  # an ECS field left empty may still be a vendor one
+    # parsers keep vendor fields under their own roots (``huawei.usg.*``), never under an ECS one
+    missing = "None"
     body = ["def get(v0):", "    v = v0"]
     namespace: dict[str, Any] = {"B": msgspec.to_builtins, "X": _extra_value, "D": dotted}
     for number, part in enumerate(parts):
         last = number == len(parts) - 1
         info = next((f for f in msgspec.structs.fields(cls) if f.encode_name == part), None)
         if info is None or info.name == "extra":
-            body.append(f"    return {missing}")  # not in the schema: a vendor field or nothing
+            # not in the schema: a vendor field (or nothing)
+            body.append("    return X(v0, D)" if top else "    return None")
             break
         kind = _field_kind(info.type)
         body += [f"    v = v.{info.name}", "    if v is None:", f"        return {missing}"]

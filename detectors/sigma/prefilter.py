@@ -17,6 +17,7 @@ import ahocorasick
 from detectors.sigma.compiler import KEYWORDS, Requirement
 from detectors.sigma.values import number_of
 from detectors.sigma.view import KEYWORD_FIELDS, EventView
+from soc_core.events import flat_getter
 
 
 class RuleIndex:
@@ -55,23 +56,46 @@ class RuleIndex:
             automaton.make_automaton()
             self.automata[field] = automaton
 
+        # (field, its attribute getter or None, table): the lookups of every event, prepared
+        self._exact_plan = [(f, flat_getter(f), table) for f, table in self.exact.items()]
+        self._substring_plan = [
+            (name, flat_getter(name), automaton)
+            for f, automaton in self.automata.items()
+            for name in (KEYWORD_FIELDS if f == KEYWORDS else (f,))
+        ]
+
     def candidates(self, view: EventView) -> list[int]:
         """Rule numbers worth evaluating for this event, in rule order."""
         found: set[int] = set(self.always)
-        for field, table in self.exact.items():
-            for value in view.lowered(field):
-                hit = table.get(value)
-                if hit:
+        event = view.event
+        for field, getter, table in self._exact_plan:
+            if getter is not None and event is not None:
+                # most indexed fields are absent or hold one string: no need to go through the view
+                value = getter(event)
+                if value is None:
+                    continue
+                if value.__class__ is str:
+                    if hit := table.get(value.lower()):
+                        found.update(hit)
+                    continue
+            for text in view.lowered(field):
+                if hit := table.get(text):
                     found.update(hit)
         for field, by_number in self.numbers.items():
             for value in view.values(field):
                 number = number_of(value)
                 if number is not None and (hit := by_number.get(number)):
                     found.update(hit)
-        for field, automaton in self.automata.items():
-            fields = KEYWORD_FIELDS if field == KEYWORDS else (field,)
-            for name in fields:
-                for value in view.lowered(name):
-                    for _end, rules in automaton.iter(value):
+        for field, getter, automaton in self._substring_plan:
+            if getter is not None and event is not None:
+                value = getter(event)
+                if value is None:
+                    continue
+                if value.__class__ is str:
+                    for _end, rules in automaton.iter(value.lower()):
                         found.update(rules)
+                    continue
+            for text in view.lowered(field):
+                for _end, rules in automaton.iter(text):
+                    found.update(rules)
         return sorted(found)

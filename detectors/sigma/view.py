@@ -80,6 +80,11 @@ class EventView:
         return cls(timestamp=event.timestamp, timezone=timezone, event=event)
 
     @property
+    def event(self) -> Event | None:
+        """The event, when the view was built from one."""
+        return self._event
+
+    @property
     def flat(self) -> dict[str, Any]:
         """The whole dotted-key document (built on first use)."""
         if self._flat is None:
