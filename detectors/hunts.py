@@ -1,7 +1,7 @@
 """Hunts: Sigma rules over stored history instead of the live stream.
 
 On the embedded store a hunt reads the stored events of a time range window by window and
-runs the same compiled matchers the stream uses (so a hunt and the live engine can never
+runs the same routing and compiled matchers the stream uses (so a hunt and the live engine can never
 disagree on what a rule means). Several rules hunt in one pass over each window: scheduled
 hunts are batched per window, never one read per rule. For Elasticsearch the same rule is
 converted through our ``shaowang_ecs`` pipeline with pySigma's Lucene or ES|QL backend
@@ -11,12 +11,13 @@ converted through our ``shaowang_ecs`` pipeline with pySigma's Lucene or ES|QL b
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
 from zoneinfo import ZoneInfo
 
+from detectors.sigma.logsources import EventShape, event_shape, shape_keys
 from detectors.sigma.pipeline import shaowang_ecs
 from detectors.sigma.rules import CompiledRule, load_rules
 from detectors.sigma.view import EventView
@@ -68,21 +69,36 @@ def hunt(
     limit: int = 10_000,
     out: BinaryIO | None = None,
     window: dt.timedelta = WINDOW,
+    on_match: Callable[[CompiledRule, Event], bool] | None = None,
 ) -> HuntResult:
-    """Run ``rules`` over the stored events of [start, end); matches go to ``out`` as NDJSON."""
+    """Run ``rules`` over the stored events of [start, end); matches go to ``out`` as NDJSON.
+
+    ``on_match`` (when given) sees every (rule, event) match and says whether it counts:
+    a scheduled hunt uses it to raise alerts and to skip events a rule has already seen.
+    """
     if end <= start:
         raise ConfigError("hunt: the end of the range must be after its start")
     tz = ZoneInfo(timezone)
     result = HuntResult(matches={rule.id: 0 for rule in rules})
     found = 0
+    routes: dict[EventShape, list[CompiledRule]] = {}
     for first, last in _windows(start, end, window):
         result.windows += 1
         for doc in _read(store, first, last):
             result.scanned += 1
             event = Event.from_dict(doc)
+            shape = event_shape(event)
+            admitted = routes.get(shape)
+            if admitted is None:  # the stream's routing: a rule sees only the events its logsource admits
+                keys = shape_keys(shape)
+                admitted = routes[shape] = [rule for rule in rules if rule.keys <= keys]
+            if not admitted:
+                continue
             view = EventView.of(event, timezone=tz)
-            for rule in rules:
+            for rule in admitted:
                 if rule.matcher(view):
+                    if on_match is not None and not on_match(rule, event):
+                        continue
                     result.matches[rule.id] += 1
                     found += 1
                     if out is not None:

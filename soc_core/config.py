@@ -132,6 +132,25 @@ class ParsersSettings(BaseModel):
     shipped: bool = Field(default=True, description="also load collectors/parsers/declarative/shipped")
 
 
+class HuntSchedule(BaseModel):
+    """Rules run over stored events on a schedule (``[[detection.hunts]]``).
+
+    Schedules with the same ``every_s`` share one scheduler job and one read of each window.
+    """
+
+    name: str = Field(min_length=1, max_length=100)
+    rules: list[Path] = Field(min_length=1, description="rule files or directories")
+    every_s: int = Field(
+        default=3600, ge=60, description="how often it runs; each run covers the time since the last"
+    )
+    delay_s: int = Field(
+        default=120, ge=0, description="how far behind now a run stops, so late events are in"
+    )
+    catch_up_s: int = Field(
+        default=7 * 86400, ge=60, description="the longest span one run goes back after a pause"
+    )
+
+
 class DetectionSettings(BaseModel):
     """Sigma detection: which rules, placeholder values, dedup and state saving."""
 
@@ -151,6 +170,16 @@ class DetectionSettings(BaseModel):
     silence_after_s: int = Field(
         default=900, ge=60, description="a source quiet this long after having sent raises a health event"
     )
+    hunts: list[HuntSchedule] = Field(default_factory=list, description="scheduled hunts over stored events")
+
+    @field_validator("hunts")
+    @classmethod
+    def _unique_hunt_names(cls, hunts: list[HuntSchedule]) -> list[HuntSchedule]:
+        names = [hunt.name for hunt in hunts]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"hunt names must be unique: {', '.join(twice)}")
+        return hunts
 
 
 class Settings(BaseSettings):

@@ -118,8 +118,6 @@ def build_pki(d: Path) -> Pki:
     return paths
 
 
-
-
 def client_context(pki: Pki, cert: Path | None = None, key: Path | None = None) -> ssl.SSLContext:
     """A client context trusting the test CA, optionally presenting ``cert``."""
     ctx = ssl.create_default_context(cafile=str(pki.ca))

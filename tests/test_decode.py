@@ -80,8 +80,7 @@ def test_ansi_colour_is_not_binary() -> None:
 
 def test_rfc5424_full() -> None:
     text = (
-        '<165>1 2026-11-27T15:58:00.123+08:00 gw01 filterd 2817 ID47 [a@1 x="1\\"]" y="2"][b@2] '
-        "\ufeffhello"
+        '<165>1 2026-11-27T15:58:00.123+08:00 gw01 filterd 2817 ID47 [a@1 x="1\\"]" y="2"][b@2] \ufeffhello'
     )
     header, message = split_syslog(text)
     assert header is not None and header.rfc == 5424
@@ -109,25 +108,79 @@ def test_rfc5424_lookalike_falls_back_to_3164() -> None:
 @pytest.mark.parametrize(
     ("text", "stamp", "host", "app", "pid", "message"),
     [
-        ("<34>Oct 11 22:14:15 mymachine su: 'su root' failed", "Oct 11 22:14:15", "mymachine", "su", None,
-         "'su root' failed"),
+        (
+            "<34>Oct 11 22:14:15 mymachine su: 'su root' failed",
+            "Oct 11 22:14:15",
+            "mymachine",
+            "su",
+            None,
+            "'su root' failed",
+        ),
         ("<13>Feb  5 17:32:18 sshd[4242]: Accepted", "Feb  5 17:32:18", None, "sshd", "4242", "Accepted"),
-        ("<190>Aug 23 2026 10:39:28 DC_SW131 %%01INFO/6/X(l)[4048]:Last", "Aug 23 2026 10:39:28", "DC_SW131",
-         None, None, "%%01INFO/6/X(l)[4048]:Last"),
-        ("<6> Dec 01 16:15:43 2026 FW-F1050-1&2 %%10session/6/SESSION: a=1", "Dec 01 16:15:43 2026",
-         "FW-F1050-1&2", None, None, "%%10session/6/SESSION: a=1"),
-        ("<14>2026-09-19 15:42:18 DPTECH %%--DPX/WEB/6/OPERLOG(l): x", "2026-09-19 15:42:18", "DPTECH", None,
-         None, "%%--DPX/WEB/6/OPERLOG(l): x"),
-        ("<14>2026-11-27T15:42:18.5+08:00 host app[1]: m", "2026-11-27T15:42:18.5+08:00", "host", "app",
-         "1", "m"),
-        ("Nov 27 08:00:00 host sshd[1]: Failed password", "Nov 27 08:00:00", "host", "sshd", "1",
-         "Failed password"),
-        ("<166>Jun 18 2026 10:20:30: %ASA-6-302013: Built", "Jun 18 2026 10:20:30", None, None, None,
-         "%ASA-6-302013: Built"),
-        ("<14>Aug 3 10:26:10 localhost waf: tag:waf_log", "Aug 3 10:26:10", "localhost", "waf", None,
-         "tag:waf_log"),
-        ("<6> Nov 27 15:59:43 2026 NSG devid=\"3\" x=1", "Nov 27 15:59:43 2026", "NSG", None, None,
-         'devid="3" x=1'),
+        (
+            "<190>Aug 23 2026 10:39:28 DC_SW131 %%01INFO/6/X(l)[4048]:Last",
+            "Aug 23 2026 10:39:28",
+            "DC_SW131",
+            None,
+            None,
+            "%%01INFO/6/X(l)[4048]:Last",
+        ),
+        (
+            "<6> Dec 01 16:15:43 2026 FW-F1050-1&2 %%10session/6/SESSION: a=1",
+            "Dec 01 16:15:43 2026",
+            "FW-F1050-1&2",
+            None,
+            None,
+            "%%10session/6/SESSION: a=1",
+        ),
+        (
+            "<14>2026-09-19 15:42:18 DPTECH %%--DPX/WEB/6/OPERLOG(l): x",
+            "2026-09-19 15:42:18",
+            "DPTECH",
+            None,
+            None,
+            "%%--DPX/WEB/6/OPERLOG(l): x",
+        ),
+        (
+            "<14>2026-11-27T15:42:18.5+08:00 host app[1]: m",
+            "2026-11-27T15:42:18.5+08:00",
+            "host",
+            "app",
+            "1",
+            "m",
+        ),
+        (
+            "Nov 27 08:00:00 host sshd[1]: Failed password",
+            "Nov 27 08:00:00",
+            "host",
+            "sshd",
+            "1",
+            "Failed password",
+        ),
+        (
+            "<166>Jun 18 2026 10:20:30: %ASA-6-302013: Built",
+            "Jun 18 2026 10:20:30",
+            None,
+            None,
+            None,
+            "%ASA-6-302013: Built",
+        ),
+        (
+            "<14>Aug 3 10:26:10 localhost waf: tag:waf_log",
+            "Aug 3 10:26:10",
+            "localhost",
+            "waf",
+            None,
+            "tag:waf_log",
+        ),
+        (
+            '<6> Nov 27 15:59:43 2026 NSG devid="3" x=1',
+            "Nov 27 15:59:43 2026",
+            "NSG",
+            None,
+            None,
+            'devid="3" x=1',
+        ),
     ],
 )
 def test_rfc3164_variants(
@@ -156,8 +209,9 @@ def test_no_header() -> None:
 # -- timestamps ----------------------------------------------------------------------------
 
 
-def ts(text: str, received: dt.datetime = dt.datetime(2026, 11, 27, 8, 0, tzinfo=UTC),
-       tz: str = "Asia/Shanghai") -> dt.datetime:
+def ts(
+    text: str, received: dt.datetime = dt.datetime(2026, 11, 27, 8, 0, tzinfo=UTC), tz: str = "Asia/Shanghai"
+) -> dt.datetime:
     return resolve_timestamp(text, received_at=received.timestamp(), tz=tz)
 
 
@@ -248,18 +302,27 @@ inputs = st.one_of(
     st.builds(lambda a, b: a + b"\x00" + b, st.binary(max_size=40), st.binary(max_size=40)),
     st.recursive(
         st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), texts),
-        lambda children: st.one_of(st.lists(children, max_size=4),
-                                   st.dictionaries(st.sampled_from(["@timestamp", "event", "source", "src_ip",
-                                                                    "time", "source.port", "message", "k"]),
-                                                   children, max_size=5)),
+        lambda children: st.one_of(
+            st.lists(children, max_size=4),
+            st.dictionaries(
+                st.sampled_from(
+                    ["@timestamp", "event", "source", "src_ip", "time", "source.port", "message", "k"]
+                ),
+                children,
+                max_size=5,
+            ),
+        ),
         max_leaves=20,
     ).map(lambda v: __import__("json").dumps(v, ensure_ascii=False).encode()),
 )
 
 
 @settings(max_examples=600)
-@given(data=inputs, fmt=st.sampled_from(["auto", "syslog.kv", "json.log", "no.such"]),
-       hint=st.sampled_from([None, "json.log", "huawei.usg"]))
+@given(
+    data=inputs,
+    fmt=st.sampled_from(["auto", "syslog.kv", "json.log", "no.such"]),
+    hint=st.sampled_from([None, "json.log", "huawei.usg"]),
+)
 @example(data=b"", fmt="auto", hint=None)
 @example(data=b"\x00" * 10, fmt="auto", hint=None)
 @example(data="拒绝".encode("gbk"), fmt="auto", hint=None)
@@ -280,16 +343,19 @@ def test_megabyte_lines() -> None:
     assert outcome.dead_letter is not None and outcome.dead_letter.error is not None
     assert outcome.dead_letter.error.type == DeadLetterReason.TOO_LONG
     # just under the limit parses, and in linear time (no regex backtracking blow-up)
-    for almost in (b"a=1 " + b" " * (MAX_RECORD_BYTES - 20) + b"x",
-                   b"k=" + b"v " * (MAX_RECORD_BYTES // 2 - 4),
-                   b"<1>" + b"=" * (MAX_RECORD_BYTES - 10)):
+    for almost in (
+        b"a=1 " + b" " * (MAX_RECORD_BYTES - 20) + b"x",
+        b"k=" + b"v " * (MAX_RECORD_BYTES // 2 - 4),
+        b"<1>" + b"=" * (MAX_RECORD_BYTES - 10),
+    ):
         check_outcome(almost, parse_record(rec(almost)))
 
 
 def test_bad_received_at_and_timezone_do_not_raise() -> None:
     check_outcome(b"a=1 b=2", parse_record(rec(b"a=1 b=2", received_at=float("nan"))))
-    check_outcome(b"<1>Nov 27 10:00:00 h a=1 b=2", parse_record(rec(b"<1>Nov 27 10:00:00 h a=1 b=2",
-                                                                    received_at=1e300)))
+    check_outcome(
+        b"<1>Nov 27 10:00:00 h a=1 b=2", parse_record(rec(b"<1>Nov 27 10:00:00 h a=1 b=2", received_at=1e300))
+    )
     outcome = parse_record(rec(b"a=1 b=2", timezone="Mars/Olympus"))
     assert outcome.dead_letter is not None and outcome.dead_letter.error is not None
     assert "Mars/Olympus" in (outcome.dead_letter.error.message or "")

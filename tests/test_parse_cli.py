@@ -59,8 +59,7 @@ def test_good_and_bad_lines(tmp_path: Path) -> None:
     stderr_lines = proc.stderr.decode().splitlines()
     assert (
         f"{raw}:2: no_parser_recognised: no parser recognised the record "
-        "(not a known device format, not JSON, not key=value)"
-        in (stderr_lines)
+        "(not a known device format, not JSON, not key=value)" in (stderr_lines)
     )
     assert any(line.startswith(f"{raw}:4: empty_record") for line in stderr_lines)
     assert any(line.startswith(f"{raw}:5: undecodable") for line in stderr_lines)

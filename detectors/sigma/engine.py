@@ -25,7 +25,7 @@ import msgspec
 from detectors.alerting import ALERT_FIELDS, AlertDeduper, Decision, RuleMeta, build_alert, rule_meta
 from detectors.correlation import BaseMatch, CorrelationEngine, CorrelationFiring
 from detectors.correlation.models import reference_keys, rule_key
-from detectors.sigma.logsources import event_keys, is_live
+from detectors.sigma.logsources import event_shape, is_live, shape_keys
 from detectors.sigma.pipeline import map_field
 from detectors.sigma.prefilter import RuleIndex
 from detectors.sigma.rules import CompiledRule, RuleFailure, RuleSet, load_rules
@@ -314,28 +314,10 @@ class DetectionEngine:
         return meta, alert
 
     def _route(self, event: Event) -> _Route:
-        info = event.event
-        observer = event.observer
-        shape = (
-            info.dataset,
-            tuple(info.category or ()),
-            info.kind,
-            observer.type if observer is not None else None,
-            event.dns is not None and event.dns.question is not None,
-            event.url is not None,
-            tuple(info.type or ()),
-        )
+        shape = event_shape(event)
         route = self._routes.get(shape)
         if route is None:
-            keys = event_keys(
-                dataset=shape[0],
-                categories=shape[1],
-                kind=shape[2],
-                observer_type=shape[3],
-                has_dns=shape[4],
-                has_url=shape[5],
-                types=shape[6],
-            )
+            keys = shape_keys(shape)
             numbers = [n for n, loaded in enumerate(self.rules) if loaded.compiled.keys <= keys]
             route = _Route(numbers, RuleIndex([self.rules[n].compiled.requirement for n in numbers]))
             if len(self._routes) < 4096:

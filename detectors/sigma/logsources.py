@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from soc_core.events import Event
 
 from soc_core.vocabulary import (
     DATASETS,
@@ -89,6 +93,37 @@ def event_keys(
         has_dns,
         has_url,
         frozenset(types),
+    )
+
+
+EventShape = tuple[str | None, tuple[str, ...], str | None, str | None, bool, bool, tuple[str, ...]]
+
+
+def event_shape(event: Event) -> EventShape:
+    """What routing looks at in an event (events of one shape meet the same rules)."""
+    info = event.event
+    observer = event.observer
+    return (
+        info.dataset,
+        tuple(info.category or ()),
+        info.kind,
+        observer.type if observer is not None else None,
+        event.dns is not None and event.dns.question is not None,
+        event.url is not None,
+        tuple(info.type or ()),
+    )
+
+
+def shape_keys(shape: EventShape) -> frozenset[str]:
+    """The logsource keys events of ``shape`` satisfy."""
+    return event_keys(
+        dataset=shape[0],
+        categories=shape[1],
+        kind=shape[2],
+        observer_type=shape[3],
+        has_dns=shape[4],
+        has_url=shape[5],
+        types=shape[6],
     )
 
 

@@ -124,6 +124,14 @@ class Pipeline:
             self.counters.alerts += len(outcome.new)
         self._alerts_stored(outcome)
 
+    def store_alerts(self, outcome: Outcome) -> None:
+        """Alerts raised outside the stream (scheduled hunts): mirrored and recorded like its own."""
+        if outcome.new:
+            self.store.append([alert.to_event() for alert in outcome.new])
+        with self._lock:
+            self.counters.alerts += len(outcome.new)
+        self._alerts_stored(outcome)
+
     def _settle(self, batches: Sequence[MatchBatch]) -> Outcome:
         """Correlation and dedup, under the lock: batches settle one at a time, in order."""
         with self.settle_lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from collectors.intake import IntakeQueue, IntakeStats
 from collectors.parsers.declarative import load_declarative
@@ -29,6 +31,7 @@ from soc_api.app import create_app
 from soc_api.context import AppContext
 from soc_api.runtime.detection import DetectionService, build_engine, worker_factory
 from soc_api.runtime.health import SilenceWatch
+from soc_api.runtime.hunts import HuntService
 from soc_api.runtime.pipeline import Pipeline
 from soc_api.runtime.workers import ParsePool, default_workers
 from soc_core.audit import append_audit
@@ -64,6 +67,8 @@ class Platform:
         self.pipeline: Pipeline | None = None
         self.pool: ParsePool | None = None
         self.detection: DetectionService | None = None
+        self.hunts: HuntService | None = None
+        self.scheduler: AsyncIOScheduler | None = None
         self.syslog: SyslogServer | None = None
         self.syslog_tls: SyslogTlsServer | None = None
         self.tailer: FileTailer | None = None
@@ -114,6 +119,18 @@ class Platform:
         if self.detection is not None:
             self.detection.lock = self.pipeline.settle_lock
             self._tasks.append(asyncio.create_task(self._save_detection(), name="detection-state"))
+            if s.detection.hunts:
+                self.hunts = await asyncio.to_thread(
+                    HuntService,
+                    s.detection,
+                    store=self.store,
+                    state=self.state,
+                    on_alerts=self.pipeline.store_alerts,
+                )
+                self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
+                jobs = self.hunts.schedule(self.scheduler)
+                self.scheduler.start()
+                log.info("scheduled hunts: %s", ", ".join(jobs))
         self._tasks.append(asyncio.create_task(self._watch_sources(), name="source-health"))
         self._tasks.append(
             asyncio.create_task(
@@ -169,6 +186,8 @@ class Platform:
             self.tailer.stop()
         if self.api is not None:
             self.api.should_exit = True
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
         if self.pipeline is not None:
             self.pipeline.stop()
         pipeline_task = next((t for t in self._tasks if t.get_name() == "pipeline"), None)

@@ -190,17 +190,19 @@ def test_syslog_over_tls_with_client_certificates(tmp_path: Path, data_dir: Path
     tls_port = free_port()
     config = tmp_path / "shaowang.toml"
     config.write_text(
-        "[syslog.tls]\nenabled = true\nhost = \"127.0.0.1\"\n"
-        f"port = {tls_port}\ncertfile = \"{pki.server_cert}\"\nkeyfile = \"{pki.server_key}\"\n"
-        f"client_ca = \"{pki.ca}\"\nrequire_client_cert = true\n",
+        '[syslog.tls]\nenabled = true\nhost = "127.0.0.1"\n'
+        f'port = {tls_port}\ncertfile = "{pki.server_cert}"\nkeyfile = "{pki.server_key}"\n'
+        f'client_ca = "{pki.ca}"\nrequire_client_cert = true\n',
         encoding="utf-8",
     )
     add_user(data_dir, "ana", "analyst")
     with PlatformProcess(data_dir, env={"SOC_CONFIG": str(config)}) as soc:
         soc.login("ana")
         ctx = client_context(pki, pki.client_cert, pki.client_key)
-        with socket.create_connection(("127.0.0.1", tls_port)) as raw, \
-                ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        with (
+            socket.create_connection(("127.0.0.1", tls_port)) as raw,
+            ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+        ):
             for i in range(200):
                 msg = firewall_line(i)
                 tls.sendall(str(len(msg)).encode() + b" " + msg)  # RFC 5425 octet counting
@@ -209,11 +211,68 @@ def test_syslog_over_tls_with_client_certificates(tmp_path: Path, data_dir: Path
         # A client without a certificate is refused (TLS 1.3 reports it after the client's
         # side of the handshake: as an alert or a closed connection) and nothing is stored.
         try:
-            with socket.create_connection(("127.0.0.1", tls_port)) as raw, \
-                    client_context(pki).wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            with (
+                socket.create_connection(("127.0.0.1", tls_port)) as raw,
+                client_context(pki).wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+            ):
                 tls.sendall(b"5 hello")
                 assert tls.recv(1) == b""
         except (ssl.SSLError, OSError):
             pass
         stats = wait_for(lambda: (s := soc.stats())["intake_errors"] >= 1 and s, timeout=30)
         assert stats["stored"] == 200 and search_count(data_dir) == 200
+
+
+HUNT_RULE = """
+title: Denied connection found by a hunt
+id: 5b7f2a10-9c3e-4d2a-b1f4-6e0d5c000001
+status: test
+logsource: {product: syslog}
+detection:
+  sel:
+    action: deny
+  condition: sel
+level: low
+"""
+
+
+def test_soc_run_runs_scheduled_hunts_over_the_store(tmp_path: Path, data_dir: Path) -> None:
+    """``[[detection.hunts]]``: soc run hunts what is already stored and raises alerts."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from soc_api.testing import run_soc
+    from soc_core.state.alerts import list_alerts
+    from soc_core.state.db import open_state
+
+    local = dt.datetime.now(ZoneInfo("Asia/Shanghai")) - dt.timedelta(minutes=10)
+    stamp = f"{local:%b} {local.day:2d} {local:%H:%M:%S}"
+    log = tmp_path / "fw.log"
+    lines = [firewall_line(i).replace(b"Nov 27 16:00:00", stamp.encode()) for i in range(50)]
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    done = run_soc("ingest", "--data", str(data_dir), str(log))
+    assert done.returncode == 0, done.stderr
+    rules = tmp_path / "hunts"
+    rules.mkdir()
+    (rules / "denied.yml").write_text(HUNT_RULE, encoding="utf-8")
+    config = tmp_path / "shaowang.toml"
+    config.write_text(
+        f'[detection]\ndedup_window_s = 0\n[[detection.hunts]]\nname = "denied"\nrules = ["{rules}"]\n'
+        "every_s = 3600\ndelay_s = 0\n",
+        encoding="utf-8",
+    )
+
+    def hunted() -> list[object]:
+        state = open_state(f"sqlite:///{(data_dir / 'state.db').resolve()}")
+        try:
+            with state.session() as session:
+                alerts = list_alerts(session, limit=1000)
+        finally:
+            state.close()
+        return [a for a in alerts if a.rule_id == "5b7f2a10-9c3e-4d2a-b1f4-6e0d5c000001"]
+
+    with PlatformProcess(data_dir, env={"SOC_CONFIG": str(config)}) as soc:
+        found = wait_for(lambda: len(hunted()) == 10 and hunted(), timeout=60, interval=0.5)
+        assert found, f"no hunt alerts; log:\n{soc.log()}"
+        assert "scheduled hunts: hunts-every-3600s" in soc.log()
+    assert search_count(data_dir, "event.kind:alert AND rule.id:5b7f2a10-9c3e-4d2a-b1f4-6e0d5c000001") == 10

@@ -47,7 +47,12 @@ from soc_core.records import RawRecord
 UPDATE = os.environ.get("SOC_UPDATE_GOLDEN") == "1"
 SHIPPED_FILES = sorted(SHIPPED_DIR.glob("*.yaml"))
 SHIPPED_IDS = {
-    "sangfor.ac", "sangfor.sip", "nsfocus.nips", "venustech.ids", "netentsec.icg", "huawei.av",
+    "sangfor.ac",
+    "sangfor.sip",
+    "nsfocus.nips",
+    "venustech.ids",
+    "netentsec.icg",
+    "huawei.av",
     "qianxin.skyeye",
 }
 

@@ -35,10 +35,13 @@ def _pg_base_url() -> str:
     if url:
         return url
     if _in_ci():
-        pytest.fail(f"{PG_ENV} is not set but CI is: the PostgreSQL StateStore tests must run in CI",
-                    pytrace=False)
-    pytest.skip(f"PostgreSQL backend not configured: set {PG_ENV}="
-                "postgresql+psycopg://soc:soc@127.0.0.1:5432/soc_test to run these cases")
+        pytest.fail(
+            f"{PG_ENV} is not set but CI is: the PostgreSQL StateStore tests must run in CI", pytrace=False
+        )
+    pytest.skip(
+        f"PostgreSQL backend not configured: set {PG_ENV}="
+        "postgresql+psycopg://soc:soc@127.0.0.1:5432/soc_test to run these cases"
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -35,9 +35,15 @@ def _append(store: StateStore, n: int, *, actor: str = "secadm", start: dt.datet
     with store.session() as session:
         for i in range(n):
             append_audit(
-                session, actor=actor, actor_roles=[Role.SECURITY_ADMIN], action="rule.update",
-                target=f"rules/sigma/r{i}.yml", detail={"n": i, "说明": "修改规则"},
-                before={"enabled": False}, after={"enabled": True}, source_ip="10.0.0.9",
+                session,
+                actor=actor,
+                actor_roles=[Role.SECURITY_ADMIN],
+                action="rule.update",
+                target=f"rules/sigma/r{i}.yml",
+                detail={"n": i, "说明": "修改规则"},
+                before={"enabled": False},
+                after={"enabled": True},
+                source_ip="10.0.0.9",
                 now=start + dt.timedelta(seconds=i),
             )
 
@@ -156,7 +162,7 @@ def test_tampered_content_is_detected(store: StateStore) -> None:
 def test_tampered_detail_whitespace_is_detected(store: StateStore) -> None:
     _append(store, 2)
     _drop_triggers(store)
-    _raw(store, "UPDATE audit_log SET detail = '{\"n\": 1, \"说明\": \"修改规则\"}' WHERE seq = 2")
+    _raw(store, 'UPDATE audit_log SET detail = \'{"n": 1, "说明": "修改规则"}\' WHERE seq = 2')
     assert _verify(store).first_bad_seq == 2
 
 
@@ -242,12 +248,27 @@ def test_second_writer_waits_for_the_first(store: StateStore) -> None:
 
 def test_to_ecs(store: StateStore) -> None:
     with store.session() as session:
-        login = append_audit(session, actor="ana", actor_roles=[Role.ANALYST], action="user.login",
-                             target="ana", outcome="failure", detail={"reason": "bad_password"},
-                             source_ip="10.0.0.7", now=T0)
-        change = append_audit(session, actor="sysadm", actor_roles=["system_admin"],
-                              action="store.retention_set", before={"days": 180}, after={"days": 365},
-                              source_ip="cli", now=T0)
+        login = append_audit(
+            session,
+            actor="ana",
+            actor_roles=[Role.ANALYST],
+            action="user.login",
+            target="ana",
+            outcome="failure",
+            detail={"reason": "bad_password"},
+            source_ip="10.0.0.7",
+            now=T0,
+        )
+        change = append_audit(
+            session,
+            actor="sysadm",
+            actor_roles=["system_admin"],
+            action="store.retention_set",
+            before={"days": 180},
+            after={"days": 365},
+            source_ip="cli",
+            now=T0,
+        )
     doc = to_ecs(login)
     assert doc["@timestamp"] == "2024-11-27T08:00:00Z"
     assert doc["event"]["kind"] == "event" and doc["event"]["dataset"] == "shaowang.audit"
@@ -279,8 +300,9 @@ _json = st.recursive(
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actor=st.text(min_size=1, max_size=30), target=st.none() | st.text(max_size=30), detail=_json)
-def test_any_content_round_trips_and_verifies(store: StateStore, actor: str, target: str | None,
-                                              detail: Any) -> None:
+def test_any_content_round_trips_and_verifies(
+    store: StateStore, actor: str, target: str | None, detail: Any
+) -> None:
     with store.session() as session:
         append_audit(session, actor=actor, action="x.y", target=target, detail=detail, source_ip=target)
     result = _verify(store)

@@ -47,8 +47,11 @@ def test_models_match_migrations(store: StateStore) -> None:
 
 
 def _is_expression_index(diff: object) -> bool:
-    return isinstance(diff, tuple) and diff[0] in {"add_index", "remove_index"} and \
-        diff[1].name == "uq_users_username_lower"
+    return (
+        isinstance(diff, tuple)
+        and diff[0] in {"add_index", "remove_index"}
+        and diff[1].name == "uq_users_username_lower"
+    )
 
 
 def test_append_only_triggers_installed(store: StateStore) -> None:

@@ -35,9 +35,17 @@ MIN = dt.timedelta(minutes=1)
 
 def _make(store: StateStore, username: str = "alice", roles: tuple[Role | str, ...] = (Role.ANALYST,)) -> int:
     with store.session() as session:
-        user = create_user(session, username=username, password=GOOD_PASSWORD, roles=roles,
-                           display_name="张三", actor="sysadm", actor_roles=[Role.SYSTEM_ADMIN],
-                           source_ip="10.1.1.1", now=T0)
+        user = create_user(
+            session,
+            username=username,
+            password=GOOD_PASSWORD,
+            roles=roles,
+            display_name="张三",
+            actor="sysadm",
+            actor_roles=[Role.SYSTEM_ADMIN],
+            source_ip="10.1.1.1",
+            now=T0,
+        )
         return user.id
 
 
@@ -162,8 +170,9 @@ def test_denied_grant_is_audited_when_caller_commits(store: StateStore) -> None:
 def test_role_separation_enforced_by_the_database(store: StateStore) -> None:
     user_id = _make(store, "sysadm", (Role.SYSTEM_ADMIN,))
     with pytest.raises(sa_exc.IntegrityError), store.engine.begin() as conn:
-        conn.execute(text("INSERT INTO user_roles (user_id, role) VALUES (:u, 'audit_admin')"),
-                     {"u": user_id})
+        conn.execute(
+            text("INSERT INTO user_roles (user_id, role) VALUES (:u, 'audit_admin')"), {"u": user_id}
+        )
     with pytest.raises(sa_exc.IntegrityError), store.engine.begin() as conn:
         conn.execute(text("INSERT INTO user_roles (user_id, role) VALUES (:u, 'root')"), {"u": user_id})
     with store.engine.begin() as conn:  # non-admin roles are still allowed
@@ -232,8 +241,15 @@ def test_lockout_parameters_are_configurable(store: StateStore) -> None:
     _make(store)
     for _ in range(2):
         with pytest.raises(AuthenticationError), store.session() as session:
-            authenticate(session, username="alice", password="nope", source_ip=None, now=T0,
-                         max_failures=2, lockout=dt.timedelta(minutes=1))
+            authenticate(
+                session,
+                username="alice",
+                password="nope",
+                source_ip=None,
+                now=T0,
+                max_failures=2,
+                lockout=dt.timedelta(minutes=1),
+            )
     with pytest.raises(AuthenticationError):
         _login(store, GOOD_PASSWORD, at=T0 + dt.timedelta(seconds=59))
     assert _login(store, GOOD_PASSWORD, at=T0 + MIN).username == "alice"

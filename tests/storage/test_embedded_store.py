@@ -366,8 +366,10 @@ def test_writer_stats_count_unsealed_rows_without_decoding(tmp_path: Path) -> No
 
     quiet = StoreSettings(seal_interval_s=3600, seal_max_events=10**9)
     events = [
-        Event(timestamp=dt.datetime(2026, 11, 27, 8, 0, i, tzinfo=dt.UTC),
-              event=EventInfo(dataset="syslog.kv", original=f"n={i}"))
+        Event(
+            timestamp=dt.datetime(2026, 11, 27, 8, 0, i, tzinfo=dt.UTC),
+            event=EventInfo(dataset="syslog.kv", original=f"n={i}"),
+        )
         for i in range(30)
     ]
     store = EmbeddedEventStore.open_writer(tmp_path, quiet)

@@ -22,10 +22,6 @@ pytestmark = pytest.mark.timeout(60)
 POLL = 0.02
 
 
-
-
-
-
 async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -18,10 +18,6 @@ from soc_core.vocabulary import MAX_RECORD_BYTES
 pytestmark = pytest.mark.timeout(60)
 
 
-
-
-
-
 async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -25,8 +25,6 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return build_pki(tmp_path_factory.mktemp("pki"))
 
 
-
-
 async def eventually_errors(stats: IntakeStats, n: int, timeout: float = 10.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
