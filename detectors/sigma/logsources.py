@@ -62,6 +62,15 @@ _ZEEK_SERVICE_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 _NETWORK = EventCategory.NETWORK.value
+_TRAFFIC_OR_UTM = frozenset(
+    c.value
+    for c in (
+        EventCategory.NETWORK,
+        EventCategory.WEB,
+        EventCategory.INTRUSION_DETECTION,
+        EventCategory.MALWARE,
+    )
+)
 _WEB = EventCategory.WEB.value
 _ALERT = EventKind.ALERT.value
 _CATEGORY_KEYS: dict[str, str] = {
@@ -160,6 +169,12 @@ def _event_keys(
             keys.add(f"service:{product}")
             if vendor == "zeek":
                 keys.update(f"service:{alias}" for alias in _ZEEK_SERVICE_ALIASES.get(product, ()))
+    if dataset == "fortinet.fortigate":
+        # SigmaHQ's FortiGate rules say ``product: fortigate`` and name the log type as the
+        # service; a FortiGate event log (configuration, logins, VPN) is neither traffic nor UTM
+        keys.add("product:fortigate")
+        if kind != _ALERT and not categories & _TRAFFIC_OR_UTM:
+            keys.add("service:event")
     return frozenset(keys)
 
 
@@ -204,6 +219,10 @@ def possible_keys(dataset: str) -> frozenset[str]:
             has_dns=True,
             has_url=True,
             types=tuple(CONNECTION_TYPES),
+        )
+        # keys only a plain event without traffic categories has (FortiGate's ``service: event``)
+        keys |= event_keys(
+            dataset=dataset, categories=(), kind=None, observer_type=observer, has_dns=False, has_url=False
         )
     return frozenset(keys)
 

@@ -384,6 +384,38 @@ FIELD_MAPPINGS: tuple[FieldGroup, ...] = (
         ),
         _WEB,
     ),
+    FieldGroup(
+        "fortigate",
+        (Logsource(product="fortigate"),),
+        _frozen(
+            {
+                "srcip": "source.ip",
+                "srcport": "source.port",
+                "dstip": "destination.ip",
+                "dstport": "destination.port",
+                "user": "user.name",
+                "msg": "message",
+                "level": "log.level",
+                "logid": "event.code",
+                "devname": "observer.name",
+                "devid": "observer.serial_number",
+                **{
+                    name: f"fortinet.fortigate.{name}"
+                    for name in (
+                        "type",
+                        "subtype",
+                        "logdesc",
+                        "cfgpath",
+                        "cfgobj",
+                        "cfgattr",
+                        "cfgtid",
+                        "ui",
+                        "vd",
+                    )
+                },
+            }
+        ),
+    ),
     # -- every rule ------------------------------------------------------------------------------
     FieldGroup(
         "generic",

@@ -236,10 +236,43 @@ def test_sigmahq_network_rules_are_live_and_windows_ones_are_not() -> None:
                 category=ls.get("category"), product=ls.get("product"), service=ls.get("service")
             )
             live = is_live(keys, datasets)
-            # taxonomy categories and Zeek are ours to serve; Windows, routers' BGP/AAA logs,
-            # Apache/nginx error logs and FortiGate's "event" service (ours is fortinet.fortigate) not
-            expected = ls.get("product") == "zeek" or ls.keys().isdisjoint({"product", "service"})
+            # taxonomy categories, Zeek and FortiGate are ours to serve; Windows, routers'
+            # BGP/AAA logs and Apache/nginx error logs not
+            expected = ls.get("product") in ("zeek", "fortigate") or ls.keys().isdisjoint(
+                {"product", "service"}
+            )
             assert live is expected, json.dumps({"rule": path.name, "logsource": ls})
             counts[live] += 1
     assert counts[True] > 50
     assert counts[False] > 50
+
+
+def test_sigmahq_fortigate_rules_fire_on_fortigate_event_logs() -> None:
+    """``product: fortigate`` + ``service: event`` rules meet our ``fortinet.fortigate`` events
+    (fields such as ``cfgpath`` mapped to the parser's vendor fields), and only event logs."""
+    rules_dir = CORPUS / "sigmahq" / "rules" / "network" / "fortinet"
+    log = CORPUS / "elastic" / "fortinet_fortigate" / "log" / "test-fortinet-7-6.log"
+    if not rules_dir.is_dir() or not log.is_file():
+        pytest.skip(f"SigmaHQ FortiGate rules or the Elastic FortiGate sample not found under {CORPUS}")
+    from collectors.parse import parse_record
+    from detectors.sigma.engine import DetectionEngine
+
+    engine = DetectionEngine.from_paths([rules_dir], dedup=False)
+    assert engine.report.compiled == engine.report.rules >= 7
+    assert all(loaded.live for loaded in engine.rules)
+    events = []
+    for number, line in enumerate(log.read_bytes().splitlines(), 1):
+        body = line.split(b" ", 2)[2]  # the sample's relay prefix (receive time, relay address)
+        parsed = parse_record(make_record(body, hint="fortinet.fortigate", offset=number))
+        assert parsed.events, (number, parsed.dead_letters)
+        events.extend(parsed.events)
+    titles = sorted(alert.rule_name for alert in engine.process(events))
+    # the sample adds a local user (line 5) and a firewall policy (line 7); its edits and
+    # deletes of policies, users and admins match none of the "added" rules
+    assert titles == ["FortiGate - New Firewall Policy Added", "FortiGate - New Local User Created"]
+    traffic = [e for e in events if "network" in (e.event.category or [])]
+    assert traffic, "the sample should also hold traffic logs"
+    keys = {k for e in traffic for k in engine._route(e).rules}
+    assert (
+        not {n for n, loaded in enumerate(engine.rules) if loaded.compiled.keys >= {"service:event"}} & keys
+    )
