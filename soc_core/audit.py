@@ -98,7 +98,11 @@ def _clean(text: str) -> str:
 def canonical_json(value: Any) -> str:
     """Canonical JSON: sorted keys, no whitespace, UTF-8 text, no NaN."""
     text = json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
         default=_json_default,
     )
     return _clean(text)
@@ -219,12 +223,17 @@ def verify_audit_chain(
         if entry.seq != expected_seq:
             return bad(expected_seq, f"entry {expected_seq} is missing (next entry is {entry.seq})")
         if entry.prev_hash != prev_hash:
-            return bad(entry.seq, f"prev_hash of entry {entry.seq} does not match the hash of entry "
-                                  f"{entry.seq - 1}")
+            return bad(
+                entry.seq, f"prev_hash of entry {entry.seq} does not match the hash of entry {entry.seq - 1}"
+            )
         if compute_entry_hash(entry) != entry.hash:
             return bad(entry.seq, f"content of entry {entry.seq} does not match its hash")
-        if anchor_seq is not None and entry.seq == anchor_seq and anchor_hash is not None \
-                and entry.hash != anchor_hash:
+        if (
+            anchor_seq is not None
+            and entry.seq == anchor_seq
+            and anchor_hash is not None
+            and entry.hash != anchor_hash
+        ):
             return bad(entry.seq, f"entry {entry.seq} differs from the recorded anchor")
         good += 1
         prev_hash = entry.hash
@@ -288,8 +297,12 @@ def to_ecs(entry: AuditEntry) -> dict[str, Any]:
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
     }
-    for key, value in (("target", entry.target), ("detail", entry.detail_value),
-                       ("before", entry.before_value), ("after", entry.after_value)):
+    for key, value in (
+        ("target", entry.target),
+        ("detail", entry.detail_value),
+        ("before", entry.before_value),
+        ("after", entry.after_value),
+    ):
         if value is not None:
             audit[key] = value
     doc: dict[str, Any] = {

@@ -189,6 +189,14 @@ class Disposition(StrEnum):
     BENIGN = "benign"
 
 
+class RuleState(StrEnum):
+    """Whether a rule runs: loaded, failed to load (with a reason), or routed to no live source."""
+
+    LOADED = "loaded"
+    FAILED = "failed"
+    UNROUTED = "unrouted"
+
+
 class IncidentStatus(StrEnum):
     """Lifecycle of an incident."""
 
@@ -212,14 +220,27 @@ class DeadLetterReason(StrEnum):
 
 DATASETS_BY_FAMILY: dict[str, tuple[str, ...]] = {
     "firewall": (
-        "huawei.usg", "h3c.secpath", "hillstone.stoneos", "sangfor.af", "qianxin.nsg",
-        "topsec.tos", "fortinet.fortigate", "cisco.asa", "panw.panos", "juniper.srx",
-        "iptables.log", "pfsense.log",
+        "huawei.usg",
+        "h3c.secpath",
+        "hillstone.stoneos",
+        "sangfor.af",
+        "qianxin.nsg",
+        "topsec.tos",
+        "fortinet.fortigate",
+        "cisco.asa",
+        "panw.panos",
+        "juniper.srx",
+        "iptables.log",
+        "pfsense.log",
     ),
     "ids_ips": ("suricata.eve", "snort.alert", "h3c.ips", "huawei.ips", "nsfocus.nips", "venustech.ids"),
     "waf": (
-        "modsecurity.auditlog", "nsfocus.waf", "qianxin.waf", "chaitin.safeline",
-        "nginx.access", "apache.access",
+        "modsecurity.auditlog",
+        "nsfocus.waf",
+        "qianxin.waf",
+        "chaitin.safeline",
+        "nginx.access",
+        "apache.access",
     ),
     "proxy": ("sangfor.ac", "netentsec.icg", "squid.access"),
     "generic": ("cef.log", "leef.log", "syslog.kv", "json.log"),

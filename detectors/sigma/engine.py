@@ -33,8 +33,8 @@ from detectors.sigma.view import EventView
 from soc_core.alerts import Alert
 from soc_core.detection import Match, MatchBatch, Outcome, RuleCost
 from soc_core.events import Event
-from soc_core.state.alerts import RuleHealthEntry, RuleState
-from soc_core.vocabulary import DATASETS, DEFAULT_TIMEZONE
+from soc_core.state.alerts import RuleHealthEntry
+from soc_core.vocabulary import DATASETS, DEFAULT_TIMEZONE, RuleState
 
 EXPIRE_EVERY = dt.timedelta(seconds=10)  # of event time, between sweeps of stale windows
 COST_SAMPLE = 8  # matcher time is measured on one event in this many (rule health's cost)

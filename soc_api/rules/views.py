@@ -12,7 +12,8 @@ from soc_api.auth.deps import Principal, get_context, require
 from soc_api.auth.permissions import Permission
 from soc_api.context import AppContext
 from soc_api.rules.models import RuleHealthOut, RulePage
-from soc_core.state.alerts import RuleState, list_rule_health
+from soc_core.state.alerts import list_rule_health
+from soc_core.vocabulary import RuleState
 
 router = APIRouter(prefix="/api/v1/rules", tags=["rules"])
 _can_read_rules = require(Permission.RULES_READ)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Any
 
 import msgspec
@@ -21,18 +20,10 @@ from sqlalchemy.orm import Session
 from soc_core.alerts import Alert
 from soc_core.errors import ShaowangError
 from soc_core.state.models import AlertRecord, DetectionState, RuleHealth, utc, utcnow
-from soc_core.vocabulary import AlertStatus, Disposition
+from soc_core.vocabulary import AlertStatus, Disposition, RuleState
 
 DEFAULT_LIST_LIMIT = 100
 MAX_LIST_LIMIT = 10_000
-
-
-class RuleState(StrEnum):
-    """Whether a rule runs: loaded, failed to load (with a reason), or routed to no live source."""
-
-    LOADED = "loaded"
-    FAILED = "failed"
-    UNROUTED = "unrouted"
 
 
 class AlertStoreError(ShaowangError, ValueError):

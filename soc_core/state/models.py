@@ -30,13 +30,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from soc_core.vocabulary import ADMIN_ROLES, AlertStatus, Disposition, Role
+from soc_core.vocabulary import ADMIN_ROLES, AlertStatus, Disposition, Role, RuleState
 
 _ROLE_LIST = ", ".join(f"'{r.value}'" for r in Role)
 _ADMIN_LIST = ", ".join(f"'{r.value}'" for r in sorted(ADMIN_ROLES))
 _ALERT_STATUS_LIST = ", ".join(f"'{s.value}'" for s in AlertStatus)
 _DISPOSITION_LIST = ", ".join(f"'{d.value}'" for d in Disposition)
-RULE_STATES: tuple[str, ...] = ("loaded", "failed", "unrouted")
+RULE_STATES: tuple[str, ...] = tuple(s.value for s in RuleState)
 _RULE_STATE_LIST = ", ".join(f"'{s}'" for s in RULE_STATES)
 
 NAMING_CONVENTION: dict[str, str] = {

@@ -186,8 +186,14 @@ def create_user(
             raise RoleConflictError("三员分立: the database refused a second admin role") from error
         raise
     append_audit(
-        session, actor=actor, actor_roles=[str(r) for r in actor_roles], action="user.create",
-        target=username, after=_user_summary(user), source_ip=source_ip, now=when,
+        session,
+        actor=actor,
+        actor_roles=[str(r) for r in actor_roles],
+        action="user.create",
+        target=username,
+        after=_user_summary(user),
+        source_ip=source_ip,
+        now=when,
     )
     return user
 
@@ -211,17 +217,30 @@ def grant_role(
         check_role_separation(user.roles | {new_role})
     except RoleConflictError:
         append_audit(
-            session, actor=actor, actor_roles=[str(r) for r in actor_roles], action="user.grant_role",
-            target=user.username, outcome="failure", detail={"role": new_role.value, "reason": "三员分立"},
-            source_ip=source_ip, now=now,
+            session,
+            actor=actor,
+            actor_roles=[str(r) for r in actor_roles],
+            action="user.grant_role",
+            target=user.username,
+            outcome="failure",
+            detail={"role": new_role.value, "reason": "三员分立"},
+            source_ip=source_ip,
+            now=now,
         )
         raise
     user.role_rows.append(UserRole(role=new_role.value))
     _flush_roles(session)
     append_audit(
-        session, actor=actor, actor_roles=[str(r) for r in actor_roles], action="user.grant_role",
-        target=user.username, detail={"role": new_role.value}, before=before, after=_user_summary(user),
-        source_ip=source_ip, now=now,
+        session,
+        actor=actor,
+        actor_roles=[str(r) for r in actor_roles],
+        action="user.grant_role",
+        target=user.username,
+        detail={"role": new_role.value},
+        before=before,
+        after=_user_summary(user),
+        source_ip=source_ip,
+        now=now,
     )
     return user
 
@@ -244,9 +263,16 @@ def revoke_role(
     user.role_rows = [row for row in user.role_rows if row.role != old_role.value]
     session.flush()
     append_audit(
-        session, actor=actor, actor_roles=[str(r) for r in actor_roles], action="user.revoke_role",
-        target=user.username, detail={"role": old_role.value}, before=before, after=_user_summary(user),
-        source_ip=source_ip, now=now,
+        session,
+        actor=actor,
+        actor_roles=[str(r) for r in actor_roles],
+        action="user.revoke_role",
+        target=user.username,
+        detail={"role": old_role.value},
+        before=before,
+        after=_user_summary(user),
+        source_ip=source_ip,
+        now=now,
     )
     return user
 
@@ -282,8 +308,9 @@ def authenticate(
     user = _load_for_login(session, username)
     if user is None:
         equalise_timing(password)
-        _login_failed(session, username=username, user=None, source_ip=source_ip, now=now,
-                      reason="unknown_user")
+        _login_failed(
+            session, username=username, user=None, source_ip=source_ip, now=now, reason="unknown_user"
+        )
     elif user.disabled:
         equalise_timing(password)
         _login_failed(session, username=username, user=user, source_ip=source_ip, now=now, reason="disabled")
@@ -291,15 +318,27 @@ def authenticate(
         equalise_timing(password)
         _login_failed(session, username=username, user=user, source_ip=source_ip, now=now, reason="locked")
     elif not verify_password(user.password_hash, password):
-        _count_failure(session, user, source_ip=source_ip, now=now, max_failures=max_failures,
-                       failure_window=failure_window, lockout=lockout)
+        _count_failure(
+            session,
+            user,
+            source_ip=source_ip,
+            now=now,
+            max_failures=max_failures,
+            failure_window=failure_window,
+            lockout=lockout,
+        )
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
     append_audit(
-        session, actor=user.username, actor_roles=[r.value for r in user.roles], action="user.login",
-        target=user.username, source_ip=source_ip, now=now,
+        session,
+        actor=user.username,
+        actor_roles=[r.value for r in user.roles],
+        action="user.login",
+        target=user.username,
+        source_ip=source_ip,
+        now=now,
     )
     return user
 
@@ -324,30 +363,60 @@ def _count_failure(
         user.failed_logins = 0
     detail = {"reason": "bad_password", "failures": count}
     entry_roles = [r.value for r in user.roles]
-    append_audit(session, actor=user.username, actor_roles=entry_roles, action="user.login",
-                 target=user.username, outcome="failure", detail=detail, source_ip=source_ip, now=now)
+    append_audit(
+        session,
+        actor=user.username,
+        actor_roles=entry_roles,
+        action="user.login",
+        target=user.username,
+        outcome="failure",
+        detail=detail,
+        source_ip=source_ip,
+        now=now,
+    )
     if locked:
         assert user.locked_until is not None
         append_audit(
-            session, actor="system", action="user.lockout", target=user.username,
-            detail={"failures": count, "locked_until": user.locked_until, "window_s":
-                    failure_window.total_seconds()},
-            source_ip=source_ip, now=now,
+            session,
+            actor="system",
+            action="user.lockout",
+            target=user.username,
+            detail={
+                "failures": count,
+                "locked_until": user.locked_until,
+                "window_s": failure_window.total_seconds(),
+            },
+            source_ip=source_ip,
+            now=now,
         )
     session.commit()
     raise AuthenticationError()
 
 
 def _login_failed(
-    session: Session, *, username: str, user: User | None, source_ip: str | None, now: dt.datetime,
+    session: Session,
+    *,
+    username: str,
+    user: User | None,
+    source_ip: str | None,
+    now: dt.datetime,
     reason: str,
 ) -> NoReturn:
     detail: dict[str, Any] = {"reason": reason}
     if user is not None and reason == "locked":
         detail["locked_until"] = user.locked_until
     roles = [] if user is None else [r.value for r in user.roles]
-    append_audit(session, actor=username[:256], actor_roles=roles, action="user.login",
-                 target=username[:256], outcome="failure", detail=detail, source_ip=source_ip, now=now)
+    append_audit(
+        session,
+        actor=username[:256],
+        actor_roles=roles,
+        action="user.login",
+        target=username[:256],
+        outcome="failure",
+        detail=detail,
+        source_ip=source_ip,
+        now=now,
+    )
     session.commit()
     raise AuthenticationError()
 
@@ -368,10 +437,17 @@ def create_session(
     """Open an API session for ``user``; returns the bearer token (only its hash is stored)."""
     now = utc(now)
     token = secrets.token_urlsafe(32)
-    session.add(ApiSession(
-        token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
-        expires_at=now + dt.timedelta(minutes=idle_minutes), source_ip=source_ip, revoked=False,
-    ))
+    session.add(
+        ApiSession(
+            token_hash=token_digest(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + dt.timedelta(minutes=idle_minutes),
+            source_ip=source_ip,
+            revoked=False,
+        )
+    )
     session.flush()
     return token
 
@@ -420,8 +496,13 @@ def revoke_session(
         return False
     row.revoked = True
     append_audit(
-        session, actor=row.user.username, actor_roles=[r.value for r in row.user.roles],
-        action="session.revoke", target=row.user.username, source_ip=source_ip, now=now,
+        session,
+        actor=row.user.username,
+        actor_roles=[r.value for r in row.user.roles],
+        action="session.revoke",
+        target=row.user.username,
+        source_ip=source_ip,
+        now=now,
     )
     return True
 
@@ -436,14 +517,22 @@ def revoke_user_sessions(
     now: dt.datetime | None = None,
 ) -> int:
     """Revoke every live session of ``user`` (e.g. after disabling it); returns how many."""
-    rows = list(session.execute(
-        select(ApiSession).where(ApiSession.user_id == user.id, ApiSession.revoked.is_(False))
-    ).scalars())
+    rows = list(
+        session.execute(
+            select(ApiSession).where(ApiSession.user_id == user.id, ApiSession.revoked.is_(False))
+        ).scalars()
+    )
     for row in rows:
         row.revoked = True
     if rows:
         append_audit(
-            session, actor=actor, actor_roles=[str(r) for r in actor_roles], action="session.revoke_all",
-            target=user.username, detail={"sessions": len(rows)}, source_ip=source_ip, now=now,
+            session,
+            actor=actor,
+            actor_roles=[str(r) for r in actor_roles],
+            action="session.revoke_all",
+            target=user.username,
+            detail={"sessions": len(rows)},
+            source_ip=source_ip,
+            now=now,
         )
     return len(rows)

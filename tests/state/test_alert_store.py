@@ -16,7 +16,6 @@ from soc_core.events import Endpoint, Event, EventInfo
 from soc_core.state.alerts import (
     AlertStoreError,
     RuleHealthEntry,
-    RuleState,
     get_alert,
     list_alerts,
     list_rule_health,
@@ -28,7 +27,7 @@ from soc_core.state.alerts import (
 )
 from soc_core.state.db import StateStore, alembic_config, head_revision, open_state
 from soc_core.state.models import RULE_STATES
-from soc_core.vocabulary import AlertStatus, Disposition, Severity
+from soc_core.vocabulary import AlertStatus, Disposition, RuleState, Severity
 
 MIN = dt.timedelta(minutes=1)
 RULE = RuleMeta(id="r-scan", title="Port scan", level="medium", tags=("attack.t1046",), path="rules/scan.yml")

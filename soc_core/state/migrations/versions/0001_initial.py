@@ -20,7 +20,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ROLES = (
-    "system_admin", "security_admin", "audit_admin", "analyst", "network_admin", "compliance_officer",
+    "system_admin",
+    "security_admin",
+    "audit_admin",
+    "analyst",
+    "network_admin",
+    "compliance_officer",
 )
 ADMIN_ROLES = ("audit_admin", "security_admin", "system_admin")
 _ROLE_LIST = ", ".join(f"'{r}'" for r in ROLES)
