@@ -28,3 +28,26 @@ class RulePage(BaseModel):
     count: int
     states: dict[str, int]
     rules: list[RuleHealthOut]
+
+
+class HuntOut(BaseModel):
+    """One scheduled hunt: its settings and where it stands."""
+
+    name: str
+    rules: list[str]
+    every_s: int
+    delay_s: int
+    watermark: dt.datetime | None  # stored events before this have been hunted
+    last_run: dt.datetime | None
+    scanned: int
+    windows: int
+    matches: int
+    alerts: int
+    error: str | None
+
+
+class HuntPage(BaseModel):
+    """The configured hunt schedules."""
+
+    count: int
+    hunts: list[HuntOut]

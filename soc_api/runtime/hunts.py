@@ -30,13 +30,13 @@ from detectors.sigma.rules import CompiledRule, load_rules
 from soc_core.config import DetectionSettings, HuntSchedule
 from soc_core.detection import Outcome
 from soc_core.events import Event, utc
-from soc_core.state.alerts import load_detection_state, save_detection_state
+from soc_core.state.alerts import HUNTS_STATE, load_detection_state, save_detection_state
 from soc_core.state.db import StateStore
 from soc_core.storage.base import EventStore
 
 log = logging.getLogger(__name__)
 
-STATE_NAME = "hunts"  # the detection_state row holding every schedule's watermark and last run
+STATE_NAME = HUNTS_STATE  # the detection_state row with every schedule's watermark and last run
 
 
 class HuntStatus(msgspec.Struct, kw_only=True):

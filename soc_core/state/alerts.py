@@ -230,6 +230,10 @@ def list_rule_health(session: Session, *, state: RuleState | str | None = None) 
 # -- detection state -----------------------------------------------------------------------
 
 
+HUNTS_STATE = "hunts"
+"""The detection_state row of scheduled hunts: each schedule's watermark and last run (JSON)."""
+
+
 def save_detection_state(
     session: Session, *, name: str, payload: bytes, now: dt.datetime | None = None
 ) -> None:

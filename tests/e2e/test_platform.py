@@ -271,8 +271,26 @@ def test_soc_run_runs_scheduled_hunts_over_the_store(tmp_path: Path, data_dir: P
             state.close()
         return [a for a in alerts if a.rule_id == "5b7f2a10-9c3e-4d2a-b1f4-6e0d5c000001"]
 
+    add_user(data_dir, "ana", "analyst")
+    add_user(data_dir, "net", "network_admin")
     with PlatformProcess(data_dir, env={"SOC_CONFIG": str(config)}) as soc:
         found = wait_for(lambda: len(hunted()) == 10 and hunted(), timeout=60, interval=0.5)
         assert found, f"no hunt alerts; log:\n{soc.log()}"
         assert "scheduled hunts: hunts-every-3600s" in soc.log()
+        soc.login("ana")
+        page = wait_for(
+            lambda: (p := soc.get("/api/v1/rules/hunts"))["hunts"][0]["alerts"] == 10 and p, timeout=30
+        )
+        (status,) = page["hunts"]
+        assert status["name"] == "denied" and status["every_s"] == 3600 and status["error"] is None
+        assert status["scanned"] == 50 and status["matches"] == 10 and status["last_run"]
+        # rule health of the stream's rules (the shipped pack): every rule, its state and counters
+        health = wait_for(lambda: (h := soc.get("/api/v1/rules"))["count"] and h, timeout=30)
+        assert health["states"].get("loaded", 0) >= 40 and "failed" not in health["states"]
+        assert all(r["state"] in ("loaded", "unrouted") for r in health["rules"])
+        assert soc.get("/api/v1/rules", state="failed")["count"] == 0
+        token = soc.login("net")  # network admins do not read detection rules
+        for path in ("/api/v1/rules", "/api/v1/rules/hunts"):
+            denied = httpx.get(soc.api + path, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            assert denied.status_code == 403
     assert search_count(data_dir, "event.kind:alert AND rule.id:5b7f2a10-9c3e-4d2a-b1f4-6e0d5c000001") == 10
