@@ -15,11 +15,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collectors.traffic import dns as dns_wire
+from collectors.traffic import http as http_wire
+from collectors.traffic import tls as tls_wire
 from collectors.traffic.dissect import ICMP, ICMPV6, TCP, UDP, Frame, address_text, decode
 from collectors.traffic.flows import Flow, FlowReport, FlowTable, community_id
 from collectors.traffic.pcapfile import Packet, ReadStats, read_capture
 from soc_core.events import Dns as EcsDns
-from soc_core.events import DnsAnswer, DnsQuestion, Endpoint, Event, EventInfo, Network, Observer, Related
+from soc_core.events import (
+    DnsAnswer,
+    DnsQuestion,
+    Endpoint,
+    Event,
+    EventInfo,
+    Http,
+    HttpBody,
+    HttpRequest,
+    HttpResponse,
+    Network,
+    Observer,
+    Related,
+    Tls,
+    TlsClient,
+    TlsServer,
+    Url,
+    UserAgent,
+)
 
 STREAM_HEAD = 16_384  # bytes of each TCP direction kept for application heads
 DNS_PORTS = frozenset({53, 5353, 5355})
@@ -170,8 +190,112 @@ class Dissector:
         if frame.sport in DNS_PORTS or frame.dport in DNS_PORTS:
             self._dns_over_tcp(frame, flow, stream)
             return
+        if self._http(frame, flow, forward, stream) or self._tls(frame, flow, forward, stream):
+            return
         for handler in self.app_handlers:
             handler(self, frame, flow, forward, bytes(stream.buffer))
+
+    def _http(self, frame: Frame, flow: Flow, forward: bool, stream: _Stream) -> bool:
+        """Every complete HTTP/1.x head in the stream's head not read yet (keep-alive included);
+        whether the stream is HTTP."""
+        looks = http_wire.looks_like_request if forward else http_wire.looks_like_response
+        parse = http_wire.parse_request_head if forward else http_wire.parse_response_head
+        buffer = stream.buffer
+        found = False
+        while stream.consumed < len(buffer):
+            rest = bytes(buffer[stream.consumed :])
+            if not looks(rest):
+                if not found and stream.consumed == 0:
+                    return False
+                stream.done = True  # a body of unknown length, or not HTTP any more
+                return True
+            found = True
+            head = parse(rest)
+            if head is None:
+                return True  # the head is still coming
+            if isinstance(head, str):
+                self.stats.errors[head] += 1
+                stream.done = True
+                return True
+            stream.consumed += head.head_bytes + (head.content_length or 0)
+            self._http_event(frame, flow, head)
+        return found
+
+    def _http_event(
+        self, frame: Frame, flow: Flow, head: http_wire.HttpRequest | http_wire.HttpResponse
+    ) -> None:
+        event = self.base_event(frame, flow, "network.http", "http")
+        event.event.category = ["network", "web"]
+        event.event.type = ["protocol", "access"]
+        if isinstance(head, http_wire.HttpRequest):
+            event.http = Http(
+                version=head.version,
+                request=HttpRequest(
+                    method=head.method,
+                    referrer=head.referrer,
+                    mime_type=head.content_type,
+                    body=HttpBody(bytes=head.content_length) if head.content_length is not None else None,
+                ),
+            )
+            path, _, query = head.uri.partition("?")
+            host = head.host.rsplit(":", 1)[0] if head.host and not head.host.endswith("]") else head.host
+            event.url = Url(original=head.uri, domain=host or None, path=path or None, query=query or None)
+            if head.user_agent:
+                event.user_agent = UserAgent(original=head.user_agent)
+        else:
+            event.http = Http(
+                version=head.version,
+                response=HttpResponse(
+                    status_code=head.status,
+                    mime_type=head.content_type,
+                    body=HttpBody(bytes=head.content_length) if head.content_length is not None else None,
+                ),
+            )
+            event.event.outcome = "failure" if head.status >= 400 else "success"
+        self.emit(event)
+
+    def _tls(self, frame: Frame, flow: Flow, forward: bool, stream: _Stream) -> bool:
+        """The client's hello, or the server's hello and certificate; whether the stream is TLS."""
+        buffer = bytes(stream.buffer)
+        if not tls_wire.looks_like_tls(buffer):
+            return False
+        parsed = tls_wire.parse_tls_records(buffer, from_client=forward, final=stream.done)
+        if isinstance(parsed, str):
+            self.stats.errors[parsed] += 1
+            stream.done = True
+            return True
+        hello, certificate = parsed
+        if hello is None:
+            return True  # the handshake is still coming
+        stream.done = True
+        event = self.base_event(frame, flow, "network.tls", "tls")
+        if isinstance(hello, tls_wire.ClientHello):
+            version = (
+                _tls_version(max(hello.supported_versions)) if hello.supported_versions else hello.version
+            )
+            event.tls = Tls(
+                version=version,
+                version_protocol="tls",
+                next_protocol=hello.alpn[0] if hello.alpn else None,
+                client=TlsClient(server_name=hello.sni, ja3=hello.ja3_hash, ja4=hello.ja4),
+            )
+            if hello.sni:
+                event.destination.domain = hello.sni  # type: ignore[union-attr]
+        else:
+            server = TlsServer(ja3s=hello.ja3s_hash)
+            if certificate is not None:
+                server.subject, server.issuer = certificate.subject, certificate.issuer
+                server.not_before = _iso(certificate.not_before)
+                server.not_after = _iso(certificate.not_after)
+            event.tls = Tls(
+                version=hello.version,
+                version_protocol="tls",
+                cipher=f"0x{hello.cipher:04X}",
+                next_protocol=hello.alpn,
+                server=server,
+            )
+        self.emit(event)
+        return True
 
     def _dns_over_tcp(self, frame: Frame, flow: Flow, stream: _Stream) -> None:
         """Every complete length-prefixed message in the stream's head not read yet."""
@@ -313,6 +437,21 @@ _FLAG_NAMES = (
     (0x40, "ECE"),
     (0x80, "CWR"),
 )
+
+
+def _tls_version(number: int) -> str:
+    return {0x0304: "1.3", 0x0303: "1.2", 0x0302: "1.1", 0x0301: "1.0", 0x0300: "3.0"}.get(
+        number, hex(number)
+    )
+
+
+def _iso(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _flag_names(flags: int) -> list[str]:

@@ -184,3 +184,29 @@ def test_any_file_bytes_never_raise(data: bytes) -> None:
     for prefix in (b"\xd4\xc3\xb2\xa1", b"\x0a\x0d\x0d\x0a", b""):
         dissector = Dissector()
         list(dissect_capture(prefix + data, dissector=dissector))
+
+
+def test_http_heads_of_a_keep_alive_connection_become_events() -> None:
+    request = (
+        b"GET /login.php?user=admin HTTP/1.1\r\nHost: portal.example.com:8080\r\nUser-Agent: sqlmap/1.8\r\n\r\n"
+        b"POST /api HTTP/1.1\r\nHost: portal.example.com\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    )
+    response = b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n"
+    frames = tcp_session("192.0.2.10", "198.51.100.20", 40000, 8080, request, response)
+    events = [e for e in dissect_capture(pcap(frames)) if e.event.dataset == "network.http"]
+    requests = [e for e in events if e.http and e.http.request]
+    assert [
+        (e.http.request.method, e.url.original, e.url.domain)
+        for e in requests
+        if e.http and e.http.request and e.url
+    ] == [
+        ("GET", "/login.php?user=admin", "portal.example.com"),
+        ("POST", "/api", "portal.example.com"),
+    ]
+    assert requests[0].user_agent is not None and requests[0].user_agent.original == "sqlmap/1.8"
+    assert requests[0].source is not None and requests[0].source.ip == "192.0.2.10"
+    (answer,) = [e for e in events if e.http and e.http.response]
+    assert answer.http is not None and answer.http.response is not None
+    assert answer.http.response.status_code == 403 and answer.event.outcome == "failure"
+    assert answer.network is not None and requests[0].network is not None
+    assert answer.network.community_id == requests[0].network.community_id
