@@ -188,8 +188,10 @@ def test_any_file_bytes_never_raise(data: bytes) -> None:
 
 def test_http_heads_of_a_keep_alive_connection_become_events() -> None:
     request = (
-        b"GET /login.php?user=admin HTTP/1.1\r\nHost: portal.example.com:8080\r\nUser-Agent: sqlmap/1.8\r\n\r\n"
-        b"POST /api HTTP/1.1\r\nHost: portal.example.com\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+        b"GET /login.php?user=admin HTTP/1.1\r\nHost: portal.example.com:8080\r\n"
+        b"User-Agent: sqlmap/1.8\r\n\r\n"
+        b"POST /api HTTP/1.1\r\nHost: portal.example.com\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2\r\n\r\n{}"
     )
     response = b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n"
     frames = tcp_session("192.0.2.10", "198.51.100.20", 40000, 8080, request, response)
