@@ -76,9 +76,7 @@ class Flow:
     fin_from: int = 0  # bit 1: source sent FIN, bit 2: destination did
     report_from_ns: int = 0  # start of the span the next report covers
     reports: int = 0  # reports already made (active timeouts)
-
-    def key_order(self) -> tuple[bytes, int, bytes, int]:
-        return self.src, self.sport, self.dst, self.dport
+    community: str = ""  # its Community ID, once asked for
 
 
 @dataclass(slots=True, frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,8 +45,6 @@ STREAM_HEAD = 16_384  # bytes of each TCP direction kept for application heads
 DNS_PORTS = frozenset({53, 5353, 5355})
 _TRANSPORT = {TCP: "tcp", UDP: "udp", ICMP: "icmp", ICMPV6: "ipv6-icmp", 132: "sctp"}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-AppHandler = Callable[["Dissector", Frame, Flow, bool, bytes], None]
 
 
 @dataclass(slots=True)
@@ -123,15 +121,12 @@ class Dissector:
         idle_timeout_s: float = 60.0,
         active_timeout_s: float = 1800.0,
         observer: Observer | None = None,
-        app_handlers: Iterable[AppHandler] = (),
     ) -> None:
         self.flows = FlowTable(idle_timeout_s=idle_timeout_s, active_timeout_s=active_timeout_s)
         self.stats = DissectStats()
         self.observer = observer
         self.out: list[Event] = []
         self.streams: dict[int, tuple[_Stream, _Stream]] = {}  # id(flow) → (from source, to source)
-        self.app_handlers = list(app_handlers)
-        self._community: dict[int, str] = {}
 
     # -- feeding ----------------------------------------------------------------------------
 
@@ -190,10 +185,8 @@ class Dissector:
         if frame.sport in DNS_PORTS or frame.dport in DNS_PORTS:
             self._dns_over_tcp(frame, flow, stream)
             return
-        if self._http(frame, flow, forward, stream) or self._tls(frame, flow, forward, stream):
-            return
-        for handler in self.app_handlers:
-            handler(self, frame, flow, forward, bytes(stream.buffer))
+        if not self._http(frame, flow, forward, stream):
+            self._tls(frame, flow, forward, stream)
 
     def _http(self, frame: Frame, flow: Flow, forward: bool, stream: _Stream) -> bool:
         """Every complete HTTP/1.x head in the stream's head not read yet (keep-alive included);
@@ -337,14 +330,11 @@ class Dissector:
             event.observer = self.observer
         return event
 
-    def _community_id(self, flow: Flow) -> str:
-        found = self._community.get(id(flow))
-        if found is None:
-            found = community_id(flow.proto, flow.src, flow.dst, flow.sport, flow.dport)
-            if len(self._community) > 100_000:
-                self._community.clear()
-            self._community[id(flow)] = found
-        return found
+    @staticmethod
+    def _community_id(flow: Flow) -> str:
+        if not flow.community:
+            flow.community = community_id(flow.proto, flow.src, flow.dst, flow.sport, flow.dport)
+        return flow.community
 
     def _dns_event(self, frame: Frame, flow: Flow, message: dns_wire.DnsMessage) -> None:
         event = self.base_event(frame, flow, "network.dns", "dns")
@@ -371,7 +361,8 @@ class Dissector:
 
     def _report(self, report: FlowReport) -> None:
         flow = report.flow
-        self.streams.pop(id(flow), None) if report.final else None
+        if report.final:
+            self.streams.pop(id(flow), None)
         ports = flow.proto in (TCP, UDP, 132)
         start, end = _time(report.start_ns), _time(report.end_ns)
         event = Event(
@@ -421,8 +412,6 @@ class Dissector:
             event.extra = {"shaowang": {"flow": extra}}
         if self.observer is not None:
             event.observer = self.observer
-        if report.final:
-            self._community.pop(id(flow), None)
         self.emit(event)
 
 

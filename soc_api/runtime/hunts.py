@@ -36,8 +36,6 @@ from soc_core.storage.base import EventStore
 
 log = logging.getLogger(__name__)
 
-STATE_NAME = HUNTS_STATE  # the detection_state row with every schedule's watermark and last run
-
 
 class HuntStatus(msgspec.Struct, kw_only=True):
     """Where a schedule stands: what it has covered and what its last run did."""
@@ -94,7 +92,7 @@ class HuntService:
 
     def _load_status(self) -> None:
         with self.state.session() as session:
-            saved = load_detection_state(session, name=STATE_NAME)
+            saved = load_detection_state(session, name=HUNTS_STATE)
         if saved is None:
             return
         try:
@@ -109,7 +107,7 @@ class HuntService:
     def _save_status(self) -> None:
         payload = msgspec.json.encode({name: s.status for name, s in self.schedules.items()})
         with self.state.session() as session:
-            save_detection_state(session, name=STATE_NAME, payload=payload)
+            save_detection_state(session, name=HUNTS_STATE, payload=payload)
 
     def statuses(self) -> dict[str, HuntStatus]:
         return {name: schedule.status for name, schedule in self.schedules.items()}
