@@ -42,6 +42,7 @@ class Frame:
     """What a frame's headers say. ``src``/``dst`` are raw address bytes (see :func:`address_text`)."""
 
     __slots__ = (
+        "ack",
         "dport",
         "dst",
         "flags",
@@ -69,6 +70,7 @@ class Frame:
         self.dport = 0  # ICMP: code
         self.flags = 0  # TCP flags
         self.seq = 0  # TCP sequence number
+        self.ack = 0  # TCP acknowledgement number
         self.payload: bytes = b""
         self.fragment = False  # a non-first fragment: no transport header
 
@@ -179,7 +181,7 @@ def _transport(frame: Frame, data: bytes, offset: int, end: int) -> Frame | str:
     if proto == TCP:
         if end < offset + 20:
             return "TCP header cut short"
-        frame.sport, frame.dport, frame.seq, _ack, data_offset, frame.flags = _TCP_HEAD.unpack_from(
+        frame.sport, frame.dport, frame.seq, frame.ack, data_offset, frame.flags = _TCP_HEAD.unpack_from(
             data, offset
         )
         header = (data_offset >> 4) * 4

@@ -61,6 +61,7 @@ _METHODS = frozenset(
         b"SUBSCRIBE",
         b"UNSUBSCRIBE",
         b"PURGE",
+        b"M-SEARCH",  # SSDP discovery (HTTP over UDP)
     }
 )
 _METHOD_PROBE = max(len(method) for method in _METHODS) + 1
@@ -75,8 +76,10 @@ _RESPONSE_PREFIX = b"HTTP/1."
 _FIELD_SPACE = " \t"
 _SHOWN_BYTES = 32
 
-_REQUEST_FIELDS = frozenset({"host", "user-agent", "referer", "content-type", "content-length"})
-_RESPONSE_FIELDS = frozenset({"content-type", "content-length", "location", "server"})
+_REQUEST_FIELDS = frozenset(
+    {"host", "user-agent", "referer", "content-type", "content-length", "transfer-encoding"}
+)
+_RESPONSE_FIELDS = frozenset({"content-type", "content-length", "location", "server", "transfer-encoding"})
 
 
 @dataclass(slots=True)
@@ -85,13 +88,14 @@ class HttpRequest:
 
     method: str
     uri: str
-    version: str  # "1.1"
+    version: str  # "1.1"; "" when the request line names no protocol
     host: str | None
     user_agent: str | None
     referrer: str | None
     content_type: str | None
     content_length: int | None
     head_bytes: int  # the head including the empty line that ends it
+    chunked: bool = False  # the body comes in chunks (Transfer-Encoding ends in "chunked")
 
 
 @dataclass(slots=True)
@@ -106,6 +110,7 @@ class HttpResponse:
     location: str | None
     server: str | None
     head_bytes: int
+    chunked: bool = False
 
 
 def looks_like_request(data: bytes | memoryview) -> bool:
@@ -136,8 +141,13 @@ def parse_request_head(data: bytes | memoryview) -> HttpRequest | str | None:
     uri, space, version_token = rest.rpartition(" ")
     uri = uri.strip(" ")
     version = _VERSION.fullmatch(version_token)
-    if not space or not uri or version is None:
+    if not version_token.startswith("HTTP/") and rest.strip(" "):
+        # no protocol word (HTTP/0.9 style, or a malformed client): the rest is the target
+        uri, version_number = rest.strip(" "), ""
+    elif not space or not uri or version is None:
         return f"not an HTTP/1.x request line: {line[:_SHOWN_BYTES]!r}"
+    else:
+        version_number = "1." + version.group(1)
     head = _head(buf, len(data))
     if head is None or isinstance(head, str):
         return head
@@ -149,13 +159,14 @@ def parse_request_head(data: bytes | memoryview) -> HttpRequest | str | None:
     return HttpRequest(
         method=method,
         uri=uri,
-        version="1." + version.group(1),
+        version=version_number,
         host=get("host"),
         user_agent=get("user-agent"),
         referrer=get("referer"),
         content_type=get("content-type"),
         content_length=_content_length(get("content-length")),
         head_bytes=head_bytes,
+        chunked=_chunked(get("transfer-encoding")),
     )
 
 
@@ -190,6 +201,7 @@ def parse_response_head(data: bytes | memoryview) -> HttpResponse | str | None:
         location=get("location"),
         server=get("server"),
         head_bytes=head_bytes,
+        chunked=_chunked(get("transfer-encoding")),
     )
 
 
@@ -260,6 +272,11 @@ def _content_length(value: str | None) -> int | None:
     if value is None or not value or len(value) > 19 or not value.isascii() or not value.isdigit():
         return None
     return int(value)
+
+
+def _chunked(value: str | None) -> bool:
+    # RFC 9112 §6.3: chunked framing applies when it is the final transfer coding
+    return value is not None and value.rsplit(",", 1)[-1].strip(_FIELD_SPACE).lower() == "chunked"
 
 
 def _show(buf: bytes) -> str:

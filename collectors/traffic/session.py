@@ -43,6 +43,9 @@ from soc_core.events import (
 
 STREAM_HEAD = 16_384  # bytes of each TCP direction kept for application heads
 DNS_PORTS = frozenset({53, 5353, 5355})
+SSDP_PORT = 1900
+_LINE_BREAK = (b"\r", b"\n")
+_RECOGNISE_BYTES = 16  # a stream whose first bytes are neither HTTP nor TLS is not read further
 _TRANSPORT = {TCP: "tcp", UDP: "udp", ICMP: "icmp", ICMPV6: "ipv6-icmp", 132: "sctp"}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -74,19 +77,24 @@ def _time(ns: int) -> dt.datetime:
 
 
 class _Stream:
-    """The first bytes of one TCP direction, in sequence order."""
+    """One TCP direction in sequence order: the bytes not read yet (at most ``STREAM_HEAD``),
+    and how many more to skip unseen (message bodies)."""
 
-    __slots__ = ("buffer", "consumed", "done", "next_seq", "pending")
+    __slots__ = ("buffer", "chunk", "done", "kind", "messages", "methods", "next_seq", "pending", "skip")
 
     def __init__(self) -> None:
         self.next_seq: int | None = None
         self.buffer = bytearray()
         self.pending: dict[int, bytes] = {}
         self.done = False
-        self.consumed = 0  # bytes of the head already read as messages (DNS over TCP)
+        self.skip = 0  # body bytes still to pass over without keeping them
+        self.messages = 0  # application messages read from this direction
+        self.kind = ""  # "http", "tls" or "dns" once recognised
+        self.chunk: int | None = None  # in a chunked body: 0 at a chunk-size line, 1 after chunk data
+        self.methods: list[str] = []  # HTTP request methods awaiting their response (client side)
 
     def add(self, seq: int, payload: bytes, syn: bool) -> bool:
-        """Take a segment; whether the contiguous head grew."""
+        """Take a segment; whether there are new bytes to read."""
         if syn:
             self.next_seq = (seq + 1) & 0xFFFFFFFF
         if not payload or self.done:
@@ -95,21 +103,56 @@ class _Stream:
             self.next_seq = seq  # the capture started mid-stream: take it from here
         grew = False
         if seq == self.next_seq:
-            self._append(payload)
-            grew = True
-            while self.next_seq in self.pending and len(self.buffer) < STREAM_HEAD:
-                self._append(self.pending.pop(self.next_seq))
+            grew = self._append(payload)
+            while self.next_seq in self.pending and not self.done:
+                grew = self._append(self.pending.pop(self.next_seq)) or grew
         elif ((seq - self.next_seq) & 0xFFFFFFFF) < 0x7FFFFFFF and len(self.pending) < 64:
             self.pending[seq] = payload  # ahead of a gap: wait for the gap
         return grew
 
-    def _append(self, payload: bytes) -> None:
-        self.buffer += payload
+    def _append(self, payload: bytes) -> bool:
         assert self.next_seq is not None
         self.next_seq = (self.next_seq + len(payload)) & 0xFFFFFFFF
+        if self.skip:
+            if self.skip >= len(payload):
+                self.skip -= len(payload)
+                return False
+            payload, self.skip = payload[self.skip :], 0
+        self.buffer += payload
         if len(self.buffer) >= STREAM_HEAD:
             del self.buffer[STREAM_HEAD:]
+            self.done = True  # nothing we read needs this much unread data
+        return True
+
+    def pass_gap(self, acknowledged: int) -> bool:
+        """Jump over missing bytes the peer has acknowledged (lost by the capture, not the
+        network); whether there are new bytes to read. A gap inside a skipped body costs
+        nothing; a gap in data we read ends the reading of this direction."""
+        if self.done or self.next_seq is None:
+            return False
+        ahead = (acknowledged - self.next_seq) & 0xFFFFFFFF
+        if not 0 < ahead < 0x7FFFFFFF:
+            return False
+        resume = min(self.pending, key=lambda seq: (seq - self.next_seq) & 0xFFFFFFFF)  # type: ignore[operator]
+        gap = (resume - self.next_seq) & 0xFFFFFFFF
+        if gap > ahead:
+            return False  # the acknowledged bytes do not reach the next segment we hold
+        if self.skip >= gap:
+            self.skip -= gap
+        else:
             self.done = True
+            return False
+        self.next_seq = resume
+        grew = False
+        while self.next_seq in self.pending and not self.done:
+            grew = self._append(self.pending.pop(self.next_seq)) or grew
+        return grew
+
+    def consume(self, size: int) -> None:
+        """Mark ``size`` bytes from the start of the unread data as read (skipping those not here yet)."""
+        here = min(size, len(self.buffer))
+        del self.buffer[:here]
+        self.skip += size - here
 
 
 class Dissector:
@@ -174,35 +217,73 @@ class Dissector:
                 self.stats.errors[message] += 1
             else:
                 self._dns_event(frame, flow, message)
+        elif frame.sport == SSDP_PORT or frame.dport == SSDP_PORT:
+            self._http_datagram(frame, flow)
+
+    def _http_datagram(self, frame: Frame, flow: Flow) -> None:
+        """An HTTP head in one datagram (SSDP discovery and its answers)."""
+        payload = frame.payload
+        if http_wire.looks_like_request(payload):
+            head: http_wire.HttpRequest | http_wire.HttpResponse | str | None
+            head = http_wire.parse_request_head(payload)
+        elif http_wire.looks_like_response(payload):
+            head = http_wire.parse_response_head(payload)
+        else:
+            return
+        if head is None:
+            self.stats.errors["HTTP head cut short by the end of its datagram"] += 1
+        elif isinstance(head, str):
+            self.stats.errors[head] += 1
+        else:
+            self._http_event(frame, flow, head)
 
     def _tcp(self, frame: Frame, flow: Flow, forward: bool) -> None:
         pair = self.streams.get(id(flow))
         if pair is None:
             pair = self.streams[id(flow)] = (_Stream(), _Stream())
-        stream = pair[0] if forward else pair[1]
-        if not stream.add(frame.seq, frame.payload, bool(frame.flags & 0x02)):
-            return
+        stream, other = (pair[0], pair[1]) if forward else (pair[1], pair[0])
+        if other.pending and frame.flags & 0x10 and other.pass_gap(frame.ack):
+            # the peer acknowledged bytes the capture never saw: read on after the gap
+            self._read(frame, flow, not forward, other)
+        if stream.add(frame.seq, frame.payload, bool(frame.flags & 0x02)):
+            self._read(frame, flow, forward, stream)
+
+    def _read(self, frame: Frame, flow: Flow, forward: bool, stream: _Stream) -> None:
         if frame.sport in DNS_PORTS or frame.dport in DNS_PORTS:
             self._dns_over_tcp(frame, flow, stream)
-            return
-        if not self._http(frame, flow, forward, stream):
-            self._tls(frame, flow, forward, stream)
+        elif (
+            (stream.kind == "tls" or not self._http(frame, flow, forward, stream))
+            and not self._tls(frame, flow, forward, stream)
+            and len(stream.buffer) >= _RECOGNISE_BYTES
+        ):
+            stream.done = True  # neither HTTP nor TLS: keep no more of it
 
     def _http(self, frame: Frame, flow: Flow, forward: bool, stream: _Stream) -> bool:
-        """Every complete HTTP/1.x head in the stream's head not read yet (keep-alive included);
-        whether the stream is HTTP."""
+        """Every complete HTTP/1.x head not read yet (keep-alive and pipelining included, bodies
+        skipped by their length or chunks); whether the stream is HTTP."""
         looks = http_wire.looks_like_request if forward else http_wire.looks_like_response
         parse = http_wire.parse_request_head if forward else http_wire.parse_response_head
-        buffer = stream.buffer
-        found = False
-        while stream.consumed < len(buffer):
-            rest = bytes(buffer[stream.consumed :])
+        if not stream.kind:
+            if not looks(bytes(stream.buffer[:16])):
+                return False
+            stream.kind = "http"
+        client = self.streams[id(flow)][0]
+        while stream.buffer and not stream.done:
+            if stream.chunk is not None:
+                if not self._chunks(stream):
+                    return True
+                continue
+            rest = bytes(stream.buffer)
+            if rest[:1] in _LINE_BREAK:
+                # empty lines between messages are tolerated (RFC 9112 §2.2), as peers do
+                blank = len(rest) - len(rest.lstrip(b"\r\n"))
+                stream.consume(blank)
+                rest = rest[blank:]
+                if not rest:
+                    return True
             if not looks(rest):
-                if not found and stream.consumed == 0:
-                    return False
                 stream.done = True  # a body of unknown length, or not HTTP any more
                 return True
-            found = True
             head = parse(rest)
             if head is None:
                 return True  # the head is still coming
@@ -210,9 +291,75 @@ class Dissector:
                 self.stats.errors[head] += 1
                 stream.done = True
                 return True
-            stream.consumed += head.head_bytes + (head.content_length or 0)
+            stream.messages += 1
+            stream.consume(head.head_bytes)
             self._http_event(frame, flow, head)
-        return found
+            if isinstance(head, http_wire.HttpRequest):
+                if len(client.methods) < 64:
+                    client.methods.append(head.method)
+                chunked, body = head.chunked, head.content_length or 0
+            else:
+                method = client.methods.pop(0) if client.methods and head.status >= 200 else ""
+                if method == "HEAD" or head.status < 200 or head.status in (204, 304):
+                    chunked, body = False, 0
+                elif head.chunked or head.content_length is not None:
+                    chunked, body = head.chunked, head.content_length or 0
+                else:
+                    stream.done = True  # the body runs to the end of the connection
+                    return True
+            if chunked:
+                stream.chunk = 0
+            else:
+                stream.consume(body)
+        return True
+
+    def _chunks(self, stream: _Stream) -> bool:
+        """Read chunk framing at the start of the unread data; whether to go on reading."""
+        buffer = stream.buffer
+        if stream.chunk == 1:  # the line break that ends a chunk's data
+            if buffer[:2] == b"\r\n":
+                stream.consume(2)
+            elif buffer[:1] == b"\n":
+                stream.consume(1)
+            elif buffer == b"\r":
+                return False
+            else:
+                self.stats.errors["HTTP chunk data not followed by a line break"] += 1
+                stream.done = True
+                return False
+            stream.chunk = 0
+            return True
+        line_end = buffer.find(b"\n", 0, 1024)
+        if line_end < 0:
+            if len(buffer) >= 1024:
+                self.stats.errors["HTTP chunk-size line longer than 1024 bytes"] += 1
+                stream.done = True
+            return False
+        size_text = bytes(buffer[:line_end]).split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            self.stats.errors["HTTP chunk-size line is not hexadecimal"] += 1
+            stream.done = True
+            return False
+        if size:
+            stream.consume(line_end + 1 + size)
+            stream.chunk = 1
+            return True
+        # the last chunk: the trailer section ends with an empty line
+        rest = bytes(buffer[line_end + 1 :])
+        if rest[:2] == b"\r\n":
+            end = 2
+        elif rest[:1] == b"\n":
+            end = 1
+        else:
+            crlf, lf = rest.find(b"\n\r\n"), rest.find(b"\n\n")
+            if crlf < 0 and lf < 0:
+                return False  # trailer fields still coming
+            end = lf + 2 if crlf < 0 or 0 <= lf < crlf else crlf + 3
+        stream.consume(line_end + 1 + end)
+        stream.chunk = None
+        return True
 
     def _http_event(
         self, frame: Frame, flow: Flow, head: http_wire.HttpRequest | http_wire.HttpResponse
@@ -222,7 +369,7 @@ class Dissector:
         event.event.type = ["protocol", "access"]
         if isinstance(head, http_wire.HttpRequest):
             event.http = Http(
-                version=head.version,
+                version=head.version or None,
                 request=HttpRequest(
                     method=head.method,
                     referrer=head.referrer,
@@ -252,6 +399,7 @@ class Dissector:
         buffer = bytes(stream.buffer)
         if not tls_wire.looks_like_tls(buffer):
             return False
+        stream.kind = "tls"
         parsed = tls_wire.parse_tls_records(buffer, from_client=forward, final=stream.done)
         if isinstance(parsed, str):
             self.stats.errors[parsed] += 1
@@ -293,13 +441,13 @@ class Dissector:
     def _dns_over_tcp(self, frame: Frame, flow: Flow, stream: _Stream) -> None:
         """Every complete length-prefixed message in the stream's head not read yet."""
         buffer = stream.buffer
-        while len(buffer) - stream.consumed >= 2:
-            start = stream.consumed
-            size = int.from_bytes(buffer[start : start + 2], "big")
-            if len(buffer) - start < 2 + size:
+        while len(buffer) >= 2:
+            size = int.from_bytes(buffer[:2], "big")
+            if len(buffer) < 2 + size:
                 return  # the rest of this message is still to come
-            stream.consumed = start + 2 + size
-            message = dns_wire.parse_dns(bytes(buffer[start + 2 : start + 2 + size]))
+            message = dns_wire.parse_dns(bytes(buffer[2 : 2 + size]))
+            stream.consume(2 + size)
+            stream.messages += 1
             if isinstance(message, str):
                 self.stats.errors[message] += 1
             else:

@@ -6,6 +6,8 @@ client it decodes the ClientHello (SNI, ALPN, JA3, JA4); from the server the Ser
 and, when the negotiated version is TLS 1.2 or older so the Certificate message is sent in
 clear, the first certificate of the chain. It returns ``(None, None)`` while the messages it
 needs are still arriving, and a string saying what and where when the bytes are not TLS.
+``parse_client_hello_message`` reads a bare ClientHello handshake message, as QUIC carries it
+in CRYPTO frames instead of records.
 
 GREASE values (RFC 8701) are left out of every list and fingerprint except JA3S, whose
 definition keeps the server's extensions as sent. JA4 follows the FoxIO specification.
@@ -19,8 +21,16 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["Certificate", "ClientHello", "ServerHello", "looks_like_tls", "parse_tls_records"]
+__all__ = [
+    "Certificate",
+    "ClientHello",
+    "ServerHello",
+    "looks_like_tls",
+    "parse_client_hello_message",
+    "parse_tls_records",
+]
 
 _RECORD_HEADER = struct.Struct("!BBBH")
 _U16 = struct.Struct("!H")
@@ -132,6 +142,24 @@ def parse_tls_records(
         return str(exc)
 
 
+def parse_client_hello_message(
+    data: bytes | memoryview, *, transport: Literal["t", "q", "d"] = "t"
+) -> ClientHello | str:
+    """The ClientHello handshake message (type 1, 24-bit length, body) at the start of ``data``.
+
+    For hellos that do not travel in TLS records, such as QUIC's CRYPTO stream. ``transport`` is
+    the first character of JA4: "t" TCP, "q" QUIC, "d" DTLS. Bytes after the message are ignored;
+    a message cut short gives a string, as does anything that is not a ClientHello.
+    """
+    try:
+        end = _message(data, 0, _CLIENT_HELLO, "ClientHello", complete=True)
+        if end is None:  # only an incomplete message gives None, and complete=True rules that out
+            return "ClientHello incomplete"
+        return _client_hello(bytes(data[4:end]), transport)
+    except _Malformed as exc:
+        return str(exc)
+
+
 def _handshake_bytes(data: bytes | memoryview) -> tuple[bytes | memoryview, bool] | None:
     """Handshake bytes of the leading type-22 records, and whether another record type follows.
 
@@ -219,7 +247,7 @@ def _server_side(
     return hello, _certificate(bytes(handshake[end + 10 : end + 10 + first_length]))
 
 
-def _client_hello(body: bytes) -> ClientHello:
+def _client_hello(body: bytes, transport: str = "t") -> ClientHello:
     size = len(body)
     if size < 35:
         raise _Malformed(f"ClientHello of {size} bytes ends before its session id")
@@ -293,6 +321,7 @@ def _client_hello(body: bytes) -> ClientHello:
         )
     )
     ja4 = _ja4(
+        transport,
         max(supported_versions) if supported_versions else legacy_version,
         sni_present=_EXT_SERVER_NAME in seen,
         ciphers=ciphers,
@@ -367,6 +396,7 @@ def _server_hello(body: bytes) -> tuple[ServerHello, int]:
 
 
 def _ja4(
+    transport: str,
     version: int,
     *,
     sni_present: bool,
@@ -375,9 +405,9 @@ def _ja4(
     first_alpn: bytes,
     signature_algorithms: list[int],
 ) -> str:
-    """JA4 (FoxIO) of a TLS-over-TCP ClientHello; all lists already free of GREASE."""
+    """JA4 (FoxIO) of a ClientHello sent over ``transport`` ("t", "q" or "d"); lists free of GREASE."""
     prefix = (
-        f"t{_JA4_VERSIONS.get(version, '00')}{'d' if sni_present else 'i'}"
+        f"{transport}{_JA4_VERSIONS.get(version, '00')}{'d' if sni_present else 'i'}"
         f"{min(len(ciphers), 99):02d}{min(len(extensions), 99):02d}{_alpn_mark(first_alpn)}"
     )
     cipher_hash = _sha12(_hex_list(sorted(ciphers))) if ciphers else _JA4_EMPTY_HASH

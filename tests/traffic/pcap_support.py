@@ -115,3 +115,47 @@ def tcp_session(
         (t0 + i * 1_000_000, ether(ipv4(a, b, 6, tcp(pa, pb, seq=seq, ack=ack, flags=fl, payload=data))))
         for i, (a, b, pa, pb, seq, ack, fl, data) in enumerate(steps)
     ]
+
+
+def tcp_conversation(
+    client: str,
+    server: str,
+    cport: int,
+    sport: int,
+    segments: list[tuple[str, bytes]],
+    *,
+    lost: frozenset[int] = frozenset(),
+    t0: int = T0,
+) -> list[tuple[int, bytes]]:
+    """Handshake, then ``segments`` (``"c"`` client → server, ``"s"`` server → client), each
+    acknowledged by the other side, then FIN both ways. Segments whose index is in ``lost``
+    are sent and acknowledged but not captured."""
+    seq = {"c": 1000, "s": 5000}
+    ends = {"c": (client, server, cport, sport), "s": (server, client, sport, cport)}
+    steps: list[tuple[str, int, int, str, bytes]] = [
+        ("c", 1000, 0, "S", b""),
+        ("s", 5000, 1001, "SA", b""),
+        ("c", 1001, 5001, "A", b""),
+    ]
+    seq = {"c": 1001, "s": 5001}
+    captured: list[bool] = [True, True, True]
+    for index, (side, data) in enumerate(segments):
+        peer = "s" if side == "c" else "c"
+        steps.append((side, seq[side], seq[peer], "PA", data))
+        captured.append(index not in lost)
+        seq[side] += len(data)
+        steps.append((peer, seq[peer], seq[side], "A", b""))
+        captured.append(True)
+    steps += [("c", seq["c"], seq["s"], "FA", b""), ("s", seq["s"], seq["c"] + 1, "FA", b"")]
+    captured += [True, True]
+    frames = []
+    for i, ((side, s, a, flags, data), keep) in enumerate(zip(steps, captured, strict=True)):
+        if keep:
+            src, dst, ps, pd = ends[side]
+            frames.append(
+                (
+                    t0 + i * 1_000_000,
+                    ether(ipv4(src, dst, 6, tcp(ps, pd, seq=s, ack=a, flags=flags, payload=data))),
+                )
+            )
+    return frames

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from corpus_support import CORPUS
@@ -24,6 +25,18 @@ pytestmark = pytest.mark.slow
 FlowKey = tuple[str, str, int, str, int]
 # DNS, mDNS and LLMNR on their ports, over UDP and TCP; DNS over HTTPS is not ours to read
 DNS_FILTER = "(dns or llmnr or mdns) and not http2 and not http"
+AGGREGATOR = "\x1f"  # between a field's occurrences in one packet (values may hold commas)
+HTTP_FILTER = "http.request or http.response"
+TLS_FILTER = "tls.handshake.type == 1"
+APP_FIELDS = (
+    "dns names",
+    "http method",
+    "http host",
+    "http uri",
+    "http user agent",
+    "http status",
+    "tls sni",
+)
 
 
 def _pcaps() -> list[Path]:
@@ -35,12 +48,25 @@ def _canonical(proto: str, a: str, pa: int, b: str, pb: int) -> FlowKey:
 
 
 def _first(value: str) -> str:
-    return value.split(",")[0] if value else ""
+    return value.split(AGGREGATOR)[0] if value else ""
 
 
 def _tshark_fields(pcap: Path, display_filter: str, fields: list[str]) -> list[list[str]]:
     assert TSHARK is not None
-    args = [TSHARK, "-n", "-r", str(pcap), "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a"]
+    args = [
+        TSHARK,
+        "-n",
+        "-r",
+        str(pcap),
+        "-T",
+        "fields",
+        "-E",
+        "separator=\t",
+        "-E",
+        "occurrence=a",
+        "-E",
+        f"aggregator={AGGREGATOR}",
+    ]
     if display_filter:
         args += ["-Y", display_filter]
     for name in fields:
@@ -74,15 +100,50 @@ def _tshark_flows(pcap: Path) -> Counter[FlowKey]:
     return out
 
 
-def _ours(pcap: Path) -> tuple[Counter[FlowKey], Counter[str]]:
+def _host(value: str) -> str:
+    """A Host header without its port, as we keep it in ``url.domain``."""
+    return value.rsplit(":", 1)[0] if value and not value.endswith("]") else value
+
+
+def _tshark_app_fields(pcap: Path) -> dict[str, Counter[str]]:
+    """DNS query names, HTTP request and response fields and TLS SNI, as tshark reads them."""
+    out: dict[str, Counter[str]] = {name: Counter() for name in APP_FIELDS}
+    for row in _tshark_fields(pcap, DNS_FILTER, ["dns.qry.name"]):
+        if row and row[0]:
+            out["dns names"][_first(row[0])] += 1
+    http_fields = [
+        "http.request.method",
+        "http.host",
+        "http.request.uri",
+        "http.user_agent",
+        "http.response.code",
+    ]
+    for row in _tshark_fields(pcap, HTTP_FILTER, http_fields):
+        row += [""] * (5 - len(row))
+        # one frame may end several pipelined heads: tshark lists each field once per head
+        methods, hosts, uris, agents, codes = (value.split(AGGREGATOR) if value else [] for value in row)
+        for method in methods:
+            out["http method"][method] += 1
+        for host in hosts:
+            out["http host"][_host(host)] += 1
+        for uri in uris:
+            out["http uri"][uri] += 1
+        for agent in agents:
+            out["http user agent"][agent] += 1
+        for code in codes:
+            out["http status"][code] += 1
+    for row in _tshark_fields(pcap, TLS_FILTER, ["tls.handshake.extensions_server_name"]):
+        if row and row[0]:
+            out["tls sni"][_first(row[0])] += 1
+    return out
+
+
+def _ours(pcap: Path) -> tuple[Counter[FlowKey], dict[str, Counter[str]]]:
     flows: Counter[FlowKey] = Counter()
-    names: Counter[str] = Counter()
+    fields: dict[str, Counter[str]] = {name: Counter() for name in APP_FIELDS}
     for event in dissect_capture(pcap.read_bytes(), dissector=Dissector()):
-        if (
-            event.event.dataset == "network.flow"
-            and event.network
-            and event.network.transport in ("tcp", "udp")
-        ):
+        dataset = event.event.dataset
+        if dataset == "network.flow" and event.network and event.network.transport in ("tcp", "udp"):
             assert event.source is not None and event.destination is not None
             key = _canonical(
                 event.network.transport,
@@ -92,46 +153,54 @@ def _ours(pcap: Path) -> tuple[Counter[FlowKey], Counter[str]]:
                 event.destination.port or 0,
             )
             flows[key] += (event.source.packets or 0) + (event.destination.packets or 0)
-        elif event.event.dataset == "network.dns" and event.dns and event.dns.question:
-            names[event.dns.question.name or ""] += 1
-    return flows, names
+        elif dataset == "network.dns" and event.dns and event.dns.question:
+            fields["dns names"][event.dns.question.name or ""] += 1
+        elif dataset == "network.http" and event.http:
+            if event.http.request is not None:
+                fields["http method"][event.http.request.method or ""] += 1
+                if event.url is not None:
+                    if event.url.domain:
+                        fields["http host"][event.url.domain] += 1
+                    fields["http uri"][event.url.original or ""] += 1
+                if event.user_agent is not None:
+                    fields["http user agent"][event.user_agent.original or ""] += 1
+            elif event.http.response is not None:
+                fields["http status"][str(event.http.response.status_code)] += 1
+        elif dataset == "network.tls" and event.tls and event.tls.client and event.tls.client.server_name:
+            fields["tls sni"][event.tls.client.server_name] += 1
+    return flows, fields
 
 
 @pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (apt-get install tshark)")
 @pytest.mark.skipif(
     not SURICATA_VERIFY.is_dir(), reason=f"suricata-verify corpus not found at {SURICATA_VERIFY}"
 )
-def test_flows_and_dns_agree_with_tshark_over_suricata_verify() -> None:
+def test_flows_dns_http_and_tls_agree_with_tshark_over_suricata_verify() -> None:
     pcaps = _pcaps()
     assert len(pcaps) > 100
-    totals = {"flows": [0, 0], "dns names": [0, 0]}  # agreeing, compared
+    totals = {name: [0, 0] for name in ("flows", *APP_FIELDS)}  # agreeing, compared
     disagreements: list[str] = []
     for pcap in pcaps:
-        theirs_flows = _tshark_flows(pcap)
-        theirs_names: Counter[str] = Counter(
-            _first(row[0]) for row in _tshark_fields(pcap, DNS_FILTER, ["dns.qry.name"]) if row and row[0]
-        )
-        ours_flows, ours_names = _ours(pcap)
-        for name, (theirs, ours) in {
-            "flows": (theirs_flows, ours_flows),
-            "dns names": (theirs_names, ours_names),
-        }.items():
-            keys = set(theirs) | set(ours)
-            agree = sum(1 for k in keys if theirs.get(k) == ours.get(k))
+        theirs: dict[str, Counter[Any]] = {"flows": _tshark_flows(pcap), **_tshark_app_fields(pcap)}
+        ours_flows, ours_fields = _ours(pcap)
+        ours: dict[str, Counter[Any]] = {"flows": ours_flows, **ours_fields}
+        for name in totals:
+            keys = set(theirs[name]) | set(ours[name])
+            agree = sum(1 for k in keys if theirs[name].get(k) == ours[name].get(k))
             totals[name][0] += agree
             totals[name][1] += len(keys)
             for key in sorted(keys, key=str):
-                if theirs.get(key) != ours.get(key) and len(disagreements) < 200:
+                if theirs[name].get(key) != ours[name].get(key) and len(disagreements) < 300:
                     where = pcap.relative_to(SURICATA_VERIFY)
                     disagreements.append(
-                        f"{where}: {name} {key}: tshark {theirs.get(key)}, ours {ours.get(key)}"
+                        f"{where}: {name} {key!r}: tshark {theirs[name].get(key)}, ours {ours[name].get(key)}"
                     )
     print("\n== dissection vs tshark over suricata-verify ==")
     print(f"pcaps {len(pcaps)}")
     for name, (agree, compared) in totals.items():
-        print(f"{name:10s} {agree}/{compared} agree ({100 * agree / max(compared, 1):.2f} %)")
+        print(f"{name:16s} {agree}/{compared} agree ({100 * agree / max(compared, 1):.2f} %)")
     for line in disagreements:
         print("  " + line)
     for name, (agree, compared) in totals.items():
-        assert compared > 0
+        assert compared > 0, name
         assert agree / compared >= 0.99, f"{name}: {agree}/{compared}"
