@@ -24,6 +24,8 @@ _FRAGMENT = 44
 _U16 = struct.Struct("!H")
 _PORTS = struct.Struct("!HH")
 _TCP_HEAD = struct.Struct("!HHIIBB")  # ports, seq, ack, data offset, flags
+# Ethernet type; IPv4 version/IHL, total length, flags/fragment offset, protocol, addresses
+_ETHER_IPV4 = struct.Struct("!12xHBxH2xHxB2x4s4s")
 
 _text_cache: dict[bytes, str] = {}
 
@@ -78,8 +80,32 @@ class Frame:
 def decode(linktype: int, data: bytes, ts_ns: int, wire_len: int) -> Frame | str | None:
     """The frame's headers; a reason string when they are damaged; None when it is not IP."""
     frame = Frame(ts_ns, wire_len)
+    if linktype == ETHERNET and len(data) >= 54:
+        # Most frames on a mirror port: untagged Ethernet, IPv4 without options, TCP or UDP.
+        ethertype, version_ihl, total, frag, proto, src, dst = _ETHER_IPV4.unpack_from(data)
+        if ethertype == 0x0800 and version_ihl == 0x45 and total >= 20 and not frag & 0x3FFF:
+            end = 14 + total if 14 + total < len(data) else len(data)
+            frame.src, frame.dst, frame.proto = src, dst, proto
+            if proto == TCP:
+                sport, dport, seq, ack, data_offset, flags = _TCP_HEAD.unpack_from(data, 34)
+                header = (data_offset >> 4) * 4
+                if header >= 20 and 34 + header <= end:
+                    frame.sport, frame.dport, frame.seq, frame.ack, frame.flags = (
+                        sport,
+                        dport,
+                        seq,
+                        ack,
+                        flags,
+                    )
+                    frame.payload = data[34 + header : end]
+                    return frame
+            elif proto == UDP and end >= 42:
+                frame.sport, frame.dport = _PORTS.unpack_from(data, 34)
+                frame.payload = data[42:end]
+                return frame
+            frame.src = frame.dst = b""
+            frame.proto = 0
     offset = 0
-    ethertype: int
     if linktype == ETHERNET:
         if len(data) < 14:
             return "Ethernet header cut short"

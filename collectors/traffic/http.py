@@ -23,6 +23,8 @@ __all__ = [
     "HttpResponse",
     "looks_like_request",
     "looks_like_response",
+    "may_begin_request",
+    "may_begin_response",
     "parse_request_head",
     "parse_response_head",
 ]
@@ -123,6 +125,18 @@ def looks_like_request(data: bytes | memoryview) -> bool:
 def looks_like_response(data: bytes | memoryview) -> bool:
     """Whether ``data`` starts with ``HTTP/1.``."""
     return bytes(data[:7]) == _RESPONSE_PREFIX
+
+
+def may_begin_request(data: bytes | memoryview) -> bool:
+    """Whether ``data`` is too short to tell but may be the start of a well-known method."""
+    probe = bytes(data[:_METHOD_PROBE])
+    return b" " not in probe and any(method.startswith(probe) for method in _METHODS)
+
+
+def may_begin_response(data: bytes | memoryview) -> bool:
+    """Whether ``data`` is too short to tell but may be the start of ``HTTP/1.``."""
+    probe = bytes(data[:7])
+    return len(probe) < 7 and _RESPONSE_PREFIX.startswith(probe)
 
 
 def parse_request_head(data: bytes | memoryview) -> HttpRequest | str | None:

@@ -11,6 +11,7 @@ import struct
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 PCAP_MAGICS: dict[bytes, tuple[str, int]] = {
     b"\xd4\xc3\xb2\xa1": ("<", 1_000),  # microseconds, little-endian
@@ -35,8 +36,7 @@ class ReadStats:
         self.errors[reason] += 1
 
 
-@dataclass(slots=True, frozen=True)
-class Packet:
+class Packet(NamedTuple):
     """One captured frame: time in ns since the epoch, link type, bytes, length on the wire."""
 
     ts_ns: int

@@ -127,7 +127,7 @@ class _Stream:
     def pass_gap(self, acknowledged: int) -> bool:
         """Jump over missing bytes the peer has acknowledged (lost by the capture, not the
         network); whether there are new bytes to read. A gap inside a skipped body costs
-        nothing; a gap in data we read ends the reading of this direction."""
+        nothing; after a gap in data we read, reading goes on only if a message begins there."""
         if self.done or self.next_seq is None:
             return False
         ahead = (acknowledged - self.next_seq) & 0xFFFFFFFF
@@ -140,8 +140,10 @@ class _Stream:
         if self.skip >= gap:
             self.skip -= gap
         else:
-            self.done = True
-            return False
+            # the gap swallowed bytes we needed: read on as if a message begins after it
+            self.buffer.clear()
+            self.skip = 0
+            self.chunk = None
         self.next_seq = resume
         grew = False
         while self.next_seq in self.pending and not self.done:
@@ -196,6 +198,13 @@ class Dissector:
                 self._tcp(frame, flow, forward)
         elif frame.proto == TCP and frame.flags & 0x02:
             self._tcp(frame, flow, forward)
+        return self._take()
+
+    def tick(self, now_ns: int) -> list[Event]:
+        """Events of flows whose idle or active timeout passed by ``now_ns`` (a live capture's
+        clock, for quiet moments when no packet arrives to move time on)."""
+        for report in self.flows.sweep(now_ns):
+            self._report(report)
         return self._take()
 
     def finish(self) -> list[Event]:
@@ -282,6 +291,8 @@ class Dissector:
                 if not rest:
                     return True
             if not looks(rest):
+                if (http_wire.may_begin_request if forward else http_wire.may_begin_response)(rest):
+                    return True  # the next head has only begun
                 stream.done = True  # a body of unknown length, or not HTTP any more
                 return True
             head = parse(rest)

@@ -154,3 +154,18 @@ def test_ssdp_search_and_answer_over_udp() -> None:
     assert _summary(events) == ["M-SEARCH *", "200"]
     assert events[0].url is not None and events[0].url.domain == "239.255.255.250"
     assert events[0].user_agent is not None and events[0].user_agent.original == "Scanner/1.0"
+
+
+def test_pipelined_heads_split_anywhere_even_inside_the_method() -> None:
+    requests = b"".join(_request(f"/p{n}") for n in range(6))
+    responses = b"".join(_response(b"." * n) for n in range(6))
+    cut_request = requests.index(b"GET /p3") + 2  # "GE" ends one segment, "T /p3" begins the next
+    cut_response = responses.index(b"HTTP/1.1", 10) + 4
+    segments = [
+        ("c", requests[:cut_request]),
+        ("c", requests[cut_request:]),
+        ("s", responses[:cut_response]),
+        ("s", responses[cut_response:]),
+    ]
+    events = _http(tcp_conversation(CLIENT, SERVER, 40008, 80, segments))
+    assert _summary(events) == [f"GET /p{n}" for n in range(6)] + ["200"] * 6

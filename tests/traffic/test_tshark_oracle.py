@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 FlowKey = tuple[str, str, int, str, int]
 # DNS, mDNS and LLMNR on their ports, over UDP and TCP; DNS over HTTPS is not ours to read
-DNS_FILTER = "(dns or llmnr or mdns) and not http2 and not http"
+DNS_FILTER = "(dns or llmnr or mdns) and not http2 and not http and not icmp and not icmpv6"
 AGGREGATOR = "\x1f"  # between a field's occurrences in one packet (values may hold commas)
 HTTP_FILTER = "http.request or http.response"
 TLS_FILTER = "tls.handshake.type == 1"
@@ -56,6 +56,9 @@ def _tshark_fields(pcap: Path, display_filter: str, fields: list[str]) -> list[l
     args = [
         TSHARK,
         "-n",
+        # HTTP heads as soon as they are complete, as we report them, not after the body
+        "-o",
+        "http.desegment_body:FALSE",
         "-r",
         str(pcap),
         "-T",
@@ -80,23 +83,23 @@ def _tshark_fields(pcap: Path, display_filter: str, fields: list[str]) -> list[l
 
 
 def _tshark_flows(pcap: Path) -> Counter[FlowKey]:
+    # ICMP errors quote the headers of the packet they answer: those are not packets of a flow
     rows = _tshark_fields(
         pcap,
-        "tcp or udp",
-        ["ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "ip.proto", "ipv6.nxt", "tcp.srcport", "tcp.dstport",
-         "udp.srcport", "udp.dstport", "ip.frag_offset", "ipv6.fraghdr.offset"],
+        "(tcp or udp) and not icmp and not icmpv6",
+        ["ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport",
+         "udp.dstport", "ip.frag_offset", "ipv6.fraghdr.offset"],
     )  # fmt: skip
     out: Counter[FlowKey] = Counter()
     for row in rows:
-        row += [""] * (12 - len(row))
+        row += [""] * (10 - len(row))
         src, dst = _first(row[0]) or _first(row[1]), _first(row[2]) or _first(row[3])
-        proto = _first(row[4]) or _first(row[5])
-        if _first(row[10]) not in ("", "0") or _first(row[11]) not in ("", "0"):
+        if _first(row[8]) not in ("", "0") or _first(row[9]) not in ("", "0"):
             continue  # non-first fragments carry no ports
-        if proto == "6" and row[6]:
-            out[_canonical("tcp", src, int(_first(row[6])), dst, int(_first(row[7])))] += 1
-        elif proto == "17" and row[8]:
-            out[_canonical("udp", src, int(_first(row[8])), dst, int(_first(row[9])))] += 1
+        if row[4]:
+            out[_canonical("tcp", src, int(_first(row[4])), dst, int(_first(row[5])))] += 1
+        elif row[6]:
+            out[_canonical("udp", src, int(_first(row[6])), dst, int(_first(row[7])))] += 1
     return out
 
 
