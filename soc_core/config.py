@@ -182,6 +182,30 @@ class DetectionSettings(BaseModel):
         return hunts
 
 
+class CaptureSettings(BaseModel):
+    """Live capture from a mirror (SPAN) port: packets → flows, DNS, HTTP and TLS events."""
+
+    interface: str | None = Field(default=None, description="network interface; unset: no live capture")
+    bpf: str | None = Field(default=None, description="capture filter (tcpdump syntax), e.g. 'not port 5514'")
+    snaplen: int = Field(default=65535, ge=64, le=262_144)
+    buffer_mb: int = Field(default=64, ge=1, le=4096, description="kernel receive buffer")
+    idle_timeout_s: float = Field(default=60.0, gt=0, description="a flow with no packet this long ends")
+    active_timeout_s: float = Field(
+        default=1800.0, gt=0, description="a long flow is reported this often while it lasts"
+    )
+    ring_gb: float = Field(
+        default=2.0, ge=0, description="recent packets kept in data/pcap for pivots from alerts; 0: none"
+    )
+    ring_file_mb: int = Field(default=64, ge=1, le=4096, description="size of each pcap file in the ring")
+
+    @field_validator("ring_gb")
+    @classmethod
+    def _ring_holds_one_file(cls, value: float) -> float:
+        if 0 < value * 1024 < 1:
+            raise ValueError("ring_gb must be 0 (no ring) or at least one ring file (1 MB)")
+        return value
+
+
 class Settings(BaseSettings):
     """All settings. Nested keys map to ``SOC_SECTION__KEY`` environment variables."""
 
@@ -197,6 +221,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     parsers: ParsersSettings = Field(default_factory=ParsersSettings)
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
+    capture: CaptureSettings = Field(default_factory=CaptureSettings)
     files: list[FileSource] = Field(default_factory=list)
     sources: list[SourceMapping] = Field(default_factory=list)
 

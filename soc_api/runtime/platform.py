@@ -29,6 +29,7 @@ from collectors.transports.filetail import FileTailer
 from collectors.transports.syslog import SyslogServer, SyslogTlsServer
 from soc_api.app import create_app
 from soc_api.context import AppContext
+from soc_api.runtime.capture import CaptureService
 from soc_api.runtime.detection import DetectionService, build_engine, worker_factory
 from soc_api.runtime.health import SilenceWatch
 from soc_api.runtime.hunts import HuntService
@@ -72,6 +73,7 @@ class Platform:
         self.syslog: SyslogServer | None = None
         self.syslog_tls: SyslogTlsServer | None = None
         self.tailer: FileTailer | None = None
+        self.capture: CaptureService | None = None
         self.api: _ApiServer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
@@ -149,6 +151,11 @@ class Platform:
             await _listen(self.syslog_tls.start(), "syslog TLS", s.syslog.tls.host, s.syslog.tls.port)
         if self.tailer is not None:
             self._tasks.append(asyncio.create_task(self.tailer.run(), name="filetail"))
+        if s.capture.interface:
+            self.capture = await asyncio.to_thread(
+                CaptureService, s.capture, data_dir=self.data_dir, store_events=self.pipeline.process_events
+            )
+            self.capture.start()
 
         ctx = AppContext(settings=s, events=self.store, state=self.state, ingest_stats=self.ingest_stats)
         config = uvicorn.Config(
@@ -184,6 +191,8 @@ class Platform:
             await self.syslog_tls.stop()
         if self.tailer is not None:
             self.tailer.stop()
+        if self.capture is not None:
+            await asyncio.to_thread(self.capture.stop)
         if self.api is not None:
             self.api.should_exit = True
         if self.scheduler is not None:
@@ -216,6 +225,8 @@ class Platform:
         assert self.pipeline is not None and self.store is not None
         figures = self.pipeline.snapshot(queue_depth=len(self.queue))
         figures["store"] = self.store.stats()
+        if self.capture is not None:
+            figures["capture"] = self.capture.stats()
         return figures
 
     async def _save_detection(self) -> None:

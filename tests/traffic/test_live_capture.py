@@ -583,3 +583,62 @@ def test_a_vlan_tag_the_kernel_took_off_is_put_back_where_the_wire_had_it() -> N
     decoded = decode(1, tagged, 0, len(tagged))
     assert isinstance(decoded, Frame)
     assert (decoded.vlan, decoded.sport, decoded.dport, decoded.payload) == (100, 40000, 53, b"query")
+
+
+# -- the same capture inside `soc run` ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_soc_run_captures_the_mirror_port_into_the_store_and_its_stats(veth: Veth, tmp_path: Path) -> None:
+    from soc_api.testing import PlatformProcess, add_user, search_count, wait_for
+
+    data_dir = tmp_path / "data"
+    add_user(data_dir, "ana", "analyst")
+    env = {
+        "SOC_CAPTURE__INTERFACE": veth.host,
+        "SOC_CAPTURE__BPF": FILTER,
+        "SOC_CAPTURE__IDLE_TIMEOUT_S": "2",
+        "SOC_CAPTURE__RING_GB": "0.01",
+        "SOC_CAPTURE__RING_FILE_MB": "1",
+    }
+    with PlatformProcess(data_dir, env=env) as soc:
+        servers = _Servers()
+        assert IP is not None
+        client = subprocess.run(
+            [
+                IP,
+                "netns",
+                "exec",
+                veth.namespace,
+                sys.executable,
+                "-c",
+                CLIENT_CODE,
+                SERVER,
+                str(HTTP_PORT),
+                *NAMES,
+            ],
+            capture_output=True,
+            timeout=WAIT_S * 2,
+            check=False,
+        )
+        assert client.returncode == 0, client.stderr.decode(errors="replace")
+        servers.join()
+        # the flows end by their idle timeout, on the capture's own clock: no packet needed
+        wait_for(
+            lambda: search_count(data_dir, "event.dataset:network.flow") == 4, timeout=WAIT_S, interval=0.5
+        )
+        assert search_count(data_dir, "event.dataset:network.dns") == 6
+        assert search_count(data_dir, 'event.dataset:network.http AND url.original:"/status?probe=1"') == 1
+        assert search_count(data_dir, f"observer.ingress.interface.name:{veth.host}") == 12
+        soc.login("ana")
+        capture = soc.stats()["capture"]
+        print(f"capture figures in /api/v1/stats/ingest: {capture}")
+        assert capture["interface"] == veth.host and capture["filter"] == FILTER
+        assert capture["packets"] >= 10 and capture["kernel_drops"] == 0
+        assert capture["events_stored"] == 12 and capture["events_store_failed"] == 0
+        assert capture["ring"]["packets"] == capture["packets"]
+        assert "dissector_lag_s" in capture
+        assert soc.stop() == 0
+    ring_files = sorted((data_dir / "pcap").glob("ring-*.pcap"))
+    assert ring_files
+    assert sum(1 for path in ring_files for _ in read_capture(path.read_bytes())) == capture["packets"]
