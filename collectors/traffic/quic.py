@@ -116,12 +116,15 @@ class _PacketKeys:
 
 def looks_like_quic_initial(payload: bytes | memoryview) -> bool:
     """Whether a UDP payload starts with a QUIC version 1 or 2 Initial packet header."""
-    if len(payload) < 7 or payload[0] & _LONG_HEADER != _LONG_HEADER:
+    if len(payload) < 7:
+        return False
+    first = payload[0]
+    if first & _LONG_HEADER != _LONG_HEADER:
         return False
     version = _U32.unpack_from(payload, 1)[0]
     if version == QUIC_V1:
-        return payload[0] & _TYPE_BITS == 0x00
-    return version == QUIC_V2 and payload[0] & _TYPE_BITS == 0x10
+        return first & _TYPE_BITS == 0x00
+    return version == QUIC_V2 and first & _TYPE_BITS == 0x10
 
 
 def client_initial_keys(dcid: bytes, version: int = QUIC_V1) -> InitialKeys | None:
@@ -222,8 +225,10 @@ class QuicInitialReader:
             raise _Malformed(f"QUIC source connection ID length {scid_length} at offset {cursor}")
         cursor += 1 + scid_length
         if packet_type == spec.initial:
-            token_length, cursor = _varint(data, cursor, "QUIC token length")
-            cursor += token_length
+            token_length, token_start = _varint(data, cursor, "QUIC token length")
+            if token_start + token_length > size:
+                raise _Malformed(f"QUIC token length {token_length} at offset {cursor} overruns the datagram")
+            cursor = token_start + token_length
         length, pn_offset = _varint(data, cursor, "QUIC packet length")
         end = pn_offset + length
         if end > size:

@@ -90,24 +90,10 @@ class PcapRing:
         self._deleted = 0
         self._newest_ns: int | None = None
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._files = self._existing()
+        self._files = _existing(self.directory)
         self._total = sum(f.size for f in self._files)
         self._next_seq = self._files[-1].seq + 1 if self._files else 1
         self._trim()  # the bound may have been lowered since the files were written
-
-    def _existing(self) -> list[_RingFile]:
-        files: list[_RingFile] = []
-        for path in self.directory.iterdir():
-            match = _NAME.fullmatch(path.name)
-            if match is None or not path.is_file():
-                continue
-            try:
-                start_ns = _start_ns(match[1])
-            except ValueError:
-                continue  # not a date: not one of ours
-            files.append(_RingFile(path, int(match[2]), start_ns, path.stat().st_size))
-        files.sort(key=lambda f: f.seq)
-        return files
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -207,22 +193,7 @@ class PcapRing:
         with self._lock:
             if self._out is not None:
                 self._out.flush()
-            found: list[Path] = []
-            files = self._files
-            for index, entry in enumerate(files):
-                first_ns = entry.start_ns if entry.first_ns is None else entry.first_ns
-                last_ns: float
-                if entry.last_ns is not None:
-                    last_ns = entry.last_ns
-                elif index + 1 < len(files):
-                    # the next file's first packet is no older than this file's last; its name
-                    # gives that packet's time to the second
-                    last_ns = files[index + 1].start_ns + SECOND - 1
-                else:
-                    last_ns = float("inf")  # the newest file from before a restart: its end is unknown
-                if first_ns <= end_ns and start_ns <= last_ns:
-                    found.append(entry.path)
-            return found
+            return _overlapping(self._files, start_ns, end_ns)
 
     def stats(self) -> dict[str, Any]:
         """Files and bytes held, the time they span, packets written and files deleted."""
@@ -239,3 +210,44 @@ class PcapRing:
                 "packets": self._packets,
                 "deleted_files": self._deleted,
             }
+
+
+def ring_files(directory: Path, start_ns: int, end_ns: int) -> list[Path]:
+    """The ring files in ``directory`` that may hold packets timed from ``start_ns`` to
+    ``end_ns``, oldest first, read from their names (for readers beside the writer)."""
+    if not directory.is_dir():
+        return []
+    return _overlapping(_existing(directory), start_ns, end_ns)
+
+
+def _existing(directory: Path) -> list[_RingFile]:
+    files: list[_RingFile] = []
+    for path in directory.iterdir():
+        match = _NAME.fullmatch(path.name)
+        if match is None or not path.is_file():
+            continue
+        try:
+            start_ns = _start_ns(match[1])
+        except ValueError:
+            continue  # not a date: not one of ours
+        files.append(_RingFile(path, int(match[2]), start_ns, path.stat().st_size))
+    files.sort(key=lambda f: f.seq)
+    return files
+
+
+def _overlapping(files: list[_RingFile], start_ns: int, end_ns: int) -> list[Path]:
+    found: list[Path] = []
+    for index, entry in enumerate(files):
+        first_ns = entry.start_ns if entry.first_ns is None else entry.first_ns
+        last_ns: float
+        if entry.last_ns is not None:
+            last_ns = entry.last_ns
+        elif index + 1 < len(files):
+            # the next file's first packet is no older than this file's last; its name
+            # gives that packet's time to the second
+            last_ns = files[index + 1].start_ns + SECOND - 1
+        else:
+            last_ns = float("inf")  # the newest file from before a restart: its end is unknown
+        if first_ns <= end_ns and start_ns <= last_ns:
+            found.append(entry.path)
+    return found
