@@ -206,6 +206,24 @@ class CaptureSettings(BaseModel):
         return value
 
 
+class SuricataSettings(BaseModel):
+    """Suricata 7 as a sensor that ``soc run`` supervises; its EVE output is ingested as ``suricata.eve``."""
+
+    enabled: bool = False
+    binary: str = Field(default="suricata", description="the suricata program (bookworm-backports)")
+    interface: str | None = Field(default=None, description="mirror interface; default capture.interface")
+    pcap: Path | None = Field(default=None, description="read this capture file once instead of an interface")
+    bpf: str | None = Field(default=None, description="capture filter; default capture.bpf")
+    home_net: str = Field(
+        default="[10.0.0.0/8,172.16.0.0/12,192.168.0.0/16]",
+        description="Suricata's HOME_NET: the extranet's own",
+    )
+    shipped_rules: bool = Field(default=True, description="load rules/suricata/shaowang-extranet.rules")
+    rules: list[Path] = Field(default_factory=list, description="more rule files")
+    extra_args: list[str] = Field(default_factory=list, description="more suricata command-line arguments")
+    watch_interval_s: float = Field(default=2.0, gt=0, description="how often a dead sensor is noticed")
+
+
 class Settings(BaseSettings):
     """All settings. Nested keys map to ``SOC_SECTION__KEY`` environment variables."""
 
@@ -222,6 +240,7 @@ class Settings(BaseSettings):
     parsers: ParsersSettings = Field(default_factory=ParsersSettings)
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    suricata: SuricataSettings = Field(default_factory=SuricataSettings)
     files: list[FileSource] = Field(default_factory=list)
     sources: list[SourceMapping] = Field(default_factory=list)
 

@@ -1,5 +1,6 @@
 """Packets → ECS events: ``network.flow`` from the flow table, ``network.dns`` per DNS message,
-``network.http`` per request/response head and ``network.tls`` per handshake.
+``network.http`` per request/response head and ``network.tls`` per handshake (TLS over TCP,
+and the ClientHello of QUIC, whose Initial packets anyone can decrypt).
 
 TCP streams are reassembled only as far as the application heads need (the first
 ``STREAM_HEAD`` bytes of each direction, in sequence order, retransmissions dropped), which is
@@ -16,6 +17,7 @@ from typing import Any
 
 from collectors.traffic import dns as dns_wire
 from collectors.traffic import http as http_wire
+from collectors.traffic import quic as quic_wire
 from collectors.traffic import tls as tls_wire
 from collectors.traffic.dissect import ICMP, ICMPV6, TCP, UDP, Frame, address_text, decode
 from collectors.traffic.flows import Flow, FlowReport, FlowTable, community_id
@@ -172,6 +174,7 @@ class Dissector:
         self.observer = observer
         self.out: list[Event] = []
         self.streams: dict[int, tuple[_Stream, _Stream]] = {}  # id(flow) → (from source, to source)
+        self.quic: dict[int, quic_wire.QuicInitialReader] = {}  # id(flow) → the client's Initials
 
     # -- feeding ----------------------------------------------------------------------------
 
@@ -228,6 +231,26 @@ class Dissector:
                 self._dns_event(frame, flow, message)
         elif frame.sport == SSDP_PORT or frame.dport == SSDP_PORT:
             self._http_datagram(frame, flow)
+        elif forward:
+            reader = self.quic.get(id(flow))
+            if reader is None:
+                if not quic_wire.looks_like_quic_initial(frame.payload):
+                    return
+                reader = self.quic[id(flow)] = quic_wire.QuicInitialReader()
+            if not reader.done:
+                self._quic(frame, flow, reader)
+
+    def _quic(self, frame: Frame, flow: Flow, reader: quic_wire.QuicInitialReader) -> None:
+        """The ClientHello inside a QUIC client's Initial packets (keys anyone can derive)."""
+        found = reader.feed(frame.payload)
+        if found is None:
+            return
+        if isinstance(found, str):
+            self.stats.errors[found] += 1
+            return
+        event = self.base_event(frame, flow, "network.tls", "quic")
+        self._client_hello(event, found)
+        self.emit(event)
 
     def _http_datagram(self, frame: Frame, flow: Flow) -> None:
         """An HTTP head in one datagram (SSDP discovery and its answers)."""
@@ -422,17 +445,7 @@ class Dissector:
         stream.done = True
         event = self.base_event(frame, flow, "network.tls", "tls")
         if isinstance(hello, tls_wire.ClientHello):
-            version = (
-                _tls_version(max(hello.supported_versions)) if hello.supported_versions else hello.version
-            )
-            event.tls = Tls(
-                version=version,
-                version_protocol="tls",
-                next_protocol=hello.alpn[0] if hello.alpn else None,
-                client=TlsClient(server_name=hello.sni, ja3=hello.ja3_hash, ja4=hello.ja4),
-            )
-            if hello.sni:
-                event.destination.domain = hello.sni  # type: ignore[union-attr]
+            self._client_hello(event, hello)
         else:
             server = TlsServer(ja3s=hello.ja3s_hash)
             if certificate is not None:
@@ -448,6 +461,18 @@ class Dissector:
             )
         self.emit(event)
         return True
+
+    @staticmethod
+    def _client_hello(event: Event, hello: tls_wire.ClientHello) -> None:
+        version = _tls_version(max(hello.supported_versions)) if hello.supported_versions else hello.version
+        event.tls = Tls(
+            version=version,
+            version_protocol="tls",
+            next_protocol=hello.alpn[0] if hello.alpn else None,
+            client=TlsClient(server_name=hello.sni, ja3=hello.ja3_hash, ja4=hello.ja4),
+        )
+        if hello.sni and event.destination is not None:
+            event.destination.domain = hello.sni
 
     def _dns_over_tcp(self, frame: Frame, flow: Flow, stream: _Stream) -> None:
         """Every complete length-prefixed message in the stream's head not read yet."""
@@ -522,6 +547,7 @@ class Dissector:
         flow = report.flow
         if report.final:
             self.streams.pop(id(flow), None)
+            self.quic.pop(id(flow), None)
         ports = flow.proto in (TCP, UDP, 132)
         start, end = _time(report.start_ns), _time(report.end_ns)
         event = Event(

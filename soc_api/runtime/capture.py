@@ -20,12 +20,14 @@ from typing import Any
 from collectors.traffic.live import LiveCapture, PacketSocket
 from collectors.traffic.ring import PcapRing
 from collectors.traffic.session import Dissector
-from soc_core.config import CaptureSettings
+from collectors.traffic.suricata import SHIPPED_RULES, SensorConfig
+from soc_core.config import CaptureSettings, SuricataSettings
 from soc_core.events import Event, Interface, Observer, ObserverSide
 
 log = logging.getLogger(__name__)
 
 RING_DIR = "pcap"
+SURICATA_DIR = "suricata"
 _PENDING_BATCHES = 32  # event batches waiting for the pipeline before the capture waits
 
 
@@ -127,3 +129,19 @@ class CaptureService:
         figures["waited_for_pipeline_s"] = round(self._waited_s, 3)
         figures["filter"] = self.settings.bpf
         return figures
+
+
+def suricata_config(suricata: SuricataSettings, capture: CaptureSettings, *, data_dir: Path) -> SensorConfig:
+    """The sensor's configuration from the settings: its own folder in the data directory, the
+    capture's interface and filter unless the sensor names its own."""
+    rules = ([SHIPPED_RULES] if suricata.shipped_rules else []) + [path.resolve() for path in suricata.rules]
+    return SensorConfig(
+        workdir=(data_dir / SURICATA_DIR).resolve(),
+        binary=suricata.binary,
+        interface=None if suricata.pcap else suricata.interface or capture.interface,
+        pcap=suricata.pcap.resolve() if suricata.pcap else None,
+        rules=rules,
+        bpf=suricata.bpf if suricata.bpf is not None else capture.bpf,
+        home_net=suricata.home_net,
+        extra_args=list(suricata.extra_args),
+    )

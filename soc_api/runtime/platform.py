@@ -25,18 +25,19 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from collectors.intake import IntakeQueue, IntakeStats
 from collectors.parsers.declarative import load_declarative
+from collectors.traffic.suricata import SuricataSensor
 from collectors.transports.filetail import FileTailer
 from collectors.transports.syslog import SyslogServer, SyslogTlsServer
 from soc_api.app import create_app
 from soc_api.context import AppContext
-from soc_api.runtime.capture import CaptureService
+from soc_api.runtime.capture import CaptureService, suricata_config
 from soc_api.runtime.detection import DetectionService, build_engine, worker_factory
 from soc_api.runtime.health import SilenceWatch
 from soc_api.runtime.hunts import HuntService
 from soc_api.runtime.pipeline import Pipeline
 from soc_api.runtime.workers import ParsePool, default_workers
 from soc_core.audit import append_audit
-from soc_core.config import Settings
+from soc_core.config import FileSource, Settings
 from soc_core.errors import ConfigError
 from soc_core.records import RawRecord
 from soc_core.state.db import StateStore, open_state
@@ -74,6 +75,7 @@ class Platform:
         self.syslog_tls: SyslogTlsServer | None = None
         self.tailer: FileTailer | None = None
         self.capture: CaptureService | None = None
+        self.sensor: SuricataSensor | None = None
         self.api: _ApiServer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
@@ -89,8 +91,12 @@ class Platform:
         self._record_start()
 
         self._load_parsers()
-        if s.files:
-            self.tailer = FileTailer(s.files, self.queue, self.stats, self.data_dir / "filetail.json")
+        files = list(s.files)
+        if s.suricata.enabled:
+            self.sensor = SuricataSensor(suricata_config(s.suricata, s.capture, data_dir=self.data_dir))
+            files.append(FileSource(path=self.sensor.eve_path, dataset="suricata.eve"))
+        if files:
+            self.tailer = FileTailer(files, self.queue, self.stats, self.data_dir / "filetail.json")
         if s.detection.enabled:
             engine = await asyncio.to_thread(build_engine, s.detection)
             self.detection = DetectionService(engine, self.state)
@@ -156,6 +162,9 @@ class Platform:
                 CaptureService, s.capture, data_dir=self.data_dir, store_events=self.pipeline.process_events
             )
             self.capture.start()
+        if self.sensor is not None:
+            await asyncio.to_thread(self.sensor.start)
+            self._tasks.append(asyncio.create_task(self._watch_sensor(), name="suricata"))
 
         ctx = AppContext(settings=s, events=self.store, state=self.state, ingest_stats=self.ingest_stats)
         config = uvicorn.Config(
@@ -193,6 +202,8 @@ class Platform:
             self.tailer.stop()
         if self.capture is not None:
             await asyncio.to_thread(self.capture.stop)
+        if self.sensor is not None:
+            await asyncio.to_thread(self.sensor.stop)
         if self.api is not None:
             self.api.should_exit = True
         if self.scheduler is not None:
@@ -227,6 +238,8 @@ class Platform:
         figures["store"] = self.store.stats()
         if self.capture is not None:
             figures["capture"] = self.capture.stats()
+        if self.sensor is not None:
+            figures["suricata"] = self.sensor.status()
         return figures
 
     async def _save_detection(self) -> None:
@@ -253,6 +266,16 @@ class Platform:
                     await asyncio.to_thread(self.pipeline.process_events, events)
                 except Exception:  # reported again at the next check only if still relevant
                     log.exception("storing %d source health events failed", len(events))
+
+    async def _watch_sensor(self) -> None:
+        """Restart Suricata when it dies (with backoff); a finished capture-file run stays done."""
+        assert self.sensor is not None
+        while True:
+            await asyncio.sleep(self.settings.suricata.watch_interval_s)
+            try:
+                await asyncio.to_thread(self.sensor.watch)
+            except Exception:  # the next round looks again
+                log.exception("watching the Suricata sensor failed")
 
     def _on_stored(self, records: Sequence[RawRecord]) -> None:
         if self.tailer is None:

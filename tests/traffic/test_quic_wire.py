@@ -575,3 +575,34 @@ def test_suricata_verify_quic_captures_agree_with_tshark() -> None:
         found = [(hello.sni, hello.ja4) for hello in outcomes if isinstance(hello, ClientHello)]
         assert found == expected, name
     print(f"{len(EXPECTED)} captures read in {time.monotonic() - started:.2f} s")
+
+
+# --- in the dissector -------------------------------------------------------------------------
+
+
+def test_a_quic_connection_gives_one_tls_event_with_the_client_hello() -> None:
+    from pcap_support import SECOND, T0, ether, ipv4, pcap, udp
+
+    from collectors.traffic.session import Dissector, dissect_capture
+
+    first = initial(b"\x01" + crypto(0, RFC_HELLO_MESSAGE[:100]) + b"\x00" * 30, 0)
+    second = initial(b"\x00\x00\x01" + crypto(100, RFC_HELLO_MESSAGE[100:]) + b"\x01", 1)
+    client, server = "192.0.2.10", "198.51.100.20"
+    frames = [
+        (T0, ether(ipv4(client, server, 17, udp(50000, 443, first)))),
+        (T0 + SECOND // 100, ether(ipv4(client, server, 17, udp(50000, 443, second)))),
+        (T0 + SECOND // 50, ether(ipv4(server, client, 17, udp(443, 50000, bytes(1200))))),
+        (T0 + SECOND // 20, ether(ipv4(client, server, 17, udp(50000, 443, first)))),  # a resend
+    ]
+    dissector = Dissector()
+    events = list(dissect_capture(pcap(frames), dissector=dissector))
+    (tls,) = [e for e in events if e.event.dataset == "network.tls"]
+    assert tls.network is not None and (tls.network.protocol, tls.network.transport) == ("quic", "udp")
+    assert tls.tls is not None and tls.tls.client is not None
+    assert tls.tls.client.server_name == RFC_HELLO.sni == "example.com"
+    assert tls.tls.client.ja4 == RFC_HELLO.ja4 and tls.tls.client.ja4.startswith("q")
+    assert tls.destination is not None and tls.destination.domain == "example.com"
+    assert tls.source is not None and tls.source.ip == client
+    (flow,) = [e for e in events if e.event.dataset == "network.flow"]
+    assert flow.network is not None and flow.network.community_id == tls.network.community_id
+    assert dissector.stats.errors == {}

@@ -553,3 +553,41 @@ def test_pack_over_corpus_captures(tmp_path: Path) -> None:
             if record["event_type"] == "alert":
                 sids[record["alert"]["signature_id"]] += 1
         print(f"{capture.parent.name}: events {dict(sorted(kinds.items()))}, our alerts {dict(sids)}")
+
+
+def test_soc_run_supervises_suricata_and_its_alerts_reach_the_store(tmp_path: Path) -> None:
+    from pcap_support import tcp_session
+
+    from soc_api.testing import PlatformProcess, add_user, search_count, wait_for
+
+    attack = http_request("/login.php?user=admin%27%20or%201=1--&pw=x")
+    benign = http_request("/index.html")
+    frames = tcp_session("203.0.113.66", WEB, 41000, 80, attack, RESPONSE)
+    frames += tcp_session(BENIGN_CLIENT, WEB, 41001, 80, benign, RESPONSE, t0=frames[-1][0] + 10**9)
+    capture = tmp_path / "mirror.pcap"
+    capture.write_bytes(pcap(frames))
+    data_dir = tmp_path / "data"
+    add_user(data_dir, "ana", "analyst")
+    env = {
+        "SOC_SURICATA__ENABLED": "true",
+        "SOC_SURICATA__PCAP": str(capture),
+        "SOC_SURICATA__WATCH_INTERVAL_S": "0.5",
+        "SOC_SURICATA__HOME_NET": "[192.0.2.0/24]",  # the web server under attack is ours
+    }
+    with PlatformProcess(data_dir, env=env) as soc:
+        alerts = "event.dataset:suricata.eve AND event.kind:alert"
+        wait_for(lambda: search_count(data_dir, alerts) >= 1, timeout=120, interval=0.5)
+        soc.login("ana")
+        status = wait_for(lambda: (s := soc.stats()["suricata"])["state"] == "stopped" and s, timeout=60)
+        print(f"suricata status in /api/v1/stats/ingest: {status}")
+        assert status["mode"] == "pcap" and status["last_exit_code"] == 0 and status["eve_size"] > 0
+        assert search_count(data_dir, alerts) == 1
+        assert search_count(data_dir, f"{alerts} AND rule.id:9100102 AND source.ip:203.0.113.66") == 1
+        assert search_count(data_dir, f"{alerts} AND source.ip:{BENIGN_CLIENT}") == 0
+        # Suricata's protocol records of both flows come in too, through the same file
+        assert search_count(data_dir, "event.dataset:suricata.eve AND http.request.method:GET") >= 2
+        page = soc.get("/api/v1/events", q=f"{alerts}", limit=5)
+        (alert,) = page["events"]
+        assert "intrusion_detection" in alert["event"]["category"]
+        assert alert["destination"]["ip"] == WEB and alert["url"]["original"].startswith("/login.php")
+        assert soc.stop() == 0

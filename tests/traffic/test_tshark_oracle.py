@@ -56,9 +56,9 @@ def _tshark_fields(pcap: Path, display_filter: str, fields: list[str]) -> list[l
     args = [
         TSHARK,
         "-n",
-        # HTTP heads as soon as they are complete, as we report them, not after the body
+        # segments that arrive ahead of a gap are reassembled once the gap fills, as we do
         "-o",
-        "http.desegment_body:FALSE",
+        "tcp.reassemble_out_of_order:TRUE",
         "-r",
         str(pcap),
         "-T",
