@@ -82,7 +82,18 @@ class _Stream:
     """One TCP direction in sequence order: the bytes not read yet (at most ``STREAM_HEAD``),
     and how many more to skip unseen (message bodies)."""
 
-    __slots__ = ("buffer", "chunk", "done", "kind", "messages", "methods", "next_seq", "pending", "skip")
+    __slots__ = (
+        "buffer",
+        "chunk",
+        "done",
+        "kind",
+        "lost",
+        "messages",
+        "methods",
+        "next_seq",
+        "pending",
+        "skip",
+    )
 
     def __init__(self) -> None:
         self.next_seq: int | None = None
@@ -94,6 +105,7 @@ class _Stream:
         self.kind = ""  # "http", "tls" or "dns" once recognised
         self.chunk: int | None = None  # in a chunked body: 0 at a chunk-size line, 1 after chunk data
         self.methods: list[str] = []  # HTTP request methods awaiting their response (client side)
+        self.lost = False  # a capture gap took bytes we needed: look for the next message start
 
     def add(self, seq: int, payload: bytes, syn: bool) -> bool:
         """Take a segment; whether there are new bytes to read."""
@@ -129,7 +141,8 @@ class _Stream:
     def pass_gap(self, acknowledged: int) -> bool:
         """Jump over missing bytes the peer has acknowledged (lost by the capture, not the
         network); whether there are new bytes to read. A gap inside a skipped body costs
-        nothing; after a gap in data we read, reading goes on only if a message begins there."""
+        nothing; after a gap in data we read, reading goes on at the next segment that begins
+        a message."""
         if self.done or self.next_seq is None:
             return False
         ahead = (acknowledged - self.next_seq) & 0xFFFFFFFF
@@ -142,10 +155,11 @@ class _Stream:
         if self.skip >= gap:
             self.skip -= gap
         else:
-            # the gap swallowed bytes we needed: read on as if a message begins after it
+            # the gap swallowed bytes we needed: look for a message at each segment's start
             self.buffer.clear()
             self.skip = 0
             self.chunk = None
+            self.lost = True
         self.next_seq = resume
         grew = False
         while self.next_seq in self.pending and not self.done:
@@ -199,9 +213,16 @@ class Dissector:
                 self._udp(frame, flow, forward)
             elif frame.proto == TCP:
                 self._tcp(frame, flow, forward)
-        elif frame.proto == TCP and frame.flags & 0x02:
-            self._tcp(frame, flow, forward)
+        elif frame.proto == TCP and (
+            frame.flags & 0x02 or (frame.flags & 0x10 and self._peer_waits(flow, forward))
+        ):
+            self._tcp(frame, flow, forward)  # a SYN, or an ACK that may step over a capture gap
         return self._take()
+
+    def _peer_waits(self, flow: Flow, forward: bool) -> bool:
+        """Whether the other direction holds segments that wait behind a gap."""
+        pair = self.streams.get(id(flow))
+        return pair is not None and bool((pair[1] if forward else pair[0]).pending)
 
     def tick(self, now_ns: int) -> list[Event]:
         """Events of flows whose idle or active timeout passed by ``now_ns`` (a live capture's
@@ -316,8 +337,12 @@ class Dissector:
             if not looks(rest):
                 if (http_wire.may_begin_request if forward else http_wire.may_begin_response)(rest):
                     return True  # the next head has only begun
+                if stream.lost:
+                    stream.consume(len(rest))  # still inside what followed a gap: drop it
+                    return True
                 stream.done = True  # a body of unknown length, or not HTTP any more
                 return True
+            stream.lost = False
             head = parse(rest)
             if head is None:
                 return True  # the head is still coming
