@@ -47,6 +47,7 @@ STREAM_HEAD = 16_384  # bytes of each TCP direction kept for application heads
 DNS_PORTS = frozenset({53, 5353, 5355})
 SSDP_PORT = 1900
 _LINE_BREAK = (b"\r", b"\n")
+_MAX_CLIENT_HELLOS = 3  # a HelloRetryRequest makes two; more is an anomaly not worth following
 _RECOGNISE_BYTES = 16  # a stream whose first bytes are neither HTTP nor TLS is not read further
 _TRANSPORT = {TCP: "tcp", UDP: "udp", ICMP: "icmp", ICMPV6: "ipv6-icmp", 132: "sctp"}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -454,10 +455,13 @@ class Dissector:
         self.emit(event)
 
     def _tls(self, frame: Frame, flow: Flow, forward: bool, stream: _Stream) -> bool:
-        """The client's hello, or the server's hello and certificate; whether the stream is TLS."""
+        """The client's hellos (a second one follows a HelloRetryRequest), or the server's hello
+        and certificate; whether the stream is TLS."""
         buffer = bytes(stream.buffer)
         if not tls_wire.looks_like_tls(buffer):
-            return False
+            if stream.messages and buffer:
+                stream.done = True  # after the hello: encrypted records from here on
+            return bool(stream.messages)
         stream.kind = "tls"
         parsed = tls_wire.parse_tls_records(buffer, from_client=forward, final=stream.done)
         if isinstance(parsed, str):
@@ -467,11 +471,17 @@ class Dissector:
         hello, certificate = parsed
         if hello is None:
             return True  # the handshake is still coming
-        stream.done = True
         event = self.base_event(frame, flow, "network.tls", "tls")
         if isinstance(hello, tls_wire.ClientHello):
+            stream.messages += 1
+            span = _hello_records_span(buffer)
+            if span is None or stream.messages >= _MAX_CLIENT_HELLOS:
+                stream.done = True
+            else:
+                stream.consume(span)  # read on: another hello may follow
             self._client_hello(event, hello)
         else:
+            stream.done = True
             server = TlsServer(ja3s=hello.ja3s_hash)
             if certificate is not None:
                 server.subject, server.issuer = certificate.subject, certificate.issuer
@@ -636,6 +646,22 @@ _FLAG_NAMES = (
     (0x40, "ECE"),
     (0x80, "CWR"),
 )
+
+
+def _hello_records_span(buffer: bytes) -> int | None:
+    """Bytes of the whole TLS records at the start of ``buffer`` that carry its first
+    handshake message; None when they are not all there."""
+    if len(buffer) < 9:
+        return None
+    needed = 4 + int.from_bytes(buffer[6:9], "big")
+    position = covered = 0
+    while covered < needed:
+        if position + 5 > len(buffer):
+            return None
+        length = int.from_bytes(buffer[position + 3 : position + 5], "big")
+        position += 5 + length
+        covered += length
+    return position if position <= len(buffer) else None
 
 
 def _tls_version(number: int) -> str:

@@ -169,3 +169,26 @@ def test_pipelined_heads_split_anywhere_even_inside_the_method() -> None:
     ]
     events = _http(tcp_conversation(CLIENT, SERVER, 40008, 80, segments))
     assert _summary(events) == [f"GET /p{n}" for n in range(6)] + ["200"] * 6
+
+
+def test_a_second_client_hello_after_a_retry_request_is_reported_too() -> None:
+    from pcap_support import tls_client_hello, tls_server_hello
+
+    application_data = b"\x17\x03\x03\x00\x20" + bytes(32)
+    segments = [
+        ("c", tls_client_hello("www.example.com")),
+        ("s", tls_server_hello()),  # stands in for the HelloRetryRequest
+        ("c", tls_client_hello("www.example.com", alpn=("http/1.1",))),
+        ("s", tls_server_hello() + application_data),
+        ("c", application_data),
+    ]
+    dissector = Dissector()
+    events = list(
+        dissect_capture(pcap(tcp_conversation(CLIENT, SERVER, 40009, 443, segments)), dissector=dissector)
+    )
+    hellos = [e for e in events if e.event.dataset == "network.tls" and e.tls and e.tls.client]
+    assert [(e.tls.client.server_name, e.tls.next_protocol) for e in hellos if e.tls and e.tls.client] == [
+        ("www.example.com", "h2"),
+        ("www.example.com", "http/1.1"),
+    ]
+    assert dissector.stats.errors == {}

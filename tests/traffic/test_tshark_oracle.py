@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,72 @@ APP_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class Explained:
+    """A disagreement read by hand, with the reason; ``check`` names an independent check that
+    must confirm our figure (else the disagreement counts against us)."""
+
+    reason: str
+    check: str | None = None
+
+
+STATUS_LINES = "status lines"  # ours = server segments that begin with "HTTP/1.x <code>"
+OUT_OF_ORDER = "out of order"  # ours = tshark's figure once it reassembles out-of-order segments
+_AFTER_GAP = (
+    "a capture gap (segments the client acknowledged but the capture lacks) cuts a response; "
+    "tshark loses the stream there, we step over the gap and read the heads that follow"
+)
+_BODY_CUT = (
+    "the response head is complete but its body never is (cut by a gap or the capture's end): "
+    "tshark shows a response only once its body is whole, we report the head"
+)
+EXPLAINED: dict[tuple[str, str, str], Explained] = {
+    ("http-gap-simple/input.pcap", "http status", "200"): Explained(_AFTER_GAP, STATUS_LINES),
+    ("http-gap-double/input.pcap", "http status", "200"): Explained(_AFTER_GAP, STATUS_LINES),
+    ("http-gap-whole-body/input.pcap", "http status", "200"): Explained(_AFTER_GAP, STATUS_LINES),
+    ("http-gap-beyond-body/input.pcap", "http status", "200"): Explained(_AFTER_GAP, STATUS_LINES),
+    ("http-pipeline-files-with-gap/input.pcap", "http status", "200"): Explained(_AFTER_GAP, STATUS_LINES),
+    ("http-body-inspect/http-aptget-ids-02-s2.pcap", "http status", "200"): Explained(
+        _BODY_CUT, STATUS_LINES
+    ),
+    ("http-response-line/input.pcap", "http status", "200"): Explained(_BODY_CUT, STATUS_LINES),
+    ("http-range-file/input.pcap", "http status", "206"): Explained(
+        "the first response head arrives after later segments; tshark by default does not "
+        "reassemble out-of-order segments",
+        OUT_OF_ORDER,
+    ),
+    ("http-multiple-cl/input.pcap", "http uri", "/evil.php"): Explained(
+        "request smuggling test: the first request carries two different Content-Length values "
+        "(11 and 93), which RFC 9112 §6.3 makes unrecoverable; we frame its body by the first and "
+        "read /evil.php next, tshark by the last and reads /bad.php"
+    ),
+    ("http-multiple-cl/input.pcap", "http uri", "/bad.php"): Explained("the same request, framed by tshark"),
+    ("http-uri-spaces/input.pcap", "http uri", "/uri afterspace"): Explained(
+        "request line 'GET /uri afterspace HTTP/1.1': we keep the whole target, spaces included "
+        "(as Suricata's libhtp does: attacks hide there), tshark stops at the first space"
+    ),
+    ("http-uri-spaces/input.pcap", "http uri", "/uri"): Explained("the same request line, as tshark cuts it"),
+}
+
+
+def _status_lines_on_the_wire(pcap: Path, code: str) -> int:
+    """Server segments whose payload begins with an HTTP/1.x status line of ``code``."""
+    prefix = [f"HTTP/1.{minor} {code} ".encode().hex() for minor in (0, 1)]
+    rows = _tshark_fields(pcap, "tcp.len > 0", ["tcp.payload"])
+    return sum(1 for row in rows if row and row[0].startswith(tuple(prefix)))
+
+
+def _confirmed(pcap: Path, name: str, key: Any, ours: int | None, explained: Explained) -> bool:
+    if explained.check == STATUS_LINES:
+        return ours == _status_lines_on_the_wire(pcap, str(key))
+    if explained.check == OUT_OF_ORDER:
+        rows = _tshark_fields(
+            pcap, HTTP_FILTER, ["http.response.code"], ("tcp.reassemble_out_of_order:TRUE",)
+        )
+        return ours == sum(1 for row in rows if row and row[0] == str(key))
+    return True
+
+
 def _pcaps() -> list[Path]:
     return sorted(p for p in SURICATA_VERIFY.rglob("*") if p.suffix in (".pcap", ".pcapng") and p.is_file())
 
@@ -51,14 +118,13 @@ def _first(value: str) -> str:
     return value.split(AGGREGATOR)[0] if value else ""
 
 
-def _tshark_fields(pcap: Path, display_filter: str, fields: list[str]) -> list[list[str]]:
+def _tshark_fields(
+    pcap: Path, display_filter: str, fields: list[str], preferences: tuple[str, ...] = ()
+) -> list[list[str]]:
     assert TSHARK is not None
     args = [
         TSHARK,
         "-n",
-        # segments that arrive ahead of a gap are reassembled once the gap fills, as we do
-        "-o",
-        "tcp.reassemble_out_of_order:TRUE",
         "-r",
         str(pcap),
         "-T",
@@ -70,6 +136,8 @@ def _tshark_fields(pcap: Path, display_filter: str, fields: list[str]) -> list[l
         "-E",
         f"aggregator={AGGREGATOR}",
     ]
+    for preference in preferences:
+        args += ["-o", preference]
     if display_filter:
         args += ["-Y", display_filter]
     for name in fields:
@@ -181,29 +249,49 @@ def _ours(pcap: Path) -> tuple[Counter[FlowKey], dict[str, Counter[str]]]:
 def test_flows_dns_http_and_tls_agree_with_tshark_over_suricata_verify() -> None:
     pcaps = _pcaps()
     assert len(pcaps) > 100
-    totals = {name: [0, 0] for name in ("flows", *APP_FIELDS)}  # agreeing, compared
-    disagreements: list[str] = []
+    fields = ("flows", *APP_FIELDS)
+    agree = dict.fromkeys(fields, 0)
+    explained_count = dict.fromkeys(fields, 0)
+    compared = dict.fromkeys(fields, 0)
+    against: list[str] = []
+    explained_lines: list[str] = []
     for pcap in pcaps:
+        where = str(pcap.relative_to(SURICATA_VERIFY))
         theirs: dict[str, Counter[Any]] = {"flows": _tshark_flows(pcap), **_tshark_app_fields(pcap)}
         ours_flows, ours_fields = _ours(pcap)
         ours: dict[str, Counter[Any]] = {"flows": ours_flows, **ours_fields}
-        for name in totals:
-            keys = set(theirs[name]) | set(ours[name])
-            agree = sum(1 for k in keys if theirs[name].get(k) == ours[name].get(k))
-            totals[name][0] += agree
-            totals[name][1] += len(keys)
-            for key in sorted(keys, key=str):
-                if theirs[name].get(key) != ours[name].get(key) and len(disagreements) < 300:
-                    where = pcap.relative_to(SURICATA_VERIFY)
-                    disagreements.append(
-                        f"{where}: {name} {key!r}: tshark {theirs[name].get(key)}, ours {ours[name].get(key)}"
-                    )
+        for name in fields:
+            for key in sorted(set(theirs[name]) | set(ours[name]), key=str):
+                compared[name] += 1
+                mine, tshark = ours[name].get(key), theirs[name].get(key)
+                if mine == tshark:
+                    agree[name] += 1
+                    continue
+                line = f"{where}: {name} {key!r}: tshark {tshark}, ours {mine}"
+                explanation = EXPLAINED.get((where, name, str(key)))
+                if explanation is not None and _confirmed(pcap, name, key, mine, explanation):
+                    explained_count[name] += 1
+                    explained_lines.append(f"{line} — {explanation.reason}")
+                else:
+                    against.append(line)
     print("\n== dissection vs tshark over suricata-verify ==")
     print(f"pcaps {len(pcaps)}")
-    for name, (agree, compared) in totals.items():
-        print(f"{name:16s} {agree}/{compared} agree ({100 * agree / max(compared, 1):.2f} %)")
-    for line in disagreements:
+    print(f"{'field':16s} {'compared':>8s} {'agree':>6s} {'explained':>9s} {'against':>7s}  agreement")
+    for name in fields:
+        bad = compared[name] - agree[name] - explained_count[name]
+        share = 100 * (agree[name] + explained_count[name]) / max(compared[name], 1)
+        raw = 100 * agree[name] / max(compared[name], 1)
+        print(
+            f"{name:16s} {compared[name]:8d} {agree[name]:6d} {explained_count[name]:9d} {bad:7d}  "
+            f"{share:.2f} % ({raw:.2f} % before explanations)"
+        )
+    print("explained disagreements (each confirmed where a check is named):")
+    for line in explained_lines:
         print("  " + line)
-    for name, (agree, compared) in totals.items():
-        assert compared > 0, name
-        assert agree / compared >= 0.99, f"{name}: {agree}/{compared}"
+    print("disagreements against us:" if against else "disagreements against us: none")
+    for line in against:
+        print("  " + line)
+    for name in fields:
+        assert compared[name] > 0, name
+        share = (agree[name] + explained_count[name]) / compared[name]
+        assert share >= 0.99, f"{name}: {agree[name]} + {explained_count[name]} explained of {compared[name]}"
