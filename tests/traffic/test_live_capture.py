@@ -439,6 +439,30 @@ class _Dumpcap:
         self.reader.join(WAIT_S)
 
 
+def _run_client(veth: Veth) -> str:
+    """The DNS queries and the HTTP request from inside the namespace; the response's first line."""
+    assert IP is not None
+    client = subprocess.run(
+        [
+            IP,
+            "netns",
+            "exec",
+            veth.namespace,
+            sys.executable,
+            "-c",
+            CLIENT_CODE,
+            SERVER,
+            str(HTTP_PORT),
+            *NAMES,
+        ],
+        capture_output=True,
+        timeout=WAIT_S * 2,
+        check=False,
+    )
+    assert client.returncode == 0, client.stderr.decode(errors="replace")
+    return client.stdout.decode().strip()
+
+
 def _dns_summary(events: list[Event]) -> list[tuple[str, str, tuple[str, ...]]]:
     summary = []
     for event in events:
@@ -474,26 +498,7 @@ def test_live_capture_on_a_veth_matches_dumpcap(veth: Veth, tmp_path: Path) -> N
     dumpcap = _Dumpcap(veth.host, reference_path)
     try:
         capture.start()
-        assert IP is not None
-        client = subprocess.run(
-            [
-                IP,
-                "netns",
-                "exec",
-                veth.namespace,
-                sys.executable,
-                "-c",
-                CLIENT_CODE,
-                SERVER,
-                str(HTTP_PORT),
-                *NAMES,
-            ],
-            capture_output=True,
-            timeout=WAIT_S * 2,
-            check=False,
-        )
-        assert client.returncode == 0, client.stderr.decode(errors="replace")
-        assert client.stdout.decode().strip() == "HTTP/1.1 200 OK"
+        assert _run_client(veth) == "HTTP/1.1 200 OK"
         servers.join()
         _settle(capture)
     finally:
@@ -603,25 +608,7 @@ def test_soc_run_captures_the_mirror_port_into_the_store_and_its_stats(veth: Vet
     }
     with PlatformProcess(data_dir, env=env) as soc:
         servers = _Servers()
-        assert IP is not None
-        client = subprocess.run(
-            [
-                IP,
-                "netns",
-                "exec",
-                veth.namespace,
-                sys.executable,
-                "-c",
-                CLIENT_CODE,
-                SERVER,
-                str(HTTP_PORT),
-                *NAMES,
-            ],
-            capture_output=True,
-            timeout=WAIT_S * 2,
-            check=False,
-        )
-        assert client.returncode == 0, client.stderr.decode(errors="replace")
+        assert _run_client(veth) == "HTTP/1.1 200 OK"
         servers.join()
         # the flows end by their idle timeout, on the capture's own clock: no packet needed
         wait_for(
