@@ -27,8 +27,9 @@ writes them.
 
 Speed: one typed ``msgspec`` decode into the Structs of ``shapes`` (a line with a key they do
 not list takes a lossless generic fallback); ``http``/``dns``/``tls``/``fileinfo`` are mapped
-in ``objects``. EVE is first in ``AUTO_ORDER``, so ``sniff`` turns every non-JSON record away
-on its first character.
+in ``objects``; each ECS field set is made with all its values in one call, the event last.
+EVE is first in ``AUTO_ORDER``, so ``sniff`` turns every non-JSON record away on its first
+character.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ from collectors.parsers.suricata_eve.objects import (
     map_tls,
     map_user,
     put,
-    sides,
 )
 from collectors.parsers.suricata_eve.shapes import (
     DECODER,
@@ -152,12 +152,8 @@ _NOT_PROTOCOLS = frozenset({"failed", "unknown", ""})
 _BEFORE_JSON = frozenset(" \t\r\n@")
 _CVE = re.compile(r"CVE[-_ ]?(\d{4})[-_](\d{4,7})", re.IGNORECASE | re.ASCII)
 _ET_PREFIXES = ("ET ", "ETPRO ", "GPL ", "ETOPEN ")
-_MITRE = {
-    "mitre_technique_id": ("technique", "id"),
-    "mitre_technique_name": ("technique", "name"),
-    "mitre_tactic_id": ("tactic", "id"),
-    "mitre_tactic_name": ("tactic", "name"),
-}
+# ET metadata keys mapped to threat.technique.* / threat.tactic.*
+_MITRE_KEYS = ("mitre_technique_id", "mitre_technique_name", "mitre_tactic_id", "mitre_tactic_name")
 # Fields of the mapped objects that ECS has no place for: kept under suricata.eve.<object>.
 _ALERT_REST = collector(("gid", "tenant_id", "source", "target", "rule", "xff", "references"))
 _FLOW_REST = collector(
@@ -198,8 +194,6 @@ def _json_text(message: str) -> str | None:
     return text if text.startswith("{") else None
 
 
-
-
 def _intrusion_stamps() -> dict[tuple[bool | None, bool], tuple[Any, tuple[str, ...], tuple[str, ...], Any]]:
     """What ``intrusion()`` stamps for each (blocked, web), computed once: alerts are the hot path."""
     table: dict[tuple[bool | None, bool], tuple[Any, tuple[str, ...], tuple[str, ...], Any]] = {}
@@ -223,11 +217,33 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 def _utc(value: dt.datetime, record: RawRecord) -> dt.datetime | None:
     """An EVE time in UTC; naive times are device-local. None when out of range."""
     try:
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=zone(timezone_of(record)))
-        return value.astimezone(UTC)
+        offset = value.tzinfo
+        if offset is None:
+            return value.replace(tzinfo=zone(timezone_of(record))).astimezone(UTC)
+        epochs = _epochs.get(offset)
+        if epochs is None:
+            if type(offset) is not dt.timezone:
+                return value.astimezone(UTC)
+            epochs = _epochs_in(offset)
+        return epochs[1] + (value - epochs[0])
     except (OverflowError, ValueError):
         return None
+
+
+# The decoder gives times with a fixed offset (one shared ``timezone`` per offset). Within
+# one offset a difference is plain arithmetic, so the UTC time is the offset's epoch in UTC
+# plus the time since that epoch: the same result as ``astimezone(UTC)`` at less than half
+# its cost, and the event, flow start and flow end of every line need it.
+_epochs: dict[dt.tzinfo, tuple[dt.datetime, dt.datetime]] = {}
+
+
+def _epochs_in(offset: dt.timezone) -> tuple[dt.datetime, dt.datetime]:
+    """(1970-01-01 00:00 at ``offset``, the same instant in UTC), kept for the next line."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=offset)
+    epochs = (epoch, epoch.astimezone(UTC))
+    if len(_epochs) < 64:
+        _epochs[offset] = epochs
+    return epochs
 
 
 # in_iface → observer.ingress, shared by the events of one interface (a box has a handful):
@@ -284,9 +300,12 @@ class SuricataEveParser(Parser):
 
     def parse(self, envelope: Envelope, record: RawRecord) -> list[Event]:
         """One event per EVE object."""
-        text = _json_text(envelope.message)
-        if text is None:
-            raise not_ours(record, "Suricata EVE JSON")
+        text = envelope.message
+        if not text.startswith("{"):  # a prefix before the object: the rare case
+            found = _json_text(text)
+            if found is None:
+                raise not_ours(record, "Suricata EVE JSON")
+            text = found
         vendor: dict[str, Any]
         try:
             eve = DECODER.decode(text)
@@ -297,8 +316,11 @@ class SuricataEveParser(Parser):
             raise ParseError(
                 f"not valid JSON: {exc}", where=record.where, reason=DeadLetterReason.PARSE_ERROR.value
             ) from None
-        # Cheap bound first: nesting cannot exceed the number of opening brackets.
-        if too_deep(text, lambda: GENERIC.decode(text)):
+        # Cheap bound first: nesting cannot exceed the number of opening brackets (most lines
+        # have no list at all, and ``in`` is far cheaper than ``count``). Inline, so the closure
+        # ``too_deep`` needs is only made for the few lines past the bound.
+        brackets = text.count("{") + (text.count("[") if "[" in text else 0)
+        if brackets > MAX_DEPTH and too_deep(text, lambda: GENERIC.decode(text)):
             raise ParseError(
                 f"JSON nested deeper than {MAX_DEPTH} levels",
                 where=record.where,
@@ -333,140 +355,201 @@ class SuricataEveParser(Parser):
 
 
 def _build(eve: Eve, vendor: dict[str, Any], envelope: Envelope, record: RawRecord) -> Event:
+    """The event of one EVE object; every field set is made whole, then the event in one call
+    (setting a field of a made Struct costs several times more than passing it)."""
     etype = eve.event_type or ""
-    raw_time, stamp = eve.timestamp, None
+    raw_time = eve.timestamp
+    stamp = None
     if raw_time is not None:
-        try:  # EVE times carry their offset: the fast path
-            stamp = raw_time.astimezone(UTC) if raw_time.tzinfo is not None else _utc(raw_time, record)
-        except (OverflowError, ValueError):
-            stamp = None
+        stamp = _utc(raw_time, record)
         if stamp is None:
             vendor["timestamp"] = raw_time.isoformat()
-    info = EventInfo()
-    observer = Observer(vendor="OISF", product="Suricata", type="ids")
-    event = Event(
-        timestamp=stamp if stamp is not None else header_time(envelope, record),
-        event=info,
-        observer=observer,
-    )
+    hostname = observer_ip = ingress = None
     if eve.host:
         ip = canonical_ip(eve.host)
         if ip is None:
-            observer.hostname = eve.host
+            hostname = eve.host
         else:
-            observer.ip = [ip]
-    if eve.in_iface:
-        observer.ingress = _ingress(eve.in_iface)
+            observer_ip = [ip]
+    name = eve.in_iface
+    if name:
+        ingress = _ingress_cache.get(name) or _ingress(name)
 
-    # the 5-tuple (inline: this runs for every line)
+    # the 5-tuple
     related: list[str] = []
-    raw, port = eve.src_ip, eve.src_port
-    if raw is not None or port is not None:
-        ip = None
-        if raw is not None:
-            ip = canonical_ip(raw)
-            if ip is None:
-                vendor["src_ip"] = raw
-            else:
-                related.append(ip)
-        if port is not None and not 0 <= port <= 65_535:
-            vendor["src_port"], port = port, None
-        if ip is not None or port is not None:
-            event.source = Endpoint(ip=ip, port=port)
-    raw, port = eve.dest_ip, eve.dest_port
-    if raw is not None or port is not None:
-        ip = None
-        if raw is not None:
-            ip = canonical_ip(raw)
-            if ip is None:
-                vendor["dest_ip"] = raw
-            elif not related or related[0] != ip:
-                related.append(ip)
-        if port is not None and not 0 <= port <= 65_535:
-            vendor["dest_port"], port = port, None
-        if ip is not None or port is not None:
-            event.destination = Endpoint(ip=ip, port=port)
+    src_ip = dst_ip = None
+    raw, src_port = eve.src_ip, eve.src_port
+    if raw is not None:
+        src_ip = canonical_ip(raw)
+        if src_ip is None:
+            vendor["src_ip"] = raw
+        else:
+            related.append(src_ip)
+    if src_port is not None and not 0 <= src_port <= 65_535:
+        vendor["src_port"], src_port = src_port, None
+    raw, dst_port = eve.dest_ip, eve.dest_port
+    if raw is not None:
+        dst_ip = canonical_ip(raw)
+        if dst_ip is None:
+            vendor["dest_ip"] = raw
+        elif not related or related[0] != dst_ip:
+            related.append(dst_ip)
+    if dst_port is not None and not 0 <= dst_port <= 65_535:
+        vendor["dest_port"], dst_port = dst_port, None
     transport = protocol = None
-    if eve.proto is not None:
-        transport = _transport(eve.proto)
+    proto = eve.proto
+    if proto is not None:
+        transport = _transport_cache.get(proto, "")
+        if transport == "":
+            transport = _transport(proto)
         if transport is None:
-            vendor["proto"] = eve.proto
-    if eve.app_proto is not None:
-        word = eve.app_proto.lower()
+            vendor["proto"] = proto
+    app_proto = eve.app_proto
+    if app_proto is not None:
+        word = app_proto.lower()
         if word in _NOT_PROTOCOLS:
-            vendor["app_proto"] = eve.app_proto
+            vendor["app_proto"] = app_proto
         else:
             protocol = word
     if protocol is None and etype in APP_PROTOCOLS:
         protocol = etype
-    if transport is not None or protocol is not None or eve.community_id is not None:
-        event.network = Network(transport=transport, protocol=protocol, community_id=eve.community_id)
 
+    # flow counters and times (a flow or netflow record gives the event both endpoints)
+    counts = times = None
     if eve.flow is not None:
-        _flow(eve.flow, event, vendor, record)
+        counts, times = _flow(eve.flow, vendor, record)
     if eve.netflow is not None:
-        _netflow(eve.netflow, event, vendor, record)
+        counts, times = _netflow(eve.netflow, vendor, record, counts, times)
+    url = http = agent = dns = tls = file = user = None
     if eve.http is not None:
-        map_http(eve.http, event, vendor)
+        url, http, agent = map_http(eve.http, vendor)
     if eve.dns is not None:
-        map_dns(eve.dns, event, vendor)
+        dns = map_dns(eve.dns, vendor)
     if eve.tls is not None:
-        map_tls(eve.tls, event, vendor)
+        tls = map_tls(eve.tls, vendor)
     if eve.fileinfo is not None:
-        map_fileinfo(eve.fileinfo, event, vendor)
+        file = map_fileinfo(eve.fileinfo, vendor)
     collect_passthrough(eve, vendor)
+    src_mac = dst_mac = None
     if eve.ether is not None:
-        map_ether(eve.ether, event, vendor)
+        src_mac, dst_mac = map_ether(eve.ether, vendor)
     if eve.krb5 is not None or eve.smb is not None:
-        map_user(eve, event)
+        user = map_user(eve)
 
+    source = destination = network = None
+    src_bytes, src_packets, dst_bytes, dst_packets, net_bytes, net_packets = counts or _NO_COUNTS
+    both = counts is not None or src_mac is not None or dst_mac is not None
+    if both or src_ip is not None or src_port is not None:
+        source = Endpoint(ip=src_ip, port=src_port, mac=src_mac, bytes=src_bytes, packets=src_packets)
+    if both or dst_ip is not None or dst_port is not None:
+        destination = Endpoint(ip=dst_ip, port=dst_port, mac=dst_mac, bytes=dst_bytes, packets=dst_packets)
+    community_id = eve.community_id
+    if counts is not None or transport is not None or protocol is not None or community_id is not None:
+        network = Network(
+            transport=transport,
+            protocol=protocol,
+            community_id=community_id,
+            bytes=net_bytes,
+            packets=net_packets,
+        )
+
+    rule = vulnerability = threat = None
     alert = eve.alert
     if alert is not None and (etype == "alert" or etype == "drop" or alert.signature_id is not None):
         # a drop event: the packet was dropped whatever the alert's action says
-        _alert(alert, event, vendor, web=eve.http is not None, blocked=True if etype == "drop" else None)
-    elif alert is not None:
-        rest: dict[str, Any] = {}
-        _collect_alert_all(alert, rest)
-        put(vendor, "alert", rest)
-    if info.kind is None:
-        if etype == "drop":
-            firewall_verdict(info, "drop")
-        else:
-            kind = _KINDS.get(etype)
-            if kind is None:
-                kind = _PROTOCOL_KIND if etype in APP_PROTOCOLS else _OTHER_KIND
-            info.category, info.type = list(kind[0]), list(kind[1])
-            info.action = etype
-            if etype == "stats":
-                info.kind = EventKind.METRIC.value
-    if related:
-        event.related = Related(ip=related)
-    if vendor:
-        event.extra = {"suricata": {"eve": vendor}}
+        info, rule, vulnerability, threat = _alert(
+            alert, vendor, times, web=eve.http is not None, drop=etype == "drop"
+        )
+    else:
+        if alert is not None:
+            rest: dict[str, Any] = {}
+            _collect_alert_all(alert, rest)
+            put(vendor, "alert", rest)
+        info = _info(etype, times)
+    # At most 15 keywords: with more, CPython passes them in a dict, and the call costs 4x.
+    event = Event(
+        timestamp=stamp if stamp is not None else header_time(envelope, record),
+        event=info,
+        observer=Observer(
+            vendor="OISF", product="Suricata", type="ids", hostname=hostname, ip=observer_ip, ingress=ingress
+        ),
+        source=source,
+        destination=destination,
+        network=network,
+        rule=rule,
+        url=url,
+        http=http,
+        user_agent=agent,
+        dns=dns,
+        tls=tls,
+        file=file,
+        related=Related(ip=related) if related else None,
+        extra={"suricata": {"eve": vendor}} if vendor else None,
+    )
+    if user is not None:
+        event.user = user
+    if vulnerability is not None:
+        event.vulnerability = vulnerability
+    if threat is not None:
+        event.threat = threat
     return event
 
 
+# (start, end, duration) of a flow; counters: source bytes and packets, destination bytes and
+# packets, network bytes and packets.
+_Times = tuple[dt.datetime | None, dt.datetime | None, int | None]
+_Counts = tuple[int | None, int | None, int | None, int | None, int | None, int | None]
+
+
+def _info(etype: str, times: _Times | None) -> EventInfo:
+    """``event.*`` of an event that is not a detection."""
+    start, end, duration = times if times is not None else _NO_TIMES
+    if etype == "drop":
+        info = EventInfo(start=start, end=end, duration=duration)
+        firewall_verdict(info, "drop")
+        return info
+    kind = _KINDS.get(etype)
+    if kind is None:
+        kind = _PROTOCOL_KIND if etype in APP_PROTOCOLS else _OTHER_KIND
+    return EventInfo(
+        kind=EventKind.METRIC.value if etype == "stats" else None,
+        category=list(kind[0]),
+        type=list(kind[1]),
+        action=etype,
+        start=start,
+        end=end,
+        duration=duration,
+    )
+
+
+_NO_TIMES: _Times = (None, None, None)
+_NO_COUNTS: _Counts = (None, None, None, None, None, None)
+
+
 def _span(
-    info: EventInfo,
     start: dt.datetime | None,
     end: dt.datetime | None,
     rest: dict[str, Any],
     record: RawRecord,
-) -> None:
-    """``event.start/end/duration`` from a flow's times (kept in ``rest`` when out of range)."""
+    times: _Times | None,
+) -> _Times:
+    """``event.start/end/duration`` from a flow's times (kept in ``rest`` when out of range);
+    ``times`` are those of an earlier flow object of the same record."""
+    first, last, duration = times if times is not None else _NO_TIMES
     if start is not None:
-        info.start = _utc(start, record)
-        if info.start is None:
+        first = _utc(start, record)
+        if first is None:
             rest["start"] = start.isoformat()
     if end is not None:
-        info.end = _utc(end, record)
-        if info.end is None:
+        last = _utc(end, record)
+        if last is None:
             rest["end"] = end.isoformat()
-    if info.start is not None and info.end is not None and info.end >= info.start:
-        info.duration = (info.end - info.start) // _MICROSECOND * 1000
+    if first is not None and last is not None and last >= first:
+        duration = (last - first) // _MICROSECOND * 1000
+    return first, last, duration
 
 
-def _flow(flow: Flow, event: Event, vendor: dict[str, Any], record: RawRecord) -> None:
+def _flow(flow: Flow, vendor: dict[str, Any], record: RawRecord) -> tuple[_Counts, _Times]:
     rest: dict[str, Any] = {}
     _FLOW_REST(flow, rest)
     sp, sb, dp, db = flow.pkts_toserver, flow.bytes_toserver, flow.pkts_toclient, flow.bytes_toclient
@@ -474,62 +557,60 @@ def _flow(flow: Flow, event: Event, vendor: dict[str, Any], record: RawRecord) -
         rest["pkts_toserver"], rest["bytes_toserver"], sp, sb = sp, sb, None, None
     if (dp is not None and dp < 0) or (db is not None and db < 0):
         rest["pkts_toclient"], rest["bytes_toclient"], dp, db = dp, db, None, None
-    source, destination = sides(event)
-    source.packets, source.bytes, destination.packets, destination.bytes = sp, sb, dp, db
-    network = event.network
-    if network is None:
-        network = event.network = Network()
-    if sb is not None and db is not None:
-        network.bytes = sb + db
-    if sp is not None and dp is not None:
-        network.packets = sp + dp
-    _span(event.event, flow.start, flow.end, rest, record)
+    counts = (
+        sb,
+        sp,
+        db,
+        dp,
+        sb + db if sb is not None and db is not None else None,
+        sp + dp if sp is not None and dp is not None else None,
+    )
+    times = _span(flow.start, flow.end, rest, record, None)
     if rest:
         put(vendor, "flow", rest)
+    return counts, times
 
 
-def _netflow(flow: Netflow, event: Event, vendor: dict[str, Any], record: RawRecord) -> None:
+def _netflow(
+    flow: Netflow, vendor: dict[str, Any], record: RawRecord, counts: _Counts | None, times: _Times | None
+) -> tuple[_Counts, _Times]:
     # a netflow record is one direction: from source to destination
     rest: dict[str, Any] = {}
     _NETFLOW_REST(flow, rest)
     packets, size = flow.pkts, flow.bytes
     if (packets is not None and packets < 0) or (size is not None and size < 0):
         rest["pkts"], rest["bytes"], packets, size = packets, size, None, None
-    source, _ = sides(event)
-    source.packets, source.bytes = packets, size
-    network = event.network
-    if network is None:
-        network = event.network = Network()
-    network.packets, network.bytes = packets, size
-    _span(event.event, flow.start, flow.end, rest, record)
+    # (after a flow object, the destination keeps the flow's counters)
+    to_client = (counts[2], counts[3]) if counts is not None else (None, None)
+    times = _span(flow.start, flow.end, rest, record, times)
     if rest:
         put(vendor, "netflow", rest)
+    return (size, packets, *to_client, size, packets), times
 
 
-def _alert(alert: Alert, event: Event, vendor: dict[str, Any], *, web: bool, blocked: bool | None) -> None:
-    info = event.event
+def _alert(
+    alert: Alert, vendor: dict[str, Any], times: _Times | None, *, web: bool, drop: bool
+) -> tuple[EventInfo, Rule, Vulnerability | None, Threat | None]:
     action = alert.action
-    if blocked is None:
+    if drop:
+        blocked: bool | None = True
+    else:
         blocked = True if action == "blocked" else False if action == "allowed" else None
     kind, categories, types, outcome = _INTRUSION[blocked, web]
-    info.kind, info.category, info.type, info.outcome = kind, list(categories), list(types), outcome
-    info.action = action or "alert"
     rest: dict[str, Any] = {}
     _ALERT_REST(alert, rest)
     severity = alert.severity
-    if severity is not None:
-        if severity >= 1:
-            info.severity = _SEVERITY.get(severity, 1)
-        else:
-            rest["severity"] = severity
+    if severity is not None and severity < 1:
+        rest["severity"] = severity
     signature = alert.signature or None
     category = alert.category or None
     if alert.category == "":
         rest["category"] = ""
     metadata = alert.metadata
     cves: list[str] = []
+    threat = None
     if metadata:
-        metadata, category_hint = _metadata(metadata, event, cves)
+        metadata, category_hint, threat = _metadata(metadata, cves)
         if metadata:
             rest["metadata"] = metadata
         if category is None:
@@ -539,45 +620,86 @@ def _alert(alert: Alert, event: Event, vendor: dict[str, Any], *, web: bool, blo
             word = signature.split(" ", 2)[1:2]
             category = word[0] if word and word[0].isupper() else None
         if "CVE" in signature or "cve" in signature:
-            cves.extend(f"CVE-{year}-{number}" for year, number in _CVE.findall(signature))
-    if cves:
-        event.vulnerability = Vulnerability(id=list(dict.fromkeys(cves)))
-    event.rule = Rule(
+            cves += _cve_ids(signature)
+    if rest:
+        put(vendor, "alert", rest)
+    start, end, duration = times if times is not None else _NO_TIMES
+    info = EventInfo(
+        kind=kind,
+        category=list(categories),
+        type=list(types),
+        action=action or "alert",
+        outcome=outcome,
+        severity=_SEVERITY.get(severity, 1) if severity is not None and severity >= 1 else None,
+        start=start,
+        end=end,
+        duration=duration,
+    )
+    rule = Rule(
         id=None if alert.signature_id is None else str(alert.signature_id),
         name=signature,
         category=category,
         version=None if alert.rev is None else str(alert.rev),
     )
-    if rest:
-        put(vendor, "alert", rest)
+    vulnerability = None
+    if cves:
+        vulnerability = Vulnerability(id=cves if len(cves) == 1 else list(dict.fromkeys(cves)))
+    return info, rule, vulnerability, threat
 
 
 def _metadata(
-    metadata: dict[str, list[str]], event: Event, cves: list[str]
-) -> tuple[dict[str, list[str]], str | None]:
-    """Map ATT&CK and CVE metadata; return the rest and a category hint (ET former_category).
+    metadata: dict[str, list[str]], cves: list[str]
+) -> tuple[dict[str, list[str]], str | None, Threat | None]:
+    """Map ATT&CK and CVE metadata (CVE ids added to ``cves``); return the rest, a category
+    hint (ET former_category) and the threat.
 
     The decoder has checked the shape (every value a list of strings).
     """
     rest = dict(metadata)  # most keys are kept as they are: copy, then take out what maps
-    technique: dict[str, list[str]] = {}
-    tactic: dict[str, list[str]] = {}
-    for key, (target, field) in _MITRE.items():
-        values = rest.get(key)
-        if values:
-            del rest[key]
-            (technique if target == "technique" else tactic)[field] = values
+    threat = None
+    if not rest.keys().isdisjoint(_MITRE_KEYS):
+        mitre: dict[str, list[str]] = {}
+        for key in _MITRE_KEYS:
+            values = rest.get(key)
+            if values:
+                del rest[key]
+                mitre[key] = values
+        if mitre:
+            threat = _threat(mitre)
     values = rest.get("cve")
     if values:
-        found = [f"CVE-{y}-{n}" for v in values for y, n in _CVE.findall(v)]
-        cves.extend(found)
+        found: list[str] = []
+        for value in values:
+            found += _cve_ids(value)
+        cves += found
         if len(found) == len(values):
             del rest["cve"]
-    if technique or tactic:
-        event.threat = Threat(
-            framework="MITRE ATT&CK",
-            technique=ThreatTechnique(**technique) if technique else None,
-            tactic=ThreatTactic(**tactic) if tactic else None,
-        )
     former = rest.get("former_category")
-    return rest, former[0] if former else None
+    return rest, former[0] if former else None, threat
+
+
+def _threat(mitre: dict[str, list[str]]) -> Threat:
+    """``threat.*`` from the ``mitre_*`` metadata of a rule."""
+    technique_id, technique_name = mitre.get("mitre_technique_id"), mitre.get("mitre_technique_name")
+    tactic_id, tactic_name = mitre.get("mitre_tactic_id"), mitre.get("mitre_tactic_name")
+    return Threat(
+        framework="MITRE ATT&CK",
+        technique=ThreatTechnique(id=technique_id, name=technique_name)
+        if technique_id or technique_name
+        else None,
+        tactic=ThreatTactic(id=tactic_id, name=tactic_name) if tactic_id or tactic_name else None,
+    )
+
+
+# CVE ids found in a signature or a metadata value: rules repeat, and so do their texts.
+_cve_cache: dict[str, tuple[str, ...]] = {}
+
+
+def _cve_ids(text: str) -> tuple[str, ...]:
+    """The CVE ids in ``text``, written ``CVE-YYYY-NNNN``."""
+    ids = _cve_cache.get(text)
+    if ids is None:
+        ids = tuple(f"CVE-{year}-{number}" for year, number in _CVE.findall(text))
+        if len(_cve_cache) < 4096 and len(text) <= 512:
+            _cve_cache[text] = ids
+    return ids

@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 
-class _Shape(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class _Shape(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
     """Every field optional: a missing field is never an error."""
 
 
@@ -174,28 +174,30 @@ class Fileinfo(_Shape):
 
 
 class Eve(_Shape):
-    # mapped to ECS
+    # In the order Suricata writes the keys: the decoder tries the field after the last one
+    # found first, so a line in this order finds every key at once. Mapped to ECS, but
+    # flow_id and tx_id (their place here keeps them first under suricata.eve.*, as before).
     timestamp: dt.datetime | None = None
+    flow_id: Any = None
+    in_iface: str | None = None
     event_type: str | None = None
     src_ip: str | None = None
     src_port: int | None = None
     dest_ip: str | None = None
     dest_port: int | None = None
     proto: str | None = None
-    app_proto: str | None = None
     community_id: str | None = None
-    in_iface: str | None = None
-    host: str | None = None
+    tx_id: Any = None
     alert: Alert | None = None
+    app_proto: str | None = None
     flow: Flow | None = None
     netflow: Netflow | None = None
     http: Http | None = None
     dns: Dns | None = None
     tls: Tls | None = None
     fileinfo: Fileinfo | None = None
+    host: str | None = None
     # kept as they are under suricata.eve.* (ether/krb5/smb also feed a few ECS fields)
-    flow_id: Any = None
-    tx_id: Any = None
     pcap_cnt: Any = None
     pkt_src: Any = None
     metadata: Any = None
