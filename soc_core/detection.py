@@ -65,6 +65,28 @@ class Detector(Protocol):
         ...
 
 
+class Enricher(Protocol):
+    """Context added to parsed events before detection (asset register, zones)."""
+
+    def enrich(self, events: Sequence[Event]) -> None:
+        """Add context to ``events`` in place."""
+        ...
+
+
+class GraphSink(Protocol):
+    """The network graph: flows and threats of each committed batch; alerts it raises itself."""
+
+    def update(
+        self,
+        *,
+        flows: Sequence[tuple[str, str, int | None, str, int, int, float]],
+        threats: Sequence[tuple[str, str, float, float]],
+        alerts: Sequence[Alert],
+    ) -> list[Alert]:
+        """Fold a batch in; the alerts it raises (e.g. a first communication into a critical asset)."""
+        ...
+
+
 class NoDetector:
     """The detector used until rules are configured: raises nothing."""
 

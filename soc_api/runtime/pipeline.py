@@ -21,10 +21,11 @@ from typing import Any
 import msgspec
 
 from collectors.intake import IntakeQueue, IntakeStats
+from detectors.graph.observations import FlowTuple, ThreatTuple, flow_tuples, threat_tuples
 from soc_api.runtime.sources import SourceRouter
 from soc_api.runtime.workers import ParsePool, decode_chunk, parse_records
 from soc_core.config import SourceMapping
-from soc_core.detection import Detector, MatchBatch, NoDetector, Outcome
+from soc_core.detection import Detector, Enricher, GraphSink, MatchBatch, NoDetector, Outcome
 from soc_core.events import Event
 from soc_core.records import RawRecord
 from soc_core.storage.base import EventStore
@@ -74,6 +75,8 @@ class Pipeline:
         on_stored: StoredCallback | None = None,
         on_alerts: Callable[[Outcome], None] | None = None,
         pool: ParsePool | None = None,
+        enricher: Enricher | None = None,
+        graph: GraphSink | None = None,
         max_in_flight: int = 4,
         latency_window: int = 100_000,
     ) -> None:
@@ -87,6 +90,8 @@ class Pipeline:
         self.on_alerts = on_alerts
         self.settle_lock = threading.Lock()
         self.pool = pool
+        self.enricher = enricher  # in-process parsing; the pool's workers have their own
+        self.graph = graph
         self.max_in_flight = max_in_flight
         self.counters = PipelineCounters()
         self._latencies: collections.deque[float] = collections.deque(maxlen=latency_window)
@@ -104,6 +109,7 @@ class Pipeline:
             default_timezone=self.default_timezone,
             router=self.router if self.router else None,
             detector=self.detector,
+            enricher=self.enricher,
         )
         outcome = self._settle([matches])
         rows = events + dead + [alert.to_event() for alert in outcome.new]
@@ -112,17 +118,21 @@ class Pipeline:
             self.store.append(rows)
         self._account(records, events=len(events), dead=len(dead), alerts=len(outcome.new), started=started)
         self._alerts_stored(outcome)
+        self._update_graph(flow_tuples(events), threat_tuples(events), outcome)
 
     def process_events(self, events: Sequence[Event]) -> None:
         """Events the platform makes itself (source health): detect and store them like parsed ones."""
         for event in events:
             event.ensure_id()
+        if self.enricher is not None:
+            self.enricher.enrich(events)
         outcome = self._settle([self.detector.match(events)])
         self.store.append([*events, *(alert.to_event() for alert in outcome.new)])
         with self._lock:
             self.counters.events_stored += len(events)
             self.counters.alerts += len(outcome.new)
         self._alerts_stored(outcome)
+        self._update_graph(flow_tuples(events), threat_tuples(events), outcome)
 
     def store_alerts(self, outcome: Outcome) -> None:
         """Alerts raised outside the stream (scheduled hunts): mirrored and recorded like its own."""
@@ -266,6 +276,23 @@ class Pipeline:
             batches=len(chunks),
         )
         self._alerts_stored(outcome)
+        self._update_graph(
+            [flow for c in chunks for flow in c.flows],
+            [threat for c in chunks for threat in c.threats],
+            outcome,
+        )
+
+    def _update_graph(self, flows: list[FlowTuple], threats: list[ThreatTuple], outcome: Outcome) -> None:
+        """Stored events' flows and threats into the graph; its own alerts stored like any other."""
+        if self.graph is None or not (flows or threats or outcome.new):
+            return
+        try:
+            raised = self.graph.update(flows=flows, threats=threats, alerts=outcome.new)
+        except Exception:  # the events are stored; the graph catches up with the next batch
+            log.exception("updating the network graph with %d flows failed", len(flows))
+            return
+        if raised:
+            self.store_alerts(Outcome(new=raised))
 
     async def _with_retry(self, attempt: Callable[[], Awaitable[None]], size: int) -> None:
         delay = 0.1

@@ -19,14 +19,16 @@ import msgspec
 
 from collectors.parse import parse_record
 from collectors.parsers.declarative import load_declarative
+from detectors.graph.observations import FlowTuple, ThreatTuple, flow_tuples, threat_tuples
 from soc_api.runtime.sources import SourceRouter
 from soc_core.config import SourceMapping
-from soc_core.detection import Detector, MatchBatch, NoDetector
+from soc_core.detection import Detector, Enricher, MatchBatch, NoDetector
 from soc_core.events import Event
 from soc_core.records import RawRecord
 from soc_core.storage.embedded import encode_batch
 
 DetectorFactory = Callable[[], Detector]
+EnricherFactory = Callable[[], Enricher]
 
 
 class ParsedChunk(msgspec.Struct, kw_only=True):
@@ -37,6 +39,8 @@ class ParsedChunk(msgspec.Struct, kw_only=True):
     dead_letters: int
     stored: int  # events + dead letters: rows in ``payload``
     matches: MatchBatch = msgspec.field(default_factory=MatchBatch)  # settled by the committer
+    flows: list[FlowTuple] = msgspec.field(default_factory=list)  # for the network graph
+    threats: list[ThreatTuple] = msgspec.field(default_factory=list)
 
 
 class _WorkerConfig(msgspec.Struct, kw_only=True):
@@ -55,20 +59,24 @@ _chunk_encoder = msgspec.msgpack.Encoder()
 # Per-worker state, set by the initializer (each worker is its own process).
 _config: _WorkerConfig | None = None
 _detector: Detector = NoDetector()
+_enricher: Enricher | None = None
 _router: SourceRouter | None = None
 
 
 WORKER_GC_THRESHOLDS: tuple[int, int, int] = (50_000, 20, 100)
 
 
-def _init_worker(config_bytes: bytes, detector_factory: DetectorFactory | None) -> None:
-    global _config, _detector, _router
+def _init_worker(
+    config_bytes: bytes, detector_factory: DetectorFactory | None, enricher_factory: EnricherFactory | None
+) -> None:
+    global _config, _detector, _enricher, _router
     _config = msgspec.msgpack.decode(config_bytes, type=_WorkerConfig)
     # Spawned workers start with the built-in registry only; the main process has already
     # reported any broken definition, so the result is not looked at again here.
     load_declarative(_config.parser_dirs, shipped=_config.shipped_parsers)
     _router = SourceRouter(_config.sources) if _config.sources else None
     _detector = detector_factory() if detector_factory is not None else NoDetector()
+    _enricher = enricher_factory() if enricher_factory is not None else None
     # A worker allocates millions of short-lived objects and keeps a chunk's events alive
     # until they are encoded: with the default thresholds the collector rescans them over and
     # over (measured: 2-3x the parse cost). Events are not tracked (gc=False structs); the
@@ -84,8 +92,10 @@ def parse_records(
     default_timezone: str,
     router: SourceRouter | None,
     detector: Detector,
+    enricher: Enricher | None = None,
 ) -> tuple[list[Event], list[Event], MatchBatch]:
-    """Parse a batch: (events, dead letters, rule matches). Shared by the pool and in-process mode."""
+    """Parse, enrich and match a batch: (events, dead letters, rule matches). Shared by the pool
+    and in-process mode."""
     events: list[Event] = []
     dead: list[Event] = []
     apply = router.apply if router else None
@@ -107,6 +117,8 @@ def parse_records(
     for event in dead:
         event.ensure_id()
         event.event.ingested = ingested
+    if enricher is not None and events:
+        enricher.enrich(events)
     matches = detector.match(events) if events else MatchBatch()
     return events, dead, matches
 
@@ -120,6 +132,7 @@ def _parse_chunk(records_bytes: bytes) -> bytes:
         default_timezone=_config.default_timezone,
         router=_router,
         detector=_detector,
+        enricher=_enricher,
     )
     rows = events + dead
     chunk = ParsedChunk(
@@ -128,6 +141,8 @@ def _parse_chunk(records_bytes: bytes) -> bytes:
         dead_letters=len(dead),
         stored=len(rows),
         matches=matches,
+        flows=flow_tuples(events),
+        threats=threat_tuples(events),
     )
     return _chunk_encoder.encode(chunk)
 
@@ -143,6 +158,7 @@ class ParsePool:
         default_timezone: str,
         sources: Sequence[SourceMapping] = (),
         detector_factory: DetectorFactory | None = None,
+        enricher_factory: EnricherFactory | None = None,
         parser_dirs: Sequence[str] = (),
         shipped_parsers: bool = True,
     ) -> None:
@@ -158,7 +174,7 @@ class ParsePool:
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(msgspec.msgpack.encode(config), detector_factory),
+            initargs=(msgspec.msgpack.encode(config), detector_factory, enricher_factory),
         )
 
     def submit(self, records: Sequence[RawRecord]) -> Future[bytes]:

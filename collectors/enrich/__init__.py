@@ -1,0 +1,1 @@
+"""Enrichment stages: context added to parsed events before detection (asset register, zones)."""
