@@ -7,9 +7,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from soc_api.assets.views import router as assets_router
+from soc_api.assets.views import zones_router
 from soc_api.auth.views import router as auth_router
 from soc_api.context import AppContext
 from soc_api.events.views import router as events_router
+from soc_api.graph.views import router as graph_router
 from soc_api.rules.views import router as rules_router
 from soc_api.stats.views import router as stats_router
 
@@ -34,4 +37,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(events_router)
     app.include_router(rules_router)
     app.include_router(stats_router)
+    app.include_router(assets_router)
+    app.include_router(zones_router)
+    app.include_router(graph_router)
     return app

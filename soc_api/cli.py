@@ -10,7 +10,19 @@ from importlib import import_module
 from soc_core.errors import ShaowangError
 
 # Sub-command modules under soc_api.commands, in the order ``soc --help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "search", "parse", "ingest", "pcap", "detect", "rules", "store", "user")
+COMMANDS: tuple[str, ...] = (
+    "run",
+    "search",
+    "parse",
+    "ingest",
+    "pcap",
+    "detect",
+    "rules",
+    "store",
+    "user",
+    "assets",
+    "graph",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soc_core.config import Settings
 from soc_core.state.db import StateStore
 from soc_core.storage.base import EventStore
+
+if TYPE_CHECKING:
+    from soc_api.runtime.graph import GraphService
 
 
 @dataclass
@@ -20,4 +23,5 @@ class AppContext:
     events: EventStore
     state: StateStore
     ingest_stats: Callable[[], dict[str, Any]] = lambda: {}
+    graph: GraphService | None = None  # the running platform's network graph
     started_at: float = field(default_factory=time.time)

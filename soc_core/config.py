@@ -224,6 +224,26 @@ class SuricataSettings(BaseModel):
     watch_interval_s: float = Field(default=2.0, gt=0, description="how often a dead sensor is noticed")
 
 
+class GraphSettings(BaseModel):
+    """The whole-network graph: risk decay, and alerts on first communications into key assets."""
+
+    risk_half_life_h: float = Field(
+        default=24.0, gt=0, description="an alert's weight on a node halves this often"
+    )
+    learning_days: float = Field(
+        default=7.0, ge=0, description="no new-communication alerts until the graph has watched this long"
+    )
+    alert_min_level: int = Field(
+        default=3, ge=1, le=5, description="a first edge into an asset of this 等保 level or higher alerts"
+    )
+    alert_criticality: list[str] = Field(
+        default_factory=lambda: ["critical"], description="…or into an asset of these criticalities"
+    )
+    save_interval_s: float = Field(
+        default=60.0, gt=0, description="how often the graph's aggregates are saved"
+    )
+
+
 class Settings(BaseSettings):
     """All settings. Nested keys map to ``SOC_SECTION__KEY`` environment variables."""
 
@@ -241,6 +261,7 @@ class Settings(BaseSettings):
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     suricata: SuricataSettings = Field(default_factory=SuricataSettings)
+    graph: GraphSettings = Field(default_factory=GraphSettings)
     files: list[FileSource] = Field(default_factory=list)
     sources: list[SourceMapping] = Field(default_factory=list)
 

@@ -257,3 +257,63 @@ HEALTH_DATASET = "shaowang.health"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 MIN_RETENTION_DAYS = 180  # 网络安全法 §21: at least six months
 MAX_RECORD_BYTES = 1024 * 1024
+
+
+class DefaultZone(StrEnum):
+    """The 安全域 of an e-government extranet; sites may rename these or add their own."""
+
+    INTERNET = "internet"
+    PUBLIC = "public"
+    PRIVATE = "private"
+    MANAGEMENT = "management"
+    DMZ = "dmz"
+
+
+DEFAULT_ZONE_NAMES_ZH: dict[DefaultZone, str] = {
+    DefaultZone.INTERNET: "互联网接入区",
+    DefaultZone.PUBLIC: "公用网络区",
+    DefaultZone.PRIVATE: "专用网络区",
+    DefaultZone.MANAGEMENT: "安全管理区",
+    DefaultZone.DMZ: "DMZ",
+}
+
+DEFAULT_ZONE_DESCRIPTIONS: dict[DefaultZone, str] = {
+    DefaultZone.INTERNET: "Internet access: the boundary towards the public internet",
+    DefaultZone.PUBLIC: "Public network area: services every connected agency may reach",
+    DefaultZone.PRIVATE: "Private network area: agency business systems, isolated from the internet",
+    DefaultZone.MANAGEMENT: "Security management centre: the SOC, monitoring and device management",
+    DefaultZone.DMZ: "Demilitarised zone: servers published to the internet",
+}
+
+
+class Criticality(StrEnum):
+    """How much an asset matters to the site (重要程度)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def label_zh(self) -> str:
+        """Chinese label shown in the console and used in asset registers."""
+        return CRITICALITY_LABELS_ZH[self]
+
+
+CRITICALITY_LABELS_ZH: dict[Criticality, str] = {
+    Criticality.LOW: "低",
+    Criticality.MEDIUM: "中",
+    Criticality.HIGH: "高",
+    Criticality.CRITICAL: "核心",
+}
+
+
+class AssetOrigin(StrEnum):
+    """How an asset entered the register."""
+
+    IMPORT = "import"
+    API = "api"
+    DISCOVERED = "discovered"
+
+
+PROTECTION_LEVELS: tuple[int, ...] = (1, 2, 3, 4)  # 等保 2.0 levels a register may carry (5 is not civil)

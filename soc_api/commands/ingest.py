@@ -12,8 +12,11 @@ from pathlib import Path
 from collectors.intake import IntakeStats
 from collectors.parsers.declarative import load_declarative
 from soc_api.commands.common import add_data_arg, read_lines, settings_from_args
+from soc_api.runtime.assets import make_enricher
+from soc_api.runtime.network import NetworkModel
 from soc_api.runtime.pipeline import Pipeline
 from soc_core.records import RawRecord
+from soc_core.state.db import open_state
 from soc_core.storage.embedded import EmbeddedEventStore
 
 BATCH = 5000
@@ -50,12 +53,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for problem in declared.errors:  # a broken definition is skipped, the others are used
         print(f"soc ingest: parser definition refused: {problem}", file=sys.stderr)
     store = EmbeddedEventStore.open_writer(settings.data_dir, settings.store)
+    state = open_state(settings.state_url)
+    # the same enrichment, graph aggregates and discovery as soc run
+    network = NetworkModel(settings, state=state, data_dir=settings.data_dir)
     pipeline = Pipeline(
         store=store,
         intake_stats=IntakeStats(),
         default_format=args.format or settings.ingest.default_format,
         default_timezone=args.timezone or settings.ingest.default_timezone,
         sources=settings.sources,
+        enricher=make_enricher(settings.state_url),
+        graph=network,
     )
     lines = 0
     try:
@@ -70,8 +78,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             if batch:
                 pipeline.process_batch(batch)
         store.seal_now()  # a batch import ends sealed: Parquet partitions, in the manifest
+        network.save()
     finally:
         store.close()
+        state.close()
     c = pipeline.counters
     summary = {
         "lines": lines,

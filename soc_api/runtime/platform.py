@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import signal
@@ -30,10 +31,12 @@ from collectors.transports.filetail import FileTailer
 from collectors.transports.syslog import SyslogServer, SyslogTlsServer
 from soc_api.app import create_app
 from soc_api.context import AppContext
+from soc_api.runtime.assets import make_enricher
 from soc_api.runtime.capture import CaptureService, suricata_config
 from soc_api.runtime.detection import DetectionService, build_engine, worker_factory
 from soc_api.runtime.health import SilenceWatch
 from soc_api.runtime.hunts import HuntService
+from soc_api.runtime.network import NetworkModel
 from soc_api.runtime.pipeline import Pipeline
 from soc_api.runtime.workers import ParsePool, default_workers
 from soc_core.audit import append_audit
@@ -76,6 +79,7 @@ class Platform:
         self.tailer: FileTailer | None = None
         self.capture: CaptureService | None = None
         self.sensor: SuricataSensor | None = None
+        self.network: NetworkModel | None = None
         self.api: _ApiServer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stop = asyncio.Event()
@@ -91,6 +95,7 @@ class Platform:
         self._record_start()
 
         self._load_parsers()
+        self.network = await asyncio.to_thread(NetworkModel, s, state=self.state, data_dir=self.data_dir)
         files = list(s.files)
         if s.suricata.enabled:
             self.sensor = SuricataSensor(suricata_config(s.suricata, s.capture, data_dir=self.data_dir))
@@ -109,6 +114,7 @@ class Platform:
                 default_format=s.ingest.default_format,
                 default_timezone=s.ingest.default_timezone,
                 sources=s.sources,
+                enricher_factory=functools.partial(make_enricher, s.state_url),
                 parser_dirs=[str(p) for p in s.parsers.dirs],
                 shipped_parsers=s.parsers.shipped,
             )
@@ -123,6 +129,8 @@ class Platform:
             on_stored=self._on_stored if self.tailer else None,
             detector=self.detection.engine if self.detection is not None else None,
             on_alerts=self.detection.record_alerts if self.detection is not None else None,
+            enricher=None if self.pool is not None else make_enricher(s.state_url),
+            graph=self.network,
         )
         if self.detection is not None:
             self.detection.lock = self.pipeline.settle_lock
@@ -140,6 +148,7 @@ class Platform:
                 self.scheduler.start()
                 log.info("scheduled hunts: %s", ", ".join(jobs))
         self._tasks.append(asyncio.create_task(self._watch_sources(), name="source-health"))
+        self._tasks.append(asyncio.create_task(self._save_graph(), name="graph"))
         self._tasks.append(
             asyncio.create_task(
                 self.pipeline.run(
@@ -166,7 +175,13 @@ class Platform:
             await asyncio.to_thread(self.sensor.start)
             self._tasks.append(asyncio.create_task(self._watch_sensor(), name="suricata"))
 
-        ctx = AppContext(settings=s, events=self.store, state=self.state, ingest_stats=self.ingest_stats)
+        ctx = AppContext(
+            settings=s,
+            events=self.store,
+            state=self.state,
+            ingest_stats=self.ingest_stats,
+            graph=self.network.graph,
+        )
         config = uvicorn.Config(
             create_app(ctx),
             host=s.api.host,
@@ -224,6 +239,11 @@ class Platform:
                 await asyncio.to_thread(self.detection.save)
             except Exception:
                 log.exception("saving detection state at shutdown failed")
+        if self.network is not None:
+            try:
+                await asyncio.to_thread(self.network.save)
+            except Exception:
+                log.exception("saving the network graph at shutdown failed")
         if self.store is not None:
             self.store.close()
         if self.state is not None:
@@ -240,6 +260,8 @@ class Platform:
             figures["capture"] = self.capture.stats()
         if self.sensor is not None:
             figures["suricata"] = self.sensor.status()
+        if self.network is not None:
+            figures["graph"] = self.network.stats()
         return figures
 
     async def _save_detection(self) -> None:
@@ -266,6 +288,16 @@ class Platform:
                     await asyncio.to_thread(self.pipeline.process_events, events)
                 except Exception:  # reported again at the next check only if still relevant
                     log.exception("storing %d source health events failed", len(events))
+
+    async def _save_graph(self) -> None:
+        """The graph's aggregates to disk every ``graph.save_interval_s`` (and at shutdown)."""
+        assert self.network is not None
+        while True:
+            await asyncio.sleep(self.settings.graph.save_interval_s)
+            try:
+                await asyncio.to_thread(self.network.save)
+            except Exception:  # the next round tries again
+                log.exception("saving the network graph failed")
 
     async def _watch_sensor(self) -> None:
         """Restart Suricata when it dies (with backoff); a finished capture-file run stays done."""

@@ -30,7 +30,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from soc_core.vocabulary import ADMIN_ROLES, AlertStatus, Disposition, Role, RuleState
+from soc_core.vocabulary import (
+    ADMIN_ROLES,
+    PROTECTION_LEVELS,
+    AlertStatus,
+    AssetOrigin,
+    Criticality,
+    Disposition,
+    Role,
+    RuleState,
+)
 
 _ROLE_LIST = ", ".join(f"'{r.value}'" for r in Role)
 _ADMIN_LIST = ", ".join(f"'{r.value}'" for r in sorted(ADMIN_ROLES))
@@ -38,6 +47,9 @@ _ALERT_STATUS_LIST = ", ".join(f"'{s.value}'" for s in AlertStatus)
 _DISPOSITION_LIST = ", ".join(f"'{d.value}'" for d in Disposition)
 RULE_STATES: tuple[str, ...] = tuple(s.value for s in RuleState)
 _RULE_STATE_LIST = ", ".join(f"'{s}'" for s in RULE_STATES)
+_CRITICALITY_LIST = ", ".join(f"'{c.value}'" for c in Criticality)
+_ORIGIN_LIST = ", ".join(f"'{o.value}'" for o in AssetOrigin)
+_LEVEL_LIST = ", ".join(str(level) for level in PROTECTION_LEVELS)
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -299,3 +311,57 @@ class DetectionState(Base):
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[dt.datetime]
+
+
+class ZoneRecord(Base):
+    """A security zone (安全域). ``cidrs`` maps networks to the zone without listing assets."""
+
+    __tablename__ = "zones"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    cidrs: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    def __repr__(self) -> str:
+        return f"ZoneRecord(id={self.id!r}, name={self.name!r})"
+
+
+class AssetRecord(Base):
+    """One asset of the register: exactly one of ``ip`` (a host) and ``cidr`` (a network).
+
+    People own the descriptive columns (import, API); passive discovery owns ``first_seen``,
+    ``last_seen`` and ``services`` and never writes the others.
+    """
+
+    __tablename__ = "assets"
+    __table_args__ = (
+        CheckConstraint("(ip IS NULL) <> (cidr IS NULL)", name="one_address"),
+        CheckConstraint(f"level IS NULL OR level IN ({_LEVEL_LIST})", name="level_known"),
+        CheckConstraint(
+            f"criticality IS NULL OR criticality IN ({_CRITICALITY_LIST})", name="criticality_known"
+        ),
+        CheckConstraint(f"origin IN ({_ORIGIN_LIST})", name="origin_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ip: Mapped[str | None] = mapped_column(String(64), unique=True)
+    cidr: Mapped[str | None] = mapped_column(String(64), unique=True)
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    owner_unit: Mapped[str | None] = mapped_column(String(255))
+    zone: Mapped[str | None] = mapped_column(ForeignKey("zones.id"), index=True)
+    device_type: Mapped[str | None] = mapped_column(String(255))
+    level: Mapped[int | None] = mapped_column(Integer)
+    criticality: Mapped[str | None] = mapped_column(String(16))
+    contact: Mapped[str | None] = mapped_column(String(255))
+    first_seen: Mapped[dt.datetime | None]
+    last_seen: Mapped[dt.datetime | None]
+    services: Mapped[list[str]] = mapped_column(JSON)
+    origin: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    def __repr__(self) -> str:
+        return f"AssetRecord(id={self.id!r}, address={self.ip or self.cidr!r}, zone={self.zone!r})"
