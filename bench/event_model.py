@@ -62,9 +62,16 @@ def with_msgspec() -> None:
     for i in range(N):
         Event(
             timestamp=TS,
-            event=EventInfo(kind="event", category=["network"], type=["connection", "denied"],
-                            action="deny", outcome="failure", dataset="syslog.kv", severity=3,
-                            original=LINE),
+            event=EventInfo(
+                kind="event",
+                category=["network"],
+                type=["connection", "denied"],
+                action="deny",
+                outcome="failure",
+                dataset="syslog.kv",
+                severity=3,
+                original=LINE,
+            ),
             source=Endpoint(ip="192.0.2.10", port=51234 + i % 7),
             destination=Endpoint(ip="198.51.100.7", port=443),
             network=Network(transport="tcp"),
@@ -76,9 +83,16 @@ def with_pydantic() -> None:
     for i in range(N):
         PEvent(
             **{"@timestamp": TS},
-            event=PEventInfo(kind="event", category=["network"], type=["connection", "denied"],
-                             action="deny", outcome="failure", dataset="syslog.kv", severity=3,
-                             original=LINE),
+            event=PEventInfo(
+                kind="event",
+                category=["network"],
+                type=["connection", "denied"],
+                action="deny",
+                outcome="failure",
+                dataset="syslog.kv",
+                severity=3,
+                original=LINE,
+            ),
             source=PEndpoint(ip="192.0.2.10", port=51234 + i % 7),
             destination=PEndpoint(ip="198.51.100.7", port=443),
             network=PNetwork(transport="tcp"),

@@ -35,8 +35,12 @@ from soc_api.testing import (
 )
 
 
-def _bare_server(port: int, expected: int, ready: multiprocessing.synchronize.Event,
-                 done: multiprocessing.synchronize.Event) -> None:
+def _bare_server(
+    port: int,
+    expected: int,
+    ready: multiprocessing.synchronize.Event,
+    done: multiprocessing.synchronize.Event,
+) -> None:
     """Baseline receiver: asyncio TCP, count LF-separated lines, nothing else."""
 
     async def main() -> None:
@@ -200,13 +204,19 @@ def main() -> None:
     print(f"  baseline bare asyncio line counter:          {base:10,.0f} lines/s (median of {args.runs})")
     print(f"  ratio shaowang/baseline: {f['events_per_s'] / base:.2f}")
     print(f"  sustained {args.rate:,}/s for {args.seconds:.0f} s: achieved {f['paced_rate']:,.0f} events/s")
-    print(f"  receive→searchable p50 {f['paced_p50_ms']:.0f} ms, p99 {f['paced_p99_ms']:.0f} ms "
-          "(worst 2 s sample of the sustained phase)")
+    print(
+        f"  receive→searchable p50 {f['paced_p50_ms']:.0f} ms, p99 {f['paced_p99_ms']:.0f} ms "
+        "(worst 2 s sample of the sustained phase)"
+    )
     print(f"  1,000 lines searchable via `soc search --count` after {f['first_1000_searchable_s']:.2f} s")
-    print(f"  sealed Parquet: {f['disk_bytes']:,.0f} B for {f['raw_bytes']:,.0f} B raw "
-          f"= {f['size_ratio'] * 100:.1f} % (event.original kept)")
-    print(f"  stored {f['stored_total']:,.0f}, dead-lettered {f['dead_lettered']:.0f}, "
-          f"dropped {f['dropped']:.0f}")
+    print(
+        f"  sealed Parquet: {f['disk_bytes']:,.0f} B for {f['raw_bytes']:,.0f} B raw "
+        f"= {f['size_ratio'] * 100:.1f} % (event.original kept)"
+    )
+    print(
+        f"  stored {f['stored_total']:,.0f}, dead-lettered {f['dead_lettered']:.0f}, "
+        f"dropped {f['dropped']:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -22,11 +22,11 @@ from typing import Any
 
 import msgspec
 
+from detectors.graph import ThreatGraph
 from soc_api.commands.common import add_data_arg, settings_from_args
 from soc_api.runtime.assets import RegisterView
 from soc_api.runtime.graph import GRAPH_DIR, GRAPH_FILE
 from soc_core.errors import ShaowangError
-from soc_core.graph import ThreatGraph
 from soc_core.state.db import open_state
 
 

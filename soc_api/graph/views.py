@@ -13,10 +13,10 @@ import msgspec
 from fastapi import APIRouter, Depends, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
+from detectors.graph import ThreatGraph
 from soc_api.auth.deps import Principal, get_context, require
 from soc_api.auth.permissions import Permission
 from soc_api.context import AppContext
-from soc_core.graph import ThreatGraph
 
 router = APIRouter(prefix="/api/v1/graph", tags=["graph"])
 _can_read_graph = require(Permission.GRAPH_READ)

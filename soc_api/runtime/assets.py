@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from collectors.enrich.assets import AssetEnricher
+from detectors.graph import NodeInfo
 from detectors.graph.observations import FlowTuple
 from soc_core.assets import service as assets
 from soc_core.assets.lookup import AssetContext, AssetIndex
 from soc_core.events import Event
-from soc_core.graph import NodeInfo
 from soc_core.state.db import StateStore, open_state
 from soc_core.state.models import AssetRecord, ZoneRecord
 

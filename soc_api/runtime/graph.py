@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from detectors.graph import FlowObservation, GraphFileError, NodeInfo, ThreatGraph
 from detectors.graph.observations import SEVERITY_SCORE, FlowTuple, ThreatTuple
 from soc_core.alerts import Alert
 from soc_core.config import GraphSettings
-from soc_core.graph import FlowObservation, GraphFileError, NodeInfo, ThreatGraph
 from soc_core.vocabulary import Severity
 
 log = logging.getLogger(__name__)

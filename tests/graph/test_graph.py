@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from soc_core.graph import (
+from detectors.graph import (
     BlastEdge,
     EdgeStats,
     FlowObservation,
@@ -24,8 +24,8 @@ from soc_core.graph import (
     Talker,
     ThreatGraph,
 )
-from soc_core.graph.model import subnet_of
-from soc_core.graph.store import GraphFile
+from detectors.graph.model import subnet_of
+from detectors.graph.store import GraphFile
 
 T0 = 1_795_766_400.0  # 2026-11-27T08:00:00Z
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from detectors.graph import NodeInfo
 from soc_api.runtime.graph import NEW_COMMUNICATION_RULE, GraphService
 from soc_core.alerts import Alert
 from soc_core.config import GraphSettings
-from soc_core.graph import NodeInfo
 from soc_core.vocabulary import Severity
 
 T0 = 1_795_766_400.0  # 2026-11-27T08:00:00Z

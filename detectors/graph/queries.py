@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from soc_core.graph.model import Aggregate, EdgeKey, GraphState, NodeInfo
+    from detectors.graph.model import Aggregate, EdgeKey, GraphState, NodeInfo
 
 # Bounds the work of one ``paths`` call: neighbours looked at while enumerating longer paths
 # through hubs could otherwise grow without limit.

@@ -20,7 +20,7 @@ import msgspec
 from soc_core.errors import ShaowangError
 
 if TYPE_CHECKING:
-    from soc_core.graph.model import EdgeKey, GraphState
+    from detectors.graph.model import EdgeKey, GraphState
 
 FORMAT = "shaowang-threat-graph"
 VERSION = 1

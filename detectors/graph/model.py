@@ -27,7 +27,7 @@ from typing import Any, Literal
 import msgspec
 import networkx as nx
 
-from soc_core.graph import export, queries, store
+from detectors.graph import export, queries, store
 
 EdgeKey = tuple[str, str, int | None, str]
 """``(src, dst, port, transport)``: one observed service between two addresses."""

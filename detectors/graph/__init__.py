@@ -1,7 +1,8 @@
-"""The whole-network threat graph (DESIGN §7): observed flows, assets, zones and decaying risk."""
+"""The whole-network threat graph (DESIGN §7): observed flows, assets, zones and decaying risk;
+``observations`` turns event batches into what the graph folds in."""
 
-from soc_core.graph.model import EdgeKey, FlowObservation, NodeInfo, ThreatGraph
-from soc_core.graph.queries import (
+from detectors.graph.model import EdgeKey, FlowObservation, NodeInfo, ThreatGraph
+from detectors.graph.queries import (
     BlastEdge,
     BlastRadius,
     EdgeStats,
@@ -12,7 +13,7 @@ from soc_core.graph.queries import (
     ServiceStats,
     Talker,
 )
-from soc_core.graph.store import GraphFileError
+from detectors.graph.store import GraphFileError
 
 __all__ = [
     "BlastEdge",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 if TYPE_CHECKING:
-    from soc_core.graph.model import EdgeKey, GraphState
+    from detectors.graph.model import EdgeKey, GraphState
 
 NODE_FIELDS = (
     "id", "ip", "zone", "risk", "kind", "subnet", "members",
