@@ -86,3 +86,29 @@ def test_register_enrichment_new_edges_and_the_saved_graph(tmp_path: Path) -> No
     listed = run_soc("assets", "list", "--data", str(data_dir), "--json")
     hosts = {a.get("ip") for a in json.loads(listed.stdout)["assets"]}
     assert {"192.0.2.5", "192.0.2.6", "192.0.2.7", "198.51.100.10"} <= hosts
+
+
+def test_soc_run_feeds_the_graph_and_serves_the_map(tmp_path: Path) -> None:
+    from soc_api.testing import PlatformProcess, add_user, send_tcp, wait_for
+
+    data_dir = tmp_path / "data"
+    register = tmp_path / "assets.csv"
+    register.write_text(REGISTER, encoding="utf-8")
+    assert run_soc("assets", "import", str(register), "--data", str(data_dir)).returncode == 0
+    add_user(data_dir, "ana", "analyst")
+    env = {"SOC_GRAPH__LEARNING_DAYS": "0", "SOC_GRAPH__SAVE_INTERVAL_S": "1"}
+    with PlatformProcess(data_dir, env=env) as soc:
+        lines = [_session(i, "192.0.2.5", "198.51.100.10", 3306).encode() for i in range(20)]
+        send_tcp(soc.syslog_port, lines)
+        alerts = "event.kind:alert AND rule.id:shaowang.graph.new_communication"
+        wait_for(lambda: search_count(data_dir, alerts) == 1, timeout=60, interval=0.5)
+        assert search_count(data_dir, "shaowang.destination_asset.name:社保数据库") == 20
+        soc.login("ana")
+        graph = soc.get("/api/v1/graph", zone="private")
+        assert [(e["source"], e["target"], e["count"]) for e in graph["edges"]] == [
+            ("192.0.2.5", "198.51.100.10", 20)
+        ]
+        assert soc.stats()["graph"]["new_communication_alerts"] == 1
+        assert soc.stop() == 0
+    exported = run_soc("graph", "export", "--data", str(data_dir), "--zone", "private")
+    assert json.loads(exported.stdout)["edges"][0]["count"] == 20  # saved at shutdown
