@@ -13,7 +13,6 @@ shutdown) or what ``soc ingest`` left; assets are described by the register as i
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 import time
@@ -23,7 +22,7 @@ from typing import Any
 import msgspec
 
 from detectors.graph import ThreatGraph
-from soc_api.commands.common import add_data_arg, settings_from_args
+from soc_api.commands.common import add_data_arg, parse_time, settings_from_args
 from soc_api.runtime.assets import RegisterView
 from soc_api.runtime.graph import GRAPH_DIR, GRAPH_FILE
 from soc_core.errors import ShaowangError
@@ -75,12 +74,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     talkers.set_defaults(func=cmd_top_talkers)
 
 
-def _epoch(text: str, what: str) -> float:
-    try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ShaowangError(f"{what}: not an ISO time: {text!r}") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+def _epoch(text: str | None) -> float | None:
+    moment = parse_time(text)
+    return moment.timestamp() if moment is not None else None
 
 
 def _load(args: argparse.Namespace) -> ThreatGraph:
@@ -109,7 +105,7 @@ def _print(value: Any) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """The graph (or part of it) as JSON or GraphML."""
     graph = _load(args)
-    since = _epoch(args.since, "--since") if args.since else None
+    since = _epoch(args.since)
     options = {"zone": args.zone, "since": since, "min_risk": args.min_risk, "now": time.time()}
     if args.format == "graphml":
         data = graph.to_graphml(**options)
@@ -134,7 +130,8 @@ def cmd_paths(args: argparse.Namespace) -> int:
 
 def cmd_blast_radius(args: argparse.Namespace) -> int:
     """What a source touched around a time."""
-    at = _epoch(args.at, "--at")
+    at = _epoch(args.at)
+    assert at is not None  # --at is required
     return _print(_load(args).blast_radius(args.ip, at=at, window_s=args.window_h * 3600))
 
 

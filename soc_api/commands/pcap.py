@@ -24,6 +24,7 @@ from pathlib import Path
 
 from collectors.traffic.ring import ring_files
 from collectors.traffic.session import Dissector, dissect_capture
+from soc_api.commands.common import parse_time
 from soc_api.runtime.capture import RING_DIR
 from soc_core.errors import ShaowangError
 
@@ -130,19 +131,12 @@ def inspect_command(
     return [*command, "-r", "-"]
 
 
-def _instant(text: str, what: str) -> dt.datetime:
-    try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ShaowangError(f"--{what}: not an ISO time: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _ring_selection(data_dir: Path, start: str | None, end: str | None) -> list[Path]:
     if start is None:
         raise ShaowangError("--data needs --start (the time of the alert or event to pivot from)")
-    begin = _instant(start, "start")
-    until = _instant(end, "end") if end else begin + dt.timedelta(hours=1)
+    begin = parse_time(start)
+    assert begin is not None
+    until = parse_time(end) or begin + dt.timedelta(hours=1)
     directory = data_dir / RING_DIR
     found = ring_files(directory, int(begin.timestamp() * 1e9), int(until.timestamp() * 1e9))
     if not found:

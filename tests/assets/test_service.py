@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import inspect, text
+from state_fixtures import state_url, store
 
 from soc_core.assets import service
 from soc_core.assets.models import (
@@ -31,50 +28,8 @@ from soc_core.state.models import AuditEntry
 from soc_core.vocabulary import AssetOrigin, Criticality, Role
 
 T0 = dt.datetime(2024, 12, 11, 8, 0, tzinfo=dt.UTC)
-PG_ENV = "SOC_TEST_PG_URL"
+__all__ = ["state_url", "store"]  # the fixtures these tests use
 NETADM: dict[str, Any] = {"actor": "netadm", "actor_roles": [Role.NETWORK_ADMIN], "source_ip": "192.0.2.250"}
-
-
-# The StateStore fixtures of tests/state, for this directory: SQLite always, PostgreSQL from
-# SOC_TEST_PG_URL in a fresh schema (skipped without it, a failure when CI is set).
-def _pg_base_url() -> str:
-    url = os.environ.get(PG_ENV, "").strip()
-    if url:
-        return url
-    if os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}:
-        pytest.fail(f"{PG_ENV} is not set but CI is: the PostgreSQL cases must run in CI", pytrace=False)
-    pytest.skip(f"PostgreSQL backend not configured: set {PG_ENV} to run these cases")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'state.db'}"
-        return
-    base = _pg_base_url()
-    schema = f"soc_t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        yield (
-            make_url(base)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture
-def store(state_url: str) -> Iterator[StateStore]:
-    opened = open_state(state_url)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def audit(store: StateStore, action: str) -> list[AuditEntry]:
