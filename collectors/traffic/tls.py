@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -275,41 +276,25 @@ def _client_hello(body: bytes, transport: str = "t") -> ClientHello:
     signature_algorithms: list[int] = []
     supported_versions: list[int] = []
     seen: set[int] = set()
-    if pos + 2 <= size:
-        extensions_end = pos + 2 + _U16.unpack_from(body, pos)[0]
-        if extensions_end > size:
-            raise _Malformed(f"ClientHello extensions length overruns at offset {pos}")
-        pos += 2
-        while pos < extensions_end:
-            if pos + 4 > extensions_end:
-                raise _Malformed(f"ClientHello extension header truncated at offset {pos}")
-            ext_type, ext_length = _U16_PAIR.unpack_from(body, pos)
-            start = pos + 4
-            pos = start + ext_length
-            if pos > extensions_end:
-                raise _Malformed(
-                    f"ClientHello extension {ext_type} length {ext_length} at offset {start - 4}"
-                )
-            if ext_type in _GREASE:
-                continue
-            extensions.append(ext_type)
-            if ext_type in seen:
-                continue  # duplicates are illegal; the first one is what a server would act on
-            seen.add(ext_type)
-            if ext_type == _EXT_SERVER_NAME:
-                sni = _server_name(body, start, pos)
-            elif ext_type == _EXT_ALPN:
-                alpn_raw = _protocol_names(body, start, pos)
-            elif ext_type == _EXT_SUPPORTED_GROUPS:
-                groups = _without_grease(_u16_vector(body, start, pos, 2, "supported groups"))
-            elif ext_type == _EXT_POINT_FORMATS:
-                point_formats = list(_u8_vector(body, start, pos, "EC point formats"))
-            elif ext_type == _EXT_SIGNATURE_ALGORITHMS:
-                signature_algorithms = _without_grease(
-                    _u16_vector(body, start, pos, 2, "signature algorithms")
-                )
-            elif ext_type == _EXT_SUPPORTED_VERSIONS:
-                supported_versions = _without_grease(_u16_vector(body, start, pos, 1, "supported versions"))
+    for ext_type, start, end in _extensions(body, pos, size, "ClientHello"):
+        if ext_type in _GREASE:
+            continue
+        extensions.append(ext_type)
+        if ext_type in seen:
+            continue  # duplicates are illegal; the first one is what a server would act on
+        seen.add(ext_type)
+        if ext_type == _EXT_SERVER_NAME:
+            sni = _server_name(body, start, end)
+        elif ext_type == _EXT_ALPN:
+            alpn_raw = _protocol_names(body, start, end)
+        elif ext_type == _EXT_SUPPORTED_GROUPS:
+            groups = _without_grease(_u16_vector(body, start, end, 2, "supported groups"))
+        elif ext_type == _EXT_POINT_FORMATS:
+            point_formats = list(_u8_vector(body, start, end, "EC point formats"))
+        elif ext_type == _EXT_SIGNATURE_ALGORITHMS:
+            signature_algorithms = _without_grease(_u16_vector(body, start, end, 2, "signature algorithms"))
+        elif ext_type == _EXT_SUPPORTED_VERSIONS:
+            supported_versions = _without_grease(_u16_vector(body, start, end, 1, "supported versions"))
 
     ja3 = ",".join(
         (
@@ -360,29 +345,15 @@ def _server_hello(body: bytes) -> tuple[ServerHello, int]:
     extensions: list[int] = []
     negotiated = legacy_version
     alpn: str | None = None
-    if pos + 2 <= size:
-        extensions_end = pos + 2 + _U16.unpack_from(body, pos)[0]
-        if extensions_end > size:
-            raise _Malformed(f"ServerHello extensions length overruns at offset {pos}")
-        pos += 2
-        while pos < extensions_end:
-            if pos + 4 > extensions_end:
-                raise _Malformed(f"ServerHello extension header truncated at offset {pos}")
-            ext_type, ext_length = _U16_PAIR.unpack_from(body, pos)
-            start = pos + 4
-            pos = start + ext_length
-            if pos > extensions_end:
-                raise _Malformed(
-                    f"ServerHello extension {ext_type} length {ext_length} at offset {start - 4}"
-                )
-            extensions.append(ext_type)
-            if ext_type == _EXT_SUPPORTED_VERSIONS:
-                if ext_length != 2:
-                    raise _Malformed(f"ServerHello supported_versions length {ext_length} at offset {start}")
-                negotiated = _U16.unpack_from(body, start)[0]
-            elif ext_type == _EXT_ALPN:
-                names = _protocol_names(body, start, pos)
-                alpn = names[0].decode("ascii", "backslashreplace") if names else None
+    for ext_type, start, end in _extensions(body, pos, size, "ServerHello"):
+        extensions.append(ext_type)
+        if ext_type == _EXT_SUPPORTED_VERSIONS:
+            if end - start != 2:
+                raise _Malformed(f"ServerHello supported_versions length {end - start} at offset {start}")
+            negotiated = _U16.unpack_from(body, start)[0]
+        elif ext_type == _EXT_ALPN:
+            names = _protocol_names(body, start, end)
+            alpn = names[0].decode("ascii", "backslashreplace") if names else None
 
     ja3s = f"{legacy_version},{cipher},{_dashed(extensions)}"
     hello = ServerHello(
@@ -393,6 +364,25 @@ def _server_hello(body: bytes) -> tuple[ServerHello, int]:
         alpn=alpn,
     )
     return hello, negotiated
+
+
+def _extensions(body: bytes, pos: int, size: int, hello: str) -> Iterator[tuple[int, int, int]]:
+    """(type, data start, data end) of each extension in the optional block at ``pos``."""
+    if pos + 2 > size:
+        return
+    extensions_end = pos + 2 + _U16.unpack_from(body, pos)[0]
+    if extensions_end > size:
+        raise _Malformed(f"{hello} extensions length overruns at offset {pos}")
+    pos += 2
+    while pos < extensions_end:
+        if pos + 4 > extensions_end:
+            raise _Malformed(f"{hello} extension header truncated at offset {pos}")
+        ext_type, ext_length = _U16_PAIR.unpack_from(body, pos)
+        start = pos + 4
+        pos = start + ext_length
+        if pos > extensions_end:
+            raise _Malformed(f"{hello} extension {ext_type} length {ext_length} at offset {start - 4}")
+        yield ext_type, start, pos
 
 
 def _ja4(

@@ -7,6 +7,7 @@ Each holder keeps an :class:`AssetIndex` and rebuilds it when the register has c
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import threading
@@ -127,8 +128,11 @@ def discovery_batch(
     return [(ip, service, ts) for (ip, service), ts in latest.items()]
 
 
+@functools.lru_cache(maxsize=65_536)
 def private_address(ip: str) -> bool:
-    """Addresses of the extranet itself (private and documentation ranges), not the internet's."""
+    """Addresses of the extranet itself (private and documentation ranges), not the internet's.
+
+    Cached: it is asked twice per committed flow, and the same hosts recur."""
     try:
         return ipaddress.ip_address(ip).is_private
     except ValueError:

@@ -61,21 +61,17 @@ class GraphService:
     def _restore(self, half_life: float) -> ThreatGraph:
         started = time.monotonic()
         try:
-            graph = ThreatGraph.load(self.path, describe=self._ask, half_life_s=half_life)
+            graph = ThreatGraph.load(self.path, describe=self._describe, half_life_s=half_life)
         except FileNotFoundError:
-            return ThreatGraph(describe=self._ask, half_life_s=half_life)
+            return ThreatGraph(describe=self._describe, half_life_s=half_life)
         except GraphFileError as exc:
             # keep the damaged file for inspection; the graph starts again from new flows
             aside = self.path.with_suffix(f".damaged-{int(self._clock())}")
             os.replace(self.path, aside)
             log.error("%s; moved aside to %s, the graph starts empty", exc, aside)
-            return ThreatGraph(describe=self._ask, half_life_s=half_life)
+            return ThreatGraph(describe=self._describe, half_life_s=half_life)
         log.info("network graph restored in %.2f s: %s", time.monotonic() - started, graph.stats())
         return graph
-
-    def _ask(self, ip: str) -> NodeInfo | None:
-        # the graph keeps this bound method; the register behind it can change
-        return self._describe(ip) if self._describe is not None else None
 
     def _started(self) -> float:
         meta = self.directory / META_FILE
@@ -92,10 +88,9 @@ class GraphService:
         current = self._clock() if now is None else now
         return current - self.started < self.settings.learning_days * 86400
 
-    def set_describe(self, describe: Describe | None) -> None:
-        """The register changed: ask it again about every address."""
+    def refresh_nodes(self) -> None:
+        """The register changed: ask ``describe`` again about every address."""
         with self._lock:
-            self._describe = describe
             self.graph.refresh_nodes()
 
     def update(
@@ -137,7 +132,8 @@ class GraphService:
         self, key: tuple[str, str, int | None, str], when: dict[tuple[str, str, int | None, str], float]
     ) -> Alert | None:
         src, dst, port, transport = key
-        info = self._describe(dst) if self._describe is not None else None
+        node = self.graph.node(dst)  # the register's entry, as the graph asked for it on folding
+        info = node.info if node is not None else None
         if info is None:
             return None
         level_hit = info.level is not None and info.level >= self.settings.alert_min_level

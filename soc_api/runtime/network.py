@@ -38,7 +38,7 @@ class NetworkModel:
     ) -> list[Alert]:
         """Fold the batch into the graph; note the hosts it shows; the graph's alerts."""
         if self.register.refresh():
-            self.graph.set_describe(self.register.describe)
+            self.graph.refresh_nodes()  # describe reads the rebuilt index
         raised = self.graph.update(flows=flows, threats=threats, alerts=alerts)
         seen = discovery_batch(flows, private_address)
         if seen:
