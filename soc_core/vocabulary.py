@@ -110,6 +110,15 @@ SEVERITY_LABELS_ZH: dict[Severity, str] = {
     Severity.CRITICAL: "严重",
 }
 
+# What one alert of each severity adds to the risk of its hosts on the network graph (0–100).
+SEVERITY_RISK: dict[int, float] = {
+    Severity.INFORMATIONAL: 10.0,
+    Severity.LOW: 25.0,
+    Severity.MEDIUM: 50.0,
+    Severity.HIGH: 75.0,
+    Severity.CRITICAL: 100.0,
+}
+
 SIGMA_LEVELS: dict[str, Severity] = {
     "informational": Severity.INFORMATIONAL,
     "low": Severity.LOW,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from soc_core.events import Event
+from soc_core.vocabulary import SEVERITY_RISK
 
 # (source ip, destination ip, destination port, transport, flows, bytes, epoch seconds)
 FlowTuple = tuple[str, str, int | None, str, int, int, float]
@@ -16,7 +17,6 @@ FlowTuple = tuple[str, str, int | None, str, int, int, float]
 ThreatTuple = tuple[str, str, float, float]
 
 _DENIED = frozenset({"denied", "deny", "drop", "blocked"})
-SEVERITY_SCORE = {1: 10.0, 2: 25.0, 3: 50.0, 4: 75.0, 5: 100.0}
 
 
 def flow_tuples(events: Sequence[Event]) -> list[FlowTuple]:
@@ -59,6 +59,6 @@ def threat_tuples(events: Sequence[Event]) -> list[ThreatTuple]:
         destination = event.destination.ip if event.destination is not None and event.destination.ip else ""
         if not source and not destination:
             continue
-        score = SEVERITY_SCORE.get(event.event.severity or 3, 50.0)
+        score = SEVERITY_RISK.get(event.event.severity or 3, 50.0)
         out.append((source, destination, score, event.timestamp.timestamp()))
     return out

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from detectors.graph import FlowObservation, GraphFileError, NodeInfo, ThreatGraph
-from detectors.graph.observations import SEVERITY_SCORE, FlowTuple, ThreatTuple
+from detectors.graph.observations import FlowTuple, ThreatTuple
 from soc_core.alerts import Alert
 from soc_core.config import GraphSettings
-from soc_core.vocabulary import Severity
+from soc_core.vocabulary import SEVERITY_RISK, Severity
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class GraphService:
                 self.graph.add_threat(
                     source=earlier.source_ip,
                     destination=earlier.destination_ip,
-                    score=SEVERITY_SCORE.get(int(earlier.severity), 50.0),
+                    score=SEVERITY_RISK.get(int(earlier.severity), 50.0),
                     ts=earlier.timestamp.timestamp(),
                 )
             self.dirty = self.dirty or bool(observations or threats or alerts)

@@ -118,7 +118,8 @@ class Pipeline:
             self.store.append(rows)
         self._account(records, events=len(events), dead=len(dead), alerts=len(outcome.new), started=started)
         self._alerts_stored(outcome)
-        self._update_graph(flow_tuples(events), threat_tuples(events), outcome)
+        if self.graph is not None:
+            self._update_graph(flow_tuples(events), threat_tuples(events), outcome)
 
     def process_events(self, events: Sequence[Event]) -> None:
         """Events the platform makes itself (source health): detect and store them like parsed ones."""
@@ -132,7 +133,8 @@ class Pipeline:
             self.counters.events_stored += len(events)
             self.counters.alerts += len(outcome.new)
         self._alerts_stored(outcome)
-        self._update_graph(flow_tuples(events), threat_tuples(events), outcome)
+        if self.graph is not None:
+            self._update_graph(flow_tuples(events), threat_tuples(events), outcome)
 
     def store_alerts(self, outcome: Outcome) -> None:
         """Alerts raised outside the stream (scheduled hunts): mirrored and recorded like its own."""
