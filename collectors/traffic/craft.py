@@ -153,7 +153,6 @@ def tcp_conversation(
     """Handshake, then ``segments`` (``"c"`` client → server, ``"s"`` server → client), each
     acknowledged by the other side, then FIN both ways. Segments whose index is in ``lost``
     are sent and acknowledged but not captured."""
-    seq = {"c": 1000, "s": 5000}
     ends = {"c": (client, server, cport, sport), "s": (server, client, sport, cport)}
     steps: list[tuple[str, int, int, str, bytes]] = [
         ("c", 1000, 0, "S", b""),
