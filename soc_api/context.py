@@ -25,3 +25,4 @@ class AppContext:
     ingest_stats: Callable[[], dict[str, Any]] = lambda: {}
     graph: GraphService | None = None  # the running platform's network graph
     started_at: float = field(default_factory=time.time)
+    demo: bool = False  # `soc run --demo`: synthetic data in its own data directory

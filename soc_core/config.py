@@ -83,6 +83,9 @@ class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
     session_idle_minutes: int = 30
+    cookie_secure: bool = Field(
+        default=True, description="mark console cookies Secure (browsers accept them on http://127.0.0.1 too)"
+    )
     token_secret: str | None = Field(default=None, description="generated into the data dir when unset")
 
 

@@ -198,6 +198,14 @@ class Disposition(StrEnum):
     BENIGN = "benign"
 
 
+# Triage moves an alert new → in progress → closed; closing skips ahead, reopening goes back to work.
+ALERT_TRANSITIONS: dict[AlertStatus, frozenset[AlertStatus]] = {
+    AlertStatus.NEW: frozenset({AlertStatus.IN_PROGRESS, AlertStatus.CLOSED}),
+    AlertStatus.IN_PROGRESS: frozenset({AlertStatus.NEW, AlertStatus.CLOSED}),
+    AlertStatus.CLOSED: frozenset({AlertStatus.IN_PROGRESS}),
+}
+
+
 class RuleState(StrEnum):
     """Whether a rule runs: loaded, failed to load (with a reason), or routed to no live source."""
 
@@ -213,6 +221,37 @@ class IncidentStatus(StrEnum):
     CONTAINED = "contained"
     RESOLVED = "resolved"
     CLOSED = "closed"
+
+
+class IncidentLevel(StrEnum):
+    """GB/T 20986 grading of an incident (I is the gravest)."""
+
+    EXTRAORDINARY = "I"
+    MAJOR = "II"
+    LARGE = "III"
+    GENERAL = "IV"
+
+    @property
+    def label_zh(self) -> str:
+        """Chinese label shown in the console."""
+        return INCIDENT_LEVEL_LABELS_ZH[self]
+
+
+INCIDENT_LEVEL_LABELS_ZH: dict[IncidentLevel, str] = {
+    IncidentLevel.EXTRAORDINARY: "特别重大事件",
+    IncidentLevel.MAJOR: "重大事件",
+    IncidentLevel.LARGE: "较大事件",
+    IncidentLevel.GENERAL: "一般事件",
+}
+
+
+class EvidenceKind(StrEnum):
+    """What a piece of incident evidence points at."""
+
+    EVENT = "event"
+    ALERT = "alert"
+    PCAP = "pcap"
+    FILE = "file"
 
 
 class DeadLetterReason(StrEnum):

@@ -1,29 +1,57 @@
-"""FastAPI dependencies: the current user from a Bearer token, and permission checks."""
+"""FastAPI dependencies: who is calling (Bearer token or console cookie), CSRF, permissions.
+
+The console authenticates with an HttpOnly session cookie; a cookie is sent by the browser on
+its own, so every state-changing request that relies on one must also carry the CSRF token
+(header ``X-CSRF-Token``), which only a page of our own origin can read. API clients send
+``Authorization: Bearer``, which a browser never adds by itself, so they need no CSRF token.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from soc_api.auth.permissions import Permission, allowed
 from soc_api.context import AppContext
 from soc_core.state.users import resolve_session
 from soc_core.vocabulary import Role
 
-_bearer = HTTPBearer(auto_error=False)
+SESSION_COOKIE = "shaowang_session"
+CSRF_COOKIE = "shaowang_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/login")
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="console session")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Principal:
-    """The authenticated caller."""
+    """The authenticated caller. Service functions record it in the operation log."""
 
     username: str
     roles: frozenset[Role]
     source_ip: str | None
+    via: Literal["bearer", "cookie"] = "bearer"
+    token: str = field(default="", repr=False)
+    audited: bool = False  # set once an operation-log entry names this request
+
+    @property
+    def role_names(self) -> list[str]:
+        """The roles as sorted strings (what the operation log keeps)."""
+        return sorted(r.value for r in self.roles)
+
+
+def csrf_token_for(session_token: str) -> str:
+    """The CSRF token bound to a console session: unguessable without the HttpOnly cookie."""
+    return hmac.new(session_token.encode(), b"shaowang-csrf", hashlib.sha256).hexdigest()
 
 
 def get_context(request: Request) -> AppContext:
@@ -32,34 +60,52 @@ def get_context(request: Request) -> AppContext:
     return ctx
 
 
+def client_ip(request: Request) -> str | None:
+    """The peer address of the request (the platform is reached directly, not via a proxy)."""
+    return request.client.host if request.client else None
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
+
+
 def current_principal(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    cookie: str | None = Depends(_cookie),
     ctx: AppContext = Depends(get_context),
 ) -> Principal:
-    """The caller identified by its Bearer token, or 401."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "authentication required", headers={"WWW-Authenticate": "Bearer"}
-        )
+    """The caller identified by its Bearer token or session cookie, or 401 (403 on a bad CSRF)."""
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        token, via = credentials.credentials, "bearer"
+    elif cookie:
+        token, via = cookie, "cookie"
+    else:
+        raise _unauthorized("authentication required")
     with ctx.state.session() as session:
         user = resolve_session(
             session,
-            token=credentials.credentials,
+            token=token,
             now=dt.datetime.now(dt.UTC),
             idle_minutes=ctx.settings.api.session_idle_minutes,
         )
         if user is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "invalid or expired token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            raise _unauthorized("invalid or expired session")
         roles = frozenset(Role(r) for r in user.role_names)
         username = user.username
-    return Principal(
-        username=username, roles=roles, source_ip=request.client.host if request.client else None
+    principal = Principal(
+        username=username,
+        roles=roles,
+        source_ip=client_ip(request),
+        via="cookie" if via == "cookie" else "bearer",
+        token=token,
     )
+    request.state.principal = principal
+    if via == "cookie" and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), csrf_token_for(token).encode()):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "CSRF token missing or wrong")
+    return principal
 
 
 def require(permission: Permission) -> Callable[..., Principal]:
@@ -70,4 +116,5 @@ def require(permission: Permission) -> Callable[..., Principal]:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"your roles do not grant {permission.value}")
         return principal
 
+    check.permission = permission  # type: ignore[attr-defined]  # read by the role-matrix test
     return check

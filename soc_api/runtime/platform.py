@@ -39,12 +39,12 @@ from soc_api.runtime.hunts import HuntService
 from soc_api.runtime.network import NetworkModel
 from soc_api.runtime.pipeline import Pipeline
 from soc_api.runtime.workers import ParsePool, default_workers
+from soc_api.setup.service import begin_setup
 from soc_core.audit import append_audit
 from soc_core.config import FileSource, Settings
 from soc_core.errors import ConfigError
 from soc_core.records import RawRecord
 from soc_core.state.db import StateStore, open_state
-from soc_core.state.users import list_users
 from soc_core.storage.embedded import EmbeddedEventStore
 from soc_core.vocabulary import MIN_RETENTION_DAYS
 
@@ -350,13 +350,24 @@ class Platform:
         ]
         if self.syslog_tls is not None:
             lines.append(f"  syslog   tls     {s.syslog.tls.host}:{self.syslog_tls.port}")
+        base = f"http://{s.api.host}:{s.api.port}"
         lines += [
-            f"  API      http://{s.api.host}:{s.api.port}/api/v1/  (docs /api/v1/docs, health /healthz)",
+            f"  console  {base}/",
+            f"  API      {base}/api/v1/  (docs /api/v1/docs, health /healthz)",
             f"  data     {Path(self.data_dir).resolve()}",
         ]
         with self.state.session() as session:
-            if not list_users(session):
-                lines.append("  no users yet: create the admin accounts with `soc user add --role ...`")
+            token = begin_setup(session, now=dt.datetime.now(dt.UTC))
+        if token is not None:
+            # The token goes to this terminal only, never to a log file or the database.
+            lines += [
+                "",
+                "  首次启动 / first start: no admin accounts yet. Three people each open this link and",
+                "  create their own account (系统管理员, 安全管理员, 审计管理员 — 三员分立):",
+                f"    {base}/setup#token={token}",
+                "  Until then the console and API answer only that page and /healthz; intake runs.",
+                "  (`soc user add` on this host works as well.)",
+            ]
         print("\n".join(lines), flush=True)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -37,6 +38,9 @@ from soc_core.vocabulary import (
     AssetOrigin,
     Criticality,
     Disposition,
+    EvidenceKind,
+    IncidentLevel,
+    IncidentStatus,
     Role,
     RuleState,
 )
@@ -49,6 +53,9 @@ RULE_STATES: tuple[str, ...] = tuple(s.value for s in RuleState)
 _RULE_STATE_LIST = ", ".join(f"'{s}'" for s in RULE_STATES)
 _CRITICALITY_LIST = ", ".join(f"'{c.value}'" for c in Criticality)
 _ORIGIN_LIST = ", ".join(f"'{o.value}'" for o in AssetOrigin)
+_INCIDENT_STATUS_LIST = ", ".join(f"'{s.value}'" for s in IncidentStatus)
+_INCIDENT_LEVEL_LIST = ", ".join(f"'{lv.value}'" for lv in IncidentLevel)
+_EVIDENCE_KIND_LIST = ", ".join(f"'{k.value}'" for k in EvidenceKind)
 _LEVEL_LIST = ", ".join(str(level) for level in PROTECTION_LEVELS)
 
 NAMING_CONVENTION: dict[str, str] = {
@@ -249,6 +256,7 @@ class AlertRecord(Base):
         ),
         Index("ix_alerts_status_last_seen", "status", "last_seen"),
         Index("ix_alerts_rule_id_last_seen", "rule_id", "last_seen"),
+        Index("ix_alerts_severity_last_seen", "severity", "last_seen"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -267,7 +275,7 @@ class AlertRecord(Base):
     gb20986: Mapped[str | None] = mapped_column(String(16))
     tags: Mapped[list[str]] = mapped_column(JSON)
     event_ids: Mapped[list[str]] = mapped_column(JSON)
-    assignee: Mapped[str | None] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(64), index=True)
     disposition: Mapped[str | None] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime]
@@ -365,3 +373,118 @@ class AssetRecord(Base):
 
     def __repr__(self) -> str:
         return f"AssetRecord(id={self.id!r}, address={self.ip or self.cidr!r}, zone={self.zone!r})"
+
+
+class AlertComment(Base):
+    """An analyst's comment on an alert."""
+
+    __tablename__ = "alert_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+
+
+class IncidentRecord(Base):
+    """An incident (事件) graded per GB/T 20986, with its handling record (等保 8.1.10.12)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_INCIDENT_STATUS_LIST})", name="status_known"),
+        CheckConstraint(f"level IN ({_INCIDENT_LEVEL_LIST})", name="level_known"),
+        Index("ix_incidents_status_updated_at", "status", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    cause_analysis: Mapped[str | None] = mapped_column(Text)
+    handling_record: Mapped[str | None] = mapped_column(Text)
+    lessons_learned: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+
+    alert_links: Mapped[list[IncidentAlert]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="IncidentAlert.alert_id"
+    )
+    timeline: Mapped[list[IncidentTimelineEntry]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="IncidentTimelineEntry.id"
+    )
+    evidence: Mapped[list[IncidentEvidence]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="IncidentEvidence.id"
+    )
+
+    @property
+    def alert_ids(self) -> list[str]:
+        """Ids of the alerts linked to the incident."""
+        return [link.alert_id for link in self.alert_links]
+
+
+class IncidentAlert(Base):
+    """An alert linked to an incident."""
+
+    __tablename__ = "incident_alerts"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    alert_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class IncidentTimelineEntry(Base):
+    """One entry of an incident's timeline: a note, a status change, an added piece of evidence."""
+
+    __tablename__ = "incident_timeline"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime]
+    author: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class IncidentEvidence(Base):
+    """A piece of evidence: an event or alert id, a pcap or a file (with its SHA-256 when known)."""
+
+    __tablename__ = "incident_evidence"
+    __table_args__ = (CheckConstraint(f"kind IN ({_EVIDENCE_KIND_LIST})", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[dt.datetime]
+
+
+class SavedQuery(Base):
+    """A named event search, private to its owner unless shared."""
+
+    __tablename__ = "saved_queries"
+    __table_args__ = (UniqueConstraint("owner", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))
+    query: Mapped[str] = mapped_column(Text)
+    shared: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime]
+
+
+class PlatformFlag(Base):
+    """A named platform-wide value (e.g. the first-start setup's progress)."""
+
+    __tablename__ = "platform_flags"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime]

@@ -536,3 +536,72 @@ def revoke_user_sessions(
             now=now,
         )
     return len(rows)
+
+
+def set_password(
+    session: Session,
+    *,
+    user: User,
+    password: str,
+    actor: str = "system",
+    actor_roles: Iterable[Role | str] = (),
+    source_ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> User:
+    """Replace ``user``'s password (policy checked) and end every session of theirs."""
+    problems = check_password_policy(password, user.username)
+    if problems:
+        raise PasswordPolicyError(problems)
+    when = utc(now) if now is not None else utcnow()
+    user.password_hash = hash_password(password)
+    user.password_changed_at = when
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    append_audit(
+        session,
+        actor=actor,
+        actor_roles=[str(r) for r in actor_roles],
+        action="user.password",
+        target=user.username,
+        source_ip=source_ip,
+        now=when,
+    )
+    revoke_user_sessions(
+        session, user=user, actor=actor, actor_roles=actor_roles, source_ip=source_ip, now=when
+    )
+    return user
+
+
+def set_disabled(
+    session: Session,
+    *,
+    user: User,
+    disabled: bool,
+    actor: str = "system",
+    actor_roles: Iterable[Role | str] = (),
+    source_ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> User:
+    """Disable (ending every session) or re-enable an account."""
+    if user.disabled == disabled:
+        return user
+    before = _user_summary(user)
+    user.disabled = disabled
+    session.flush()
+    append_audit(
+        session,
+        actor=actor,
+        actor_roles=[str(r) for r in actor_roles],
+        action="user.disable" if disabled else "user.enable",
+        target=user.username,
+        before=before,
+        after=_user_summary(user),
+        source_ip=source_ip,
+        now=now,
+    )
+    if disabled:
+        revoke_user_sessions(
+            session, user=user, actor=actor, actor_roles=actor_roles, source_ip=source_ip, now=now
+        )
+    return user

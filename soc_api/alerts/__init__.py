@@ -1,0 +1,1 @@
+"""Alert triage: the queue, assignment, status, disposition, comments, bulk actions, grouping."""

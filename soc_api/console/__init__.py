@@ -1,0 +1,1 @@
+"""The web console: static files served by the API process (no CDN, works offline)."""

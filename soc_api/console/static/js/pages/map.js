@@ -1,0 +1,480 @@
+// Threat map (威胁态势图): zones as labelled boxes in a grid (internet zone on top), hosts as
+// circles coloured by risk, observed flows as lines. Layout is deterministic: zones in a fixed
+// order, hosts sorted by subnet then address. Wheel zooms, drag pans, click opens #node-panel.
+import { api, settle } from '../api.js';
+import { t, getLang } from '../i18n.js';
+import { h, s, replace, fmtTime, fmtNum, fmtBytes, emptyState, loading, inlineError, select, showError, display, sevChip, statusChip } from '../dom.js';
+
+const CELL = 26;
+const PADX = 16;
+const HEADER = 34;
+const GAP = 36;
+const MIN_ZONE_W = 210;
+const ZONE_ORDER = ['internet', 'dmz', 'public', 'private', 'management'];
+const CONTAINER_KINDS = new Set(['zone', 'subnet']);
+const NO_ZONE = '\u0000none';
+
+/** Risk 0 → green, 100 (and above) → red. */
+export function riskColor(risk) {
+  const r = Math.max(0, Math.min(100, Number(risk) || 0));
+  return `hsl(${Math.round(120 - 1.2 * r)}, 72%, ${r > 0 ? 44 : 40}%)`;
+}
+
+/** Sort key for addresses: IPv4 numerically, then IPv6 and anything else as text. */
+export function ipKey(ip) {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(String(ip));
+  if (m) return `4${m.slice(1).map((o) => o.padStart(3, '0')).join('.')}`;
+  return `6${String(ip).toLowerCase()}`;
+}
+
+function zoneRank(zone) {
+  if (zone === NO_ZONE) return [2, ''];
+  const i = ZONE_ORDER.indexOf(zone);
+  return i >= 0 ? [0, String(i).padStart(3, '0')] : [1, String(zone)];
+}
+
+/** Internet first, then the other default zones in their usual order, then site zones by id. */
+function compareZones(a, b) {
+  const [ra, ka] = zoneRank(a);
+  const [rb, kb] = zoneRank(b);
+  return ra - rb || ka.localeCompare(kb);
+}
+
+/**
+ * Positions for every address node: {zones: [{id, x, y, w, h, nodes}], pos: Map(ip → {x, y}),
+ * width, height}. Pure function of the graph, so the same graph always draws the same map.
+ */
+export function layout(nodes) {
+  const groups = new Map();
+  for (const n of nodes) {
+    const z = n.zone || NO_ZONE;
+    if (!groups.has(z)) groups.set(z, []);
+    groups.get(z).push(n);
+  }
+  const ids = [...groups.keys()].sort(compareZones);
+  const sized = ids.map((id) => {
+    const members = groups.get(id).sort((a, b) => String(a.subnet || '').localeCompare(String(b.subnet || '')) || ipKey(a.ip).localeCompare(ipKey(b.ip)));
+    const cols = Math.max(5, Math.min(24, Math.ceil(Math.sqrt(members.length * 2.2))));
+    return { id, nodes: members, cols };
+  });
+  const inner = sized.filter((z) => z.id !== 'internet');
+  const widthOf = (z) => Math.max(MIN_ZONE_W, z.cols * CELL + 2 * PADX);
+  const rowWidth = Math.max(1100, ...sized.map(widthOf));
+  const zones = [];
+  let y = 0;
+  const internet = sized.find((z) => z.id === 'internet');
+  if (internet) {
+    const cols = Math.floor((rowWidth - 2 * PADX) / CELL);
+    const rows = Math.max(1, Math.ceil(internet.nodes.length / cols));
+    zones.push({ ...internet, cols, x: 0, y, w: rowWidth, h: HEADER + rows * CELL + PADX });
+    y += HEADER + rows * CELL + PADX + GAP;
+  }
+  let x = 0;
+  let rowH = 0;
+  for (const z of inner) {
+    const w = widthOf(z);
+    const rows = Math.max(1, Math.ceil(z.nodes.length / Math.floor((w - 2 * PADX) / CELL)));
+    const zh = HEADER + rows * CELL + PADX;
+    if (x > 0 && x + w > rowWidth) {
+      x = 0;
+      y += rowH + GAP;
+      rowH = 0;
+    }
+    zones.push({ ...z, x, y, w, h: zh });
+    x += w + GAP;
+    rowH = Math.max(rowH, zh);
+  }
+  const height = zones.length ? Math.max(...zones.map((z) => z.y + z.h)) : 0;
+  const pos = new Map();
+  for (const z of zones) {
+    const cols = Math.max(1, Math.floor((z.w - 2 * PADX) / CELL));
+    z.nodes.forEach((n, i) => {
+      pos.set(n.ip, { x: z.x + PADX + (i % cols) * CELL + CELL / 2, y: z.y + HEADER + Math.floor(i / cols) * CELL + CELL / 2 });
+    });
+  }
+  return { zones, pos, width: rowWidth, height };
+}
+
+/** One line per (source, target) pair: counts and bytes summed over services, highest risk. */
+export function pairs(edges) {
+  const byPair = new Map();
+  for (const e of edges) {
+    const key = `${e.source}\u0000${e.target}`;
+    let p = byPair.get(key);
+    if (!p) {
+      p = { source: e.source, target: e.target, count: 0, bytes: 0, risk: 0, services: [], last_seen: null };
+      byPair.set(key, p);
+    }
+    p.count += Number(e.count) || 0;
+    p.bytes += Number(e.bytes) || 0;
+    p.risk = Math.max(p.risk, Number(e.risk) || 0);
+    p.services.push(e.port === null || e.port === undefined ? e.transport : `${e.transport}/${e.port}`);
+    if (!p.last_seen || (e.last_seen && e.last_seen > p.last_seen)) p.last_seen = e.last_seen;
+  }
+  return [...byPair.values()];
+}
+
+export async function render(root, ctx) {
+  root.classList.add('page-fill');
+  const minRisk = select({ id: 'map-min-risk' }, [['0', t('map.allRisk')], ['1', '≥ 1'], ['20', '≥ 20'], ['50', '≥ 50'], ['80', '≥ 80']], ctx.query.min_risk || '0');
+  const zoneSel = h('select', { id: 'map-zone' }, h('option', { value: '' }, t('map.allZones')));
+  const find = h('input', { id: 'map-find', type: 'search', class: 'mono', placeholder: t('map.findPh') });
+  const stats = h('span', { class: 'muted small', id: 'map-stats' });
+  const stage = h('div', { class: 'map-stage' }, loading());
+  const tooltip = h('div', { class: 'map-tooltip', hidden: true });
+  const nodePanel = h('aside', { id: 'node-panel', class: 'node-panel', hidden: true });
+  const zoomButtons = h(
+    'div',
+    { class: 'map-zoom' },
+    h('button', { class: 'btn btn-sm', title: t('map.zoomIn'), onClick: () => zoomBy(0.8) }, '+'),
+    h('button', { class: 'btn btn-sm', title: t('map.zoomOut'), onClick: () => zoomBy(1.25) }, '−'),
+    h('button', { class: 'btn btn-sm', title: t('map.fit'), onClick: () => fit() }, t('map.fit')),
+  );
+  const legendBar = h('div', { class: 'map-legend' }, h('span', {}, t('map.risk')), h('span', { class: 'risk-gradient' }), h('span', {}, '0'), h('span', {}, '100'), h('span', { class: 'legend-sep' }), h('span', {}, t('map.legendEdge')));
+  replace(
+    root,
+    h('div', { class: 'toolbar' }, h('label', { class: 'tb-field' }, h('span', {}, t('map.minRisk')), minRisk), h('label', { class: 'tb-field' }, h('span', {}, t('map.zone')), zoneSel), find, h('button', { class: 'btn', onClick: () => locate(find.value.trim()) }, t('map.locate')), h('span', { class: 'grow' }), stats, legendBar),
+    h('div', { class: 'map-wrap' }, h('div', { class: 'map-canvas' }, stage, tooltip, zoomButtons), nodePanel),
+  );
+
+  const [zonesResult] = await settle([api.get('/api/v1/zones')]);
+  const zoneNames = {};
+  if (zonesResult.ok) for (const z of zonesResult.value.zones || []) zoneNames[z.id] = z.name;
+  const zoneLabel = (id) => {
+    if (id === NO_ZONE || !id) return t('map.noZone');
+    if (getLang() === 'zh-CN' && zoneNames[id]) return zoneNames[id];
+    return t(`zone.${id}`, {}, zoneNames[id] || id);
+  };
+  for (const id of Object.keys(zoneNames).sort(compareZones)) {
+    zoneSel.appendChild(h('option', { value: id, selected: ctx.query.zone === id }, zoneLabel(id)));
+  }
+
+  let view = { x: 0, y: 0, w: 1, h: 1 };
+  let full = { x: 0, y: 0, w: 1, h: 1 };
+  let svgEl = null;
+  let graph = null; // {nodesByIp, pairs, adjacency, pos}
+  let selected = null;
+
+  const applyView = () => svgEl && svgEl.setAttribute('viewBox', `${view.x} ${view.y} ${view.w} ${view.h}`);
+  function fit() {
+    view = { ...full };
+    applyView();
+  }
+  function zoomBy(factor, cx, cy) {
+    const px = cx ?? view.x + view.w / 2;
+    const py = cy ?? view.y + view.h / 2;
+    const w = Math.min(full.w * 4, Math.max(120, view.w * factor));
+    const k = w / view.w;
+    view = { x: px - (px - view.x) * k, y: py - (py - view.y) * k, w, h: view.h * k };
+    applyView();
+  }
+
+  function svgPoint(evt) {
+    const rect = svgEl.getBoundingClientRect();
+    const scale = Math.max(view.w / rect.width, view.h / rect.height);
+    const offX = (rect.width * scale - view.w) / 2;
+    const offY = (rect.height * scale - view.h) / 2;
+    return { x: view.x - offX + (evt.clientX - rect.left) * scale, y: view.y - offY + (evt.clientY - rect.top) * scale, scale };
+  }
+
+  function showTip(evt, lines) {
+    replace(tooltip, lines.filter(Boolean).map((line, i) => h('div', { class: i === 0 ? 'tip-title' : '' }, line)));
+    tooltip.hidden = false;
+    const box = stage.getBoundingClientRect();
+    tooltip.style.left = `${Math.min(evt.clientX - box.left + 14, box.width - 260)}px`;
+    tooltip.style.top = `${evt.clientY - box.top + 14}px`;
+  }
+
+  function draw(data) {
+    const nodes = (data.nodes || []).filter((n) => !CONTAINER_KINDS.has(n.kind) && n.ip);
+    const linked = pairs(data.edges || []);
+    stats.textContent = t('map.stats', { nodes: fmtNum(nodes.length), edges: fmtNum((data.edges || []).length) });
+    if (!nodes.length) {
+      replace(stage, emptyState(t('map.empty'), t('map.emptyHint')));
+      svgEl = null;
+      return;
+    }
+    const { zones, pos, width, height } = layout(nodes);
+    const nodesByIp = new Map(nodes.map((n) => [n.ip, n]));
+    const adjacency = new Map();
+    full = { x: -20, y: -20, w: width + 40, h: height + 40 };
+    view = { ...full };
+    svgEl = s('svg', { id: 'map-svg', class: 'map-svg', viewBox: `${view.x} ${view.y} ${view.w} ${view.h}`, preserveAspectRatio: 'xMidYMid meet', role: 'img', 'aria-label': t('nav.map') });
+    const zoneLayer = s('g', { class: 'zones' });
+    for (const z of zones) {
+      const maxRisk = Math.max(0, ...z.nodes.map((n) => Number(n.risk) || 0));
+      zoneLayer.appendChild(
+        s(
+          'g',
+          { class: ['zone', z.id === 'internet' ? 'zone-internet' : ''], 'data-zone': z.id === NO_ZONE ? '' : z.id },
+          s('rect', { x: z.x, y: z.y, width: z.w, height: z.h, rx: 12, ry: 12 }),
+          s('text', { x: z.x + 14, y: z.y + 22, class: 'zone-label' }, zoneLabel(z.id)),
+          s('text', { x: z.x + z.w - 14, y: z.y + 22, class: 'zone-count', 'text-anchor': 'end' }, `${fmtNum(z.nodes.length)}${maxRisk > 0 ? ` · ${t('map.maxRisk')} ${fmtNum(maxRisk)}` : ''}`),
+        ),
+      );
+    }
+    const edgeLayer = s('g', { class: 'edges' });
+    linked.forEach((p, i) => {
+      const a = pos.get(p.source);
+      const b = pos.get(p.target);
+      if (!a || !b) return;
+      const dx = b.x - a.x;
+      const dy = b.y - a.y;
+      const bend = 0.12;
+      const cx = (a.x + b.x) / 2 - dy * bend;
+      const cy = (a.y + b.y) / 2 + dx * bend;
+      const path = s('path', {
+        d: `M${a.x.toFixed(1)},${a.y.toFixed(1)}Q${cx.toFixed(1)},${cy.toFixed(1)} ${b.x.toFixed(1)},${b.y.toFixed(1)}`,
+        class: ['edge', p.risk > 0 ? 'edge-risk' : ''],
+        stroke: p.risk > 0 ? riskColor(p.risk) : null,
+        'stroke-width': Math.min(7, 0.6 + Math.log10(1 + p.count)).toFixed(2),
+        'data-edge': i,
+        'data-source': p.source,
+        'data-target': p.target,
+      });
+      edgeLayer.appendChild(path);
+      for (const [ip, peer] of [[p.source, p.target], [p.target, p.source]]) {
+        if (!adjacency.has(ip)) adjacency.set(ip, { edges: [], peers: new Set() });
+        adjacency.get(ip).edges.push(path);
+        adjacency.get(ip).peers.add(peer);
+      }
+    });
+    const nodeLayer = s('g', { class: 'nodes' });
+    for (const n of nodes) {
+      const p = pos.get(n.ip);
+      const critical = n.criticality === 'high' || n.criticality === 'critical';
+      nodeLayer.appendChild(
+        s('circle', {
+          cx: p.x,
+          cy: p.y,
+          r: critical ? 8.5 : n.kind === 'asset' ? 7 : 5.5,
+          fill: riskColor(n.risk),
+          class: ['node', n.kind === 'asset' ? 'node-asset' : 'node-host', critical ? 'node-critical' : ''],
+          'data-ip': n.ip,
+          'data-risk': Number(n.risk || 0).toFixed(1),
+          'data-zone': n.zone || '',
+        }),
+      );
+    }
+    svgEl.append(zoneLayer, edgeLayer, nodeLayer);
+    replace(stage, svgEl);
+    graph = { nodesByIp, pairs: linked, adjacency, pos };
+    bindEvents();
+  }
+
+  let drag = null;
+  let moved = false;
+  const endDrag = () => {
+    drag = null;
+  };
+  window.addEventListener('mouseup', endDrag);
+
+  function bindEvents() {
+    svgEl.addEventListener('wheel', (e) => {
+      e.preventDefault();
+      const p = svgPoint(e);
+      zoomBy(e.deltaY > 0 ? 1.15 : 0.87, p.x, p.y);
+    }, { passive: false });
+    svgEl.addEventListener('mousedown', (e) => {
+      drag = { x: e.clientX, y: e.clientY, view: { ...view } };
+      moved = false;
+    });
+    svgEl.addEventListener('mousemove', (e) => {
+      if (drag) {
+        const dx = e.clientX - drag.x;
+        const dy = e.clientY - drag.y;
+        if (Math.abs(dx) + Math.abs(dy) > 4) moved = true;
+        if (moved) {
+          const { scale } = svgPoint(e);
+          view = { ...drag.view, x: drag.view.x - dx * scale, y: drag.view.y - dy * scale };
+          applyView();
+          tooltip.hidden = true;
+          return;
+        }
+      }
+      const target = e.target;
+      if (target.matches && target.matches('circle[data-ip]')) {
+        const n = graph.nodesByIp.get(target.dataset.ip);
+        showTip(e, [
+          n.ip,
+          n.name ? `${t('map.name')}: ${n.name}` : null,
+          `${t('map.zone')}: ${zoneLabel(n.zone)}`,
+          n.owner_unit ? `${t('asset.owner_unit')}: ${n.owner_unit}` : null,
+          `${t('map.risk')}: ${fmtNum(n.risk, 1)}`,
+          n.criticality ? `${t('asset.criticality')}: ${t(`crit.${n.criticality}`, {}, n.criticality)}` : null,
+        ]);
+      } else if (target.matches && target.matches('path[data-edge]')) {
+        const p = graph.pairs[Number(target.dataset.edge)];
+        showTip(e, [`${p.source} → ${p.target}`, p.services.slice(0, 6).join(', ') + (p.services.length > 6 ? ' …' : ''), `${t('map.flows')}: ${fmtNum(p.count)} · ${fmtBytes(p.bytes)}`, p.risk > 0 ? `${t('map.risk')}: ${fmtNum(p.risk, 1)}` : null, `${t('map.lastSeen')}: ${fmtTime(p.last_seen)}`]);
+      } else {
+        tooltip.hidden = true;
+      }
+    });
+    svgEl.addEventListener('mouseleave', () => {
+      tooltip.hidden = true;
+    });
+    svgEl.addEventListener('click', (e) => {
+      if (moved) return;
+      const target = e.target;
+      if (target.matches && target.matches('circle[data-ip]')) selectNode(target.dataset.ip);
+      else selectNode(null);
+    });
+  }
+
+  function highlight(ip) {
+    svgEl.classList.toggle('has-selection', Boolean(ip));
+    svgEl.querySelectorAll('.hl, .selected').forEach((el) => el.classList.remove('hl', 'selected'));
+    if (!ip) return;
+    const node = svgEl.querySelector(`circle[data-ip="${CSS.escape(ip)}"]`);
+    if (node) {
+      node.classList.add('selected');
+      node.parentNode.appendChild(node); // draw on top
+    }
+    const adj = graph.adjacency.get(ip);
+    if (!adj) return;
+    adj.edges.forEach((el) => el.classList.add('hl'));
+    adj.peers.forEach((peer) => {
+      const el = svgEl.querySelector(`circle[data-ip="${CSS.escape(peer)}"]`);
+      if (el) el.classList.add('hl');
+    });
+  }
+
+  function locate(ip) {
+    if (!ip || !graph) return;
+    const p = graph.pos.get(ip);
+    if (!p) {
+      showError({ detail: t('map.notFound', { ip }) });
+      return;
+    }
+    view = { x: p.x - 300, y: p.y - 200, w: 600, h: 400 };
+    applyView();
+    selectNode(ip);
+  }
+
+  function section(title, body) {
+    return h('section', { class: 'np-section' }, h('h4', {}, title), body);
+  }
+
+  async function selectNode(ip) {
+    selected = ip;
+    if (svgEl) highlight(ip);
+    if (!ip) {
+      nodePanel.hidden = true;
+      return;
+    }
+    const n = graph.nodesByIp.get(ip) || { ip };
+    const assetBox = h('div', {}, loading());
+    const neighbourBox = h('div', {}, loading());
+    const alertBox = h('div', {}, loading());
+    replace(
+      nodePanel,
+      h(
+        'header',
+        { class: 'np-head' },
+        h('span', { class: 'risk-dot', style: `background:${riskColor(n.risk)}` }),
+        h('h3', { class: 'mono' }, ip),
+        h('button', { class: 'icon-btn', 'aria-label': t('common.close'), onClick: () => selectNode(null) }, '×'),
+      ),
+      h(
+        'div',
+        { class: 'np-facts' },
+        h('span', { class: 'chip chip-plain' }, zoneLabel(n.zone)),
+        h('span', { class: 'chip', style: `background:${riskColor(n.risk)};color:#fff` }, `${t('map.risk')} ${fmtNum(n.risk, 1)}`),
+        n.subnet ? h('span', { class: 'chip chip-plain mono' }, n.subnet) : null,
+        h('span', { class: 'chip chip-plain' }, n.kind === 'asset' ? t('map.kindAsset') : t('map.kindHost')),
+      ),
+      section(t('map.asset'), assetBox),
+      section(t('map.neighbours'), neighbourBox),
+      section(t('map.alerts'), alertBox),
+    );
+    nodePanel.hidden = false;
+    const assetCall = n.asset_id ? api.get(`/api/v1/assets/${encodeURIComponent(n.asset_id)}`) : api.get('/api/v1/assets', { q: ip, limit: 50 });
+    const [asset, neighbours, alerts] = await settle([assetCall, api.get(`/api/v1/graph/neighbours/${encodeURIComponent(ip)}`), api.get('/api/v1/alerts', { source_ip: ip, limit: 10, sort: 'last_seen', order: 'desc' })]);
+    if (selected !== ip || !ctx.isCurrent()) return;
+    if (asset.ok) {
+      const record = asset.value.assets ? asset.value.assets.find((a) => a.ip === ip) : asset.value;
+      replace(assetBox, record ? assetFacts(record) : h('p', { class: 'muted' }, t('map.unregistered')));
+    } else replace(assetBox, inlineError(asset.error));
+    if (neighbours.ok) replace(neighbourBox, neighbourList(neighbours.value.neighbours || []));
+    else replace(neighbourBox, inlineError(neighbours.error));
+    if (alerts.ok) {
+      ctx.markDemo(alerts.value.items || []);
+      replace(alertBox, alertList(alerts.value, ip));
+    } else replace(alertBox, inlineError(alerts.error));
+  }
+
+  function assetFacts(a) {
+    const rows = [
+      ['hostname', a.hostname],
+      ['owner_unit', a.owner_unit],
+      ['zone', a.zone ? zoneLabel(a.zone) : null],
+      ['device_type', a.device_type],
+      ['level', a.level ? t('asset.levelN', { n: a.level }) : null],
+      ['criticality', a.criticality ? t(`crit.${a.criticality}`, {}, a.criticality) : null],
+      ['contact', a.contact],
+      ['services', (a.services || []).join(', ')],
+      ['first_seen', a.first_seen ? fmtTime(a.first_seen) : null],
+      ['last_seen', a.last_seen ? fmtTime(a.last_seen) : null],
+      ['origin', a.origin ? t(`origin.${a.origin}`, {}, a.origin) : null],
+    ];
+    return h('dl', { class: 'np-dl', id: 'node-asset' }, rows.map(([k, v]) => [h('dt', {}, t(`asset.${k}`)), h('dd', {}, display(v))]));
+  }
+
+  function neighbourList(items) {
+    if (!items.length) return h('p', { class: 'muted' }, t('map.noNeighbours'));
+    return h(
+      'ul',
+      { class: 'np-list', id: 'node-neighbours' },
+      items.slice(0, 50).map((nb) =>
+        h(
+          'li',
+          {},
+          h('span', { class: 'dir', title: t(`map.dir.${nb.direction}`) }, nb.direction === 'out' ? '→' : '←'),
+          h('button', { type: 'button', class: 'link-btn mono', onClick: () => locate(nb.ip) }, nb.ip),
+          h('span', { class: 'muted small' }, (nb.services || []).slice(0, 3).map((sv) => (sv.port === null || sv.port === undefined ? sv.transport : `${sv.transport}/${sv.port}`)).join(', ')),
+          h('span', { class: 'num small' }, `${fmtNum(nb.count)} · ${fmtBytes(nb.bytes)}`),
+        ),
+      ),
+      items.length > 50 ? h('li', { class: 'muted small' }, t('map.more', { n: items.length - 50 })) : null,
+    );
+  }
+
+  function alertList(data, ip) {
+    const items = data.items || [];
+    if (!items.length) return h('p', { class: 'muted' }, t('map.noAlerts'));
+    return h(
+      'div',
+      {},
+      h(
+        'ul',
+        { class: 'np-list', id: 'node-alerts' },
+        items.map((a) =>
+          h('li', { 'data-alert-id': a.id }, sevChip(a.severity), h('a', { href: `#/alerts/${encodeURIComponent(a.id)}` }, display(a.rule_name || a.rule_id)), statusChip(a.status), h('span', { class: 'muted small nowrap' }, fmtTime(a.last_seen))),
+        ),
+      ),
+      h('a', { class: 'more-link', href: `#/alerts?source_ip=${encodeURIComponent(ip)}` }, t('map.allAlerts', { n: fmtNum(data.total ?? items.length) })),
+    );
+  }
+
+  async function load() {
+    ctx.setQuery({ min_risk: minRisk.value === '0' ? '' : minRisk.value, zone: zoneSel.value, ip: selected || '' });
+    stage.replaceChildren(loading());
+    nodePanel.hidden = true;
+    try {
+      const data = await api.get('/api/v1/graph', { min_risk: minRisk.value === '0' ? '' : minRisk.value, zone: zoneSel.value });
+      if (!ctx.isCurrent()) return;
+      draw(data);
+    } catch (err) {
+      if (err.sessionExpired) return;
+      showError(err);
+      replace(stage, inlineError(err));
+    }
+  }
+  minRisk.addEventListener('change', load);
+  zoneSel.addEventListener('change', load);
+  find.addEventListener('keydown', (e) => e.key === 'Enter' && locate(find.value.trim()));
+
+  await load();
+  if (ctx.query.ip && graph) locate(ctx.query.ip);
+  return () => window.removeEventListener('mouseup', endDrag);
+}

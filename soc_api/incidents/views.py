@@ -1,0 +1,175 @@
+"""Incident routes: list, open, view, change, timeline notes and evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+
+from detectors.gb20986 import default_table
+from soc_api.auth.deps import Principal, get_context, require
+from soc_api.auth.permissions import Permission
+from soc_api.context import AppContext
+from soc_api.incidents.models import (
+    Catalogue,
+    CategoryOut,
+    EvidenceIn,
+    EvidenceOut,
+    Incident,
+    IncidentChange,
+    IncidentCreate,
+    IncidentPage,
+    IncidentSummary,
+    LevelOut,
+    TimelineIn,
+    TimelineOut,
+)
+from soc_api.incidents.service import (
+    IncidentError,
+    add_evidence,
+    add_timeline_entry,
+    category_label,
+    create_incident,
+    get_or_404,
+    list_incidents,
+    update_incident,
+)
+from soc_core.vocabulary import IncidentLevel, IncidentStatus
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+_can_read = require(Permission.INCIDENTS_READ)
+_can_manage = require(Permission.INCIDENTS_MANAGE)
+
+
+def _http(exc: IncidentError) -> HTTPException:
+    return HTTPException(exc.status, exc.message)
+
+
+@router.get("", response_model=IncidentPage)
+def list_all(
+    status_: Annotated[IncidentStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    ctx: AppContext = Depends(get_context),
+    _: Principal = Depends(_can_read),
+) -> IncidentPage:
+    """Incidents, most recently changed first."""
+    with ctx.state.session(readonly=True) as session:
+        total, rows = list_incidents(session, status=status_, limit=limit, offset=offset)
+        return IncidentPage(
+            total=total,
+            items=[IncidentSummary.of(r, category_label=category_label(r.category)) for r in rows],
+        )
+
+
+@router.get("/catalogue", response_model=Catalogue)
+def catalogue(_: Principal = Depends(_can_read)) -> Catalogue:
+    """GB/T 20986 categories (with subcategories), grades and statuses."""
+    table = default_table()
+    tops = [c for c in table.categories.values() if c.parent is None]
+    return Catalogue(
+        edition=table.edition,
+        categories=[
+            CategoryOut(
+                code=top.code,
+                label_zh=top.name,
+                subcategories=[
+                    CategoryOut(code=c.code, label_zh=c.name)
+                    for c in table.categories.values()
+                    if c.parent == top.code
+                ],
+            )
+            for top in tops
+        ],
+        levels=[LevelOut(code=level.value, label_zh=level.label_zh) for level in IncidentLevel],
+        statuses=[s.value for s in IncidentStatus],
+    )
+
+
+@router.post("", response_model=Incident, status_code=status.HTTP_201_CREATED)
+def open_incident(
+    body: IncidentCreate, ctx: AppContext = Depends(get_context), principal: Principal = Depends(_can_manage)
+) -> Incident:
+    """Open an incident (optionally from alerts)."""
+    try:
+        with ctx.state.session() as session:
+            row = create_incident(session, body=body, principal=principal, now=dt.datetime.now(dt.UTC))
+            return Incident.build(row, category_label=category_label(row.category))
+    except IncidentError as exc:
+        raise _http(exc) from None
+
+
+@router.get("/{incident_id}", response_model=Incident)
+def get_incident(
+    incident_id: int, ctx: AppContext = Depends(get_context), _: Principal = Depends(_can_read)
+) -> Incident:
+    """An incident with its handling record, timeline and evidence."""
+    try:
+        with ctx.state.session(readonly=True) as session:
+            row = get_or_404(session, incident_id=incident_id)
+            return Incident.build(row, category_label=category_label(row.category))
+    except IncidentError as exc:
+        raise _http(exc) from None
+
+
+@router.patch("/{incident_id}", response_model=Incident)
+def change_incident(
+    incident_id: int,
+    body: IncidentChange,
+    ctx: AppContext = Depends(get_context),
+    principal: Principal = Depends(_can_manage),
+) -> Incident:
+    """Change fields, grade, status, or link more alerts."""
+    try:
+        with ctx.state.session() as session:
+            row = update_incident(
+                session,
+                incident_id=incident_id,
+                change=body,
+                principal=principal,
+                now=dt.datetime.now(dt.UTC),
+            )
+            return Incident.build(row, category_label=category_label(row.category))
+    except IncidentError as exc:
+        raise _http(exc) from None
+
+
+@router.post("/{incident_id}/timeline", response_model=TimelineOut, status_code=status.HTTP_201_CREATED)
+def note(
+    incident_id: int,
+    body: TimelineIn,
+    ctx: AppContext = Depends(get_context),
+    principal: Principal = Depends(_can_manage),
+) -> TimelineOut:
+    """Add a note to the timeline."""
+    try:
+        with ctx.state.session() as session:
+            entry = add_timeline_entry(
+                session,
+                incident_id=incident_id,
+                text=body.text,
+                principal=principal,
+                now=dt.datetime.now(dt.UTC),
+            )
+            return TimelineOut.of(entry)
+    except IncidentError as exc:
+        raise _http(exc) from None
+
+
+@router.post("/{incident_id}/evidence", response_model=EvidenceOut, status_code=status.HTTP_201_CREATED)
+def evidence(
+    incident_id: int,
+    body: EvidenceIn,
+    ctx: AppContext = Depends(get_context),
+    principal: Principal = Depends(_can_manage),
+) -> EvidenceOut:
+    """Attach a piece of evidence."""
+    try:
+        with ctx.state.session() as session:
+            row = add_evidence(
+                session, incident_id=incident_id, body=body, principal=principal, now=dt.datetime.now(dt.UTC)
+            )
+            return EvidenceOut.of(row)
+    except IncidentError as exc:
+        raise _http(exc) from None

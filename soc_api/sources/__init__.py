@@ -1,0 +1,1 @@
+"""Log sources: who sends, how much, and who went silent."""

@@ -1,0 +1,1 @@
+"""Accounts and roles (三员分立) over the API."""
