@@ -89,10 +89,12 @@ def current_principal(
             now=dt.datetime.now(dt.UTC),
             idle_minutes=ctx.settings.api.session_idle_minutes,
         )
-        if user is None:
-            raise _unauthorized("invalid or expired session")
-        roles = frozenset(Role(r) for r in user.role_names)
-        username = user.username
+        # Leave the block normally even when refused: an expired session is marked revoked
+        # there, and that must be committed, not rolled back by an exception.
+        found = None if user is None else (user.username, frozenset(Role(r) for r in user.role_names))
+    if found is None:
+        raise _unauthorized("invalid or expired session")
+    username, roles = found
     principal = Principal(
         username=username,
         roles=roles,
