@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from soc_api.alerts.views import router as alerts_router
 from soc_api.alerts.views import users_router as assignees_router
@@ -64,6 +67,14 @@ def create_app(ctx: AppContext) -> FastAPI:
     def healthz() -> dict[str, Any]:
         """Liveness: unauthenticated, reveals nothing sensitive."""
         return {"status": "ok", "uptime_s": round(time.time() - ctx.started_at, 1)}
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 with FastAPI's error list; raw bytes a client sent are shown decoded, never fatal."""
+        errors = jsonable_encoder(
+            exc.errors(), custom_encoder={bytes: lambda b: b[:200].decode("utf-8", "replace")}
+        )
+        return JSONResponse(status_code=422, content={"detail": errors})
 
     for router in ROUTERS:
         app.include_router(router)

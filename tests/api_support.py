@@ -14,8 +14,9 @@ from httpx import Response
 
 from soc_api.app import create_app
 from soc_api.context import AppContext
+from soc_api.runtime.graph import GraphService
 from soc_core.alerts import Alert
-from soc_core.config import load_settings
+from soc_core.config import GraphSettings, load_settings
 from soc_core.events import Event
 from soc_core.state.alerts import save_alerts
 from soc_core.state.db import StateStore, open_state
@@ -95,6 +96,21 @@ def store_events(events: EmbeddedEventStore, docs: Iterable[dict[str, Any]]) -> 
     events.append([Event.from_dict(doc) for doc in docs])
 
 
+def small_graph(data_dir: Path) -> GraphService:
+    """A running graph with an internet attacker, a DMZ web server and its database."""
+    t0 = T0.timestamp()
+    graph = GraphService(GraphSettings(learning_days=0), data_dir=data_dir, clock=lambda: t0)
+    graph.update(
+        flows=[
+            ("203.0.113.10", "192.0.2.80", 443, "tcp", 3, 9000, t0),
+            ("192.0.2.80", "198.51.100.10", 3306, "tcp", 1, 800, t0 + 60),
+        ],
+        threats=[("203.0.113.10", "192.0.2.80", 75.0, t0)],
+        alerts=[],
+    )
+    return graph
+
+
 @contextmanager
 def api_for(tmp_path: Path, state_url: str, **settings: Any) -> Iterator[Api]:
     """The app with one account per role, over fresh stores."""
@@ -104,7 +120,8 @@ def api_for(tmp_path: Path, state_url: str, **settings: Any) -> Iterator[Api]:
         for role in Role:
             create_user(session, username=role.value, password=PASSWORD, roles=[role])
     events = EmbeddedEventStore.open_writer(tmp_path / "data", config.store)
-    app = create_app(AppContext(settings=config, events=events, state=state))
+    graph = small_graph(tmp_path / "data")
+    app = create_app(AppContext(settings=config, events=events, state=state, graph=graph))
     try:
         with TestClient(app, base_url=BASE_URL) as client:
             yield Api(client, state, events)

@@ -27,6 +27,7 @@ from soc_api.assets.models import (
 from soc_api.auth.deps import Principal, get_context, require
 from soc_api.auth.permissions import Permission
 from soc_api.context import AppContext
+from soc_api.params import RowId
 from soc_core.assets import service
 from soc_core.assets.models import AssetInput, Zone, ZoneInput
 from soc_core.assets.service import AssetConflictError, AssetError, AssetNotFoundError
@@ -41,7 +42,7 @@ _can_manage_zones = require(Permission.ZONES_MANAGE)
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 _XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _T = TypeVar("_T")
-AssetId = Annotated[int, Path(ge=1)]
+AssetId = RowId
 ZoneId = Annotated[str, Path(min_length=1, max_length=32)]
 
 

@@ -29,6 +29,7 @@ from soc_api.events.service import (
     list_saved,
     save_query,
 )
+from soc_api.params import RowId
 from soc_core.errors import QuerySyntaxError
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -153,7 +154,9 @@ def create_saved_query(
 
 @queries_router.delete("/{query_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_saved_query(
-    query_id: int, ctx: AppContext = Depends(get_context), principal: Principal = Depends(_can_manage_queries)
+    query_id: RowId,
+    ctx: AppContext = Depends(get_context),
+    principal: Principal = Depends(_can_manage_queries),
 ) -> Response:
     """Delete one of one's own saved queries."""
     try:

@@ -35,6 +35,7 @@ from soc_api.incidents.service import (
     list_incidents,
     update_incident,
 )
+from soc_api.params import RowId
 from soc_core.vocabulary import IncidentLevel, IncidentStatus
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -102,7 +103,7 @@ def open_incident(
 
 @router.get("/{incident_id}", response_model=Incident)
 def get_incident(
-    incident_id: int, ctx: AppContext = Depends(get_context), _: Principal = Depends(_can_read)
+    incident_id: RowId, ctx: AppContext = Depends(get_context), _: Principal = Depends(_can_read)
 ) -> Incident:
     """An incident with its handling record, timeline and evidence."""
     try:
@@ -115,7 +116,7 @@ def get_incident(
 
 @router.patch("/{incident_id}", response_model=Incident)
 def change_incident(
-    incident_id: int,
+    incident_id: RowId,
     body: IncidentChange,
     ctx: AppContext = Depends(get_context),
     principal: Principal = Depends(_can_manage),
@@ -137,7 +138,7 @@ def change_incident(
 
 @router.post("/{incident_id}/timeline", response_model=TimelineOut, status_code=status.HTTP_201_CREATED)
 def note(
-    incident_id: int,
+    incident_id: RowId,
     body: TimelineIn,
     ctx: AppContext = Depends(get_context),
     principal: Principal = Depends(_can_manage),
@@ -159,7 +160,7 @@ def note(
 
 @router.post("/{incident_id}/evidence", response_model=EvidenceOut, status_code=status.HTTP_201_CREATED)
 def evidence(
-    incident_id: int,
+    incident_id: RowId,
     body: EvidenceIn,
     ctx: AppContext = Depends(get_context),
     principal: Principal = Depends(_can_manage),

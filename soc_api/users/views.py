@@ -91,6 +91,9 @@ def change_account(
         with ctx.state.session() as session:
             user = _found(session, username)
             if body.roles is not None:
+                if user.username == principal.username:
+                    # Nobody widens (or narrows) their own powers; another admin or the host does.
+                    raise HTTPException(status.HTTP_400_BAD_REQUEST, "you cannot change your own roles")
                 check_role_separation(body.roles)
                 for role in sorted(user.roles - set(body.roles)):
                     revoke_role(session, user=user, role=role, **audit)  # type: ignore[arg-type]
