@@ -20,7 +20,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from soc_api.auth.permissions import Permission, allowed
 from soc_api.context import AppContext
-from soc_core.state.users import resolve_session
+from soc_core.state.users import SessionLookup, lookup_session, resolve_session
 from soc_core.vocabulary import Role
 
 SESSION_COOKIE = "shaowang_session"
@@ -82,19 +82,23 @@ def current_principal(
         token, via = cookie, "cookie"
     else:
         raise _unauthorized("authentication required")
-    with ctx.state.session() as session:
-        user = resolve_session(
-            session,
-            token=token,
-            now=dt.datetime.now(dt.UTC),
-            idle_minutes=ctx.settings.api.session_idle_minutes,
-        )
-        # Leave the block normally even when refused: an expired session is marked revoked
-        # there, and that must be committed, not rolled back by an exception.
-        found = None if user is None else (user.username, frozenset(Role(r) for r in user.role_names))
-    if found is None:
+    now = dt.datetime.now(dt.UTC)
+    idle = ctx.settings.api.session_idle_minutes
+    with ctx.state.session(readonly=True) as session:
+        found = lookup_session(session, token=token, now=now, idle_minutes=idle)
+    if found.state in ("stale", "expired"):
+        # Slide the idle clock, or mark the session revoked for good; leave the block normally
+        # so that is committed rather than rolled back by the refusal below.
+        with ctx.state.session() as session:
+            user = resolve_session(session, token=token, now=now, idle_minutes=idle)
+            found = (
+                SessionLookup("unknown")
+                if user is None
+                else SessionLookup("valid", user.username, tuple(user.role_names))
+            )
+    if found.state != "valid" or found.username is None:
         raise _unauthorized("invalid or expired session")
-    username, roles = found
+    username, roles = found.username, frozenset(Role(r) for r in found.roles)
     principal = Principal(
         username=username,
         roles=roles,

@@ -14,7 +14,8 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable
-from typing import Any, NoReturn
+from dataclasses import dataclass
+from typing import Any, Literal, NoReturn
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
@@ -479,6 +480,49 @@ def resolve_session(
     row.last_seen_at = now
     row.expires_at = now + idle
     return row.user
+
+
+DEFAULT_SLIDE_EVERY = dt.timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLookup:
+    """What a read-only look at a session found.
+
+    ``state``: ``valid`` (use it as is), ``stale`` (valid, but its idle clock should slide:
+    call :func:`resolve_session` in a write transaction), ``expired`` (dead: call
+    :func:`resolve_session` to mark it revoked) or ``unknown`` (no such live session).
+    """
+
+    state: Literal["valid", "stale", "expired", "unknown"]
+    username: str | None = None
+    roles: tuple[str, ...] = ()
+
+
+def lookup_session(
+    session: Session,
+    *,
+    token: str,
+    now: dt.datetime,
+    idle_minutes: int = DEFAULT_IDLE_MINUTES,
+    max_age: dt.timedelta = DEFAULT_MAX_SESSION_AGE,
+    slide_every: dt.timedelta = DEFAULT_SLIDE_EVERY,
+) -> SessionLookup:
+    """Check ``token`` without writing, so most requests need no write transaction at all.
+
+    The idle clock only needs moving once per ``slide_every``; in between a request reads.
+    """
+    now = utc(now)
+    row = session.execute(
+        select(ApiSession).where(ApiSession.token_hash == token_digest(token))
+    ).scalar_one_or_none()
+    if row is None or row.revoked or row.user.disabled:
+        return SessionLookup("unknown")
+    idle = dt.timedelta(minutes=idle_minutes)
+    if now >= row.expires_at or now - row.last_seen_at >= idle or now - row.created_at >= max_age:
+        return SessionLookup("expired")
+    state: Literal["valid", "stale"] = "stale" if now - row.last_seen_at >= slide_every else "valid"
+    return SessionLookup(state, row.user.username, tuple(row.user.role_names))
 
 
 def revoke_session(

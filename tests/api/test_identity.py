@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from api_support import PASSWORD, Api, api_for
-from sqlalchemy import update
+from sqlalchemy import select, update
 from state_fixtures import state_url
 
 from soc_api.auth.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
@@ -176,3 +176,20 @@ def test_console_pages_carry_security_headers(api: Api) -> None:
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def _last_seen(api: Api) -> dt.datetime:
+    with api.state.session(readonly=True) as session:
+        return session.scalars(select(ApiSession.last_seen_at)).one()
+
+
+def test_requests_slide_the_idle_clock_at_most_every_30_seconds(api: Api) -> None:
+    headers = api.headers(Role.ANALYST)
+    first = _last_seen(api)
+    for _ in range(3):
+        assert api.client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    assert _last_seen(api) == first  # reads only: no write transaction per request
+    _age_sessions(api, 1)
+    aged = _last_seen(api)
+    assert api.client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    assert _last_seen(api) > aged + dt.timedelta(seconds=50)
