@@ -2,7 +2,7 @@
 // header (user, roles, language, logout) and the DEMO ribbon.
 import { api, onSessionExpired, setCsrfToken } from './api.js';
 import { t, getLang, setLang, applyDocumentLang } from './i18n.js';
-import { h, clear, replace, showError, hideError, roleChips, loading, toast, modal, labelled } from './dom.js';
+import { h, clear, replace, showError, hideError, loading, toast, modal, labelled } from './dom.js';
 import * as loginPage from './pages/login.js';
 import * as alertsPage from './pages/alerts.js';
 import * as alertDetailPage from './pages/alert-detail.js';
@@ -84,6 +84,7 @@ function markDemo(flagOrItems) {
     state.demo = true;
     const ribbon = document.getElementById('demo-ribbon');
     if (ribbon) ribbon.hidden = false;
+    document.body.classList.add('demo');
   }
 }
 
@@ -247,6 +248,7 @@ async function loadMe() {
     markDemo(state.me && state.me.demo === true);
     return true;
   } catch (err) {
+    if (err.status === 503 && err.body && err.body.setup) return false; // on its way to /setup
     if (err.status === 401) {
       // Only a tab that had a session is told it expired; a first visit just signs in.
       state.loginNotice = localStorage.getItem(SESSION_MARK) ? 'expired' : null;

@@ -7,12 +7,22 @@ export const PALETTE = ['#2f7de1', '#17a398', '#f59e0b', '#8b5cf6', '#ef4444', '
 
 const PAD = { top: 12, right: 12, bottom: 24, left: 48 };
 
-/** A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten. */
-export function niceMax(value) {
-  if (!(value > 0)) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
+/** A "nice" step: 1, 2, 2.5 or 5 times a power of ten, at least `raw`. */
+function niceStep(raw) {
+  const power = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * power >= raw && (m !== 2.5 || power >= 10)) return m * power;
   return 10 * power;
+}
+
+/** Axis top and tick count for data up to `value`: the tightest of 3, 4 or 5 nice ticks. */
+export function niceScale(value) {
+  if (!(value > 0)) return { top: 1, ticks: 4 };
+  let best = null;
+  for (const ticks of [4, 5, 3]) {
+    const top = niceStep(value / ticks) * ticks;
+    if (!best || top < best.top) best = { top, ticks };
+  }
+  return best;
 }
 
 function compact(n) {
@@ -37,7 +47,8 @@ function fullTime(ms) {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
 }
 
-function frame(width, height, maxY, className) {
+function frame(width, height, scale, className) {
+  const maxY = scale.top;
   const svg = s('svg', {
     class: ['chart', className],
     viewBox: `0 0 ${width} ${height}`,
@@ -46,10 +57,10 @@ function frame(width, height, maxY, className) {
   });
   const innerH = height - PAD.top - PAD.bottom;
   const grid = s('g', { class: 'chart-grid' });
-  for (let i = 0; i <= 4; i += 1) {
-    const y = PAD.top + innerH - (innerH * i) / 4;
+  for (let i = 0; i <= scale.ticks; i += 1) {
+    const y = PAD.top + innerH - (innerH * i) / scale.ticks;
     grid.appendChild(s('line', { x1: PAD.left, x2: width - PAD.right, y1: y, y2: y }));
-    grid.appendChild(s('text', { x: PAD.left - 6, y: y + 3, 'text-anchor': 'end', class: 'chart-tick' }, compact((maxY * i) / 4)));
+    grid.appendChild(s('text', { x: PAD.left - 6, y: y + 3, 'text-anchor': 'end', class: 'chart-tick' }, compact((maxY * i) / scale.ticks)));
   }
   svg.appendChild(grid);
   return svg;
@@ -81,8 +92,9 @@ function emptyChart(width, height, message, className) {
 export function lineChart(points, { width = 600, height = 180, color = PALETTE[0], empty = '—', unit = '', className } = {}) {
   if (!points || !points.length) return emptyChart(width, height, empty, className);
   const times = points.map((p) => new Date(p.t).getTime());
-  const maxY = niceMax(Math.max(...points.map((p) => Number(p.v) || 0)));
-  const svg = frame(width, height, maxY, className);
+  const scale = niceScale(Math.max(...points.map((p) => Number(p.v) || 0)));
+  const maxY = scale.top;
+  const svg = frame(width, height, scale, className);
   const innerW = width - PAD.left - PAD.right;
   const innerH = height - PAD.top - PAD.bottom;
   const xOf = (i) => PAD.left + (points.length === 1 ? innerW / 2 : (innerW * i) / (points.length - 1));
@@ -110,8 +122,9 @@ export function barChart(buckets, { width = 900, height = 150, color = PALETTE[0
     return svg;
   }
   const times = buckets.map((b) => new Date(b.t).getTime());
-  const maxY = niceMax(Math.max(...buckets.map((b) => Number(b.count) || 0)));
-  const svg = frame(width, height, maxY, className);
+  const scale = niceScale(Math.max(...buckets.map((b) => Number(b.count) || 0)));
+  const maxY = scale.top;
+  const svg = frame(width, height, scale, className);
   if (id) svg.setAttribute('id', id);
   const innerW = width - PAD.left - PAD.right;
   const innerH = height - PAD.top - PAD.bottom;
@@ -140,8 +153,9 @@ export function barChart(buckets, { width = 900, height = 150, color = PALETTE[0
 export function stackedBars(rows, keys, { colors = {}, labels = {}, width = 600, height = 180, empty = '—', className } = {}) {
   if (!rows || !rows.length) return emptyChart(width, height, empty, className);
   const totals = rows.map((r) => keys.reduce((sum, k) => sum + (Number(r.values[k]) || 0), 0));
-  const maxY = niceMax(Math.max(...totals));
-  const svg = frame(width, height, maxY, className);
+  const scale = niceScale(Math.max(...totals));
+  const maxY = scale.top;
+  const svg = frame(width, height, scale, className);
   const innerW = width - PAD.left - PAD.right;
   const innerH = height - PAD.top - PAD.bottom;
   const slot = innerW / rows.length;

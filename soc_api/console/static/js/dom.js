@@ -22,6 +22,9 @@ function assign(el, attrs, isSvg) {
       el.addEventListener(key.slice(2).toLowerCase(), value);
     } else if (key === 'class') {
       el.setAttribute('class', Array.isArray(value) ? value.filter(Boolean).join(' ') : value);
+    } else if (key === 'style' && typeof value === 'object') {
+      // CSSOM, not a style attribute, so a strict Content-Security-Policy still allows it.
+      Object.assign(el.style, value);
     } else if (key === 'dataset') {
       for (const [name, v] of Object.entries(value)) if (v !== null && v !== undefined) el.dataset[name] = v;
     } else if (!isSvg && PROPS.has(key)) {
@@ -277,4 +280,18 @@ export function modal(title, body, actions = []) {
   document.body.appendChild(dialog);
   dialog.showModal();
   return close;
+}
+
+/**
+ * Guard for reloads that can overlap (filters changed while a request is in flight):
+ * `const next = latestOnly();` then in each load `const fresh = next();` and, after every
+ * await, drop the answer unless `fresh()`.
+ */
+export function latestOnly() {
+  let seq = 0;
+  return () => {
+    seq += 1;
+    const mine = seq;
+    return () => mine === seq;
+  };
 }

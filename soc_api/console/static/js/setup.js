@@ -13,7 +13,7 @@ function tokenFromHash() {
 
 let lastCreated = null;
 
-function roleForm(role, token, onCreated) {
+function roleForm(role, onCreated) {
   const username = h('input', { name: 'username', id: `setup-${role}-username`, type: 'text', autocomplete: 'off', required: true });
   const displayName = h('input', { name: 'display_name', id: `setup-${role}-display-name`, type: 'text' });
   const password = h('input', { name: 'password', id: `setup-${role}-password`, type: 'password', autocomplete: 'new-password', required: true });
@@ -44,7 +44,7 @@ function roleForm(role, token, onCreated) {
         submit.disabled = true;
         try {
           const body = { role, username: username.value.trim(), password: password.value, display_name: displayName.value.trim() || username.value.trim() };
-          const result = await api.post('/api/v1/setup/accounts', body, { headers: { 'X-Setup-Token': token }, noAuthRedirect: true });
+          const result = await api.post('/api/v1/setup/accounts', body, { headers: { 'X-Setup-Token': tokenFromHash() }, noAuthRedirect: true });
           lastCreated = { role, username: (result && result.username) || body.username };
           await onCreated();
         } catch (err) {
@@ -120,12 +120,12 @@ async function render() {
       h('p', { class: 'muted small' }, t(`setup.duty.${r.role}`)),
       r.done
         ? h('p', { class: 'setup-done-user' }, t('setup.createdAs', { name: r.username || '—' }))
-        : h('div', {}, h('p', { class: 'form-hint' }, t('setup.ownPerson')), roleForm(r.role, token, render)),
+        : h('div', {}, h('p', { class: 'form-hint' }, t('setup.ownPerson')), roleForm(r.role, render)),
     );
   });
 
   const notices = [];
-  if (lastCreated) notices.push(h('div', { class: 'notice-ok', id: 'setup-created' }, t('setup.createdOne', { name: lastCreated.username, role: t(`role.${lastCreated.role}`) })));
+  if (lastCreated) notices.push(h('div', { class: 'notice-ok', id: 'setup-created' }, t(allDone ? 'setup.createdLast' : 'setup.createdOne', { name: lastCreated.username, role: t(`role.${lastCreated.role}`) })));
   if (!token && !allDone) notices.push(h('div', { class: 'notice-warn', id: 'setup-no-token' }, t('setup.noToken')));
 
   const finished = allDone
@@ -140,7 +140,7 @@ async function render() {
       'main',
       { class: 'setup-main' },
       h('h1', {}, t('setup.title')),
-      h('p', { class: 'muted' }, t('setup.lead')),
+      allDone ? null : h('p', { class: 'muted' }, t('setup.lead')),
       notices,
       finished,
       intro,
@@ -150,5 +150,10 @@ async function render() {
   );
 }
 
-window.addEventListener('hashchange', render);
+// The token is read when a form is sent, so a changed fragment needs no re-render (which
+// would wipe what someone is typing); only the missing-token notice follows it.
+window.addEventListener('hashchange', () => {
+  const notice = document.getElementById('setup-no-token');
+  if (notice) notice.hidden = Boolean(tokenFromHash());
+});
 render();

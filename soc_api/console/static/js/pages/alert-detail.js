@@ -2,6 +2,7 @@
 // events, comments, and the triage panel that saves every change in one PATCH.
 import { api, settle } from '../api.js';
 import { t } from '../i18n.js';
+import { categorySelect } from './incidents.js';
 import { h, replace, fmtTime, fmtNum, sevChip, statusChip, demoTag, emptyState, loading, select, showError, toast, display, field, jsonBlock, labelled, modal, panel, safeLink } from '../dom.js';
 
 const DISPOSITIONS = ['true_positive', 'false_positive', 'benign'];
@@ -53,15 +54,7 @@ async function openIncident(alert, ctx) {
     return;
   }
   const title = h('input', { id: 'incident-title', type: 'text', value: `${alert.rule_name || alert.rule_id}${alert.source_ip ? ` · ${alert.source_ip}` : ''}` });
-  const category = h('select', { id: 'incident-category' });
-  for (const c of catalogue.categories || []) {
-    const group = h('optgroup', { label: `${c.code} ${c.label_zh}` });
-    group.appendChild(h('option', { value: c.code, selected: c.code === alert.gb20986_category }, `${c.code} ${c.label_zh}`));
-    for (const sub of c.subcategories || []) {
-      group.appendChild(h('option', { value: sub.code, selected: sub.code === alert.gb20986_category }, `${sub.code} ${sub.label_zh}`));
-    }
-    category.appendChild(group);
-  }
+  const category = categorySelect(catalogue, alert.gb20986_category || 'OI', { id: 'incident-category' });
   const levels = catalogue.levels || [];
   const level = select({ id: 'incident-level' }, levels.map((l) => [l.code, `${l.code} ${l.label_zh}`]), levels.length ? levels[levels.length - 1].code : '');
   const description = h('textarea', { id: 'incident-description', rows: 3 }, alert.description || '');
@@ -249,7 +242,8 @@ export async function render(root, ctx) {
           ),
         ),
       );
-      similarBox.replaceChildren(panel(`${t('alert.similar')} (${items.length})`, h('div', { class: 'table-wrap' }, table)));
+      const listLink = h('a', { href: `#/alerts?${new URLSearchParams({ rule_id: alert.rule_id || '', source_ip: alert.source_ip || '' })}`, id: 'similar-list-link' }, t('alert.similarInList'));
+      similarBox.replaceChildren(panel(`${t('alert.similar')} (${items.length})`, h('div', { class: 'table-wrap' }, table), listLink));
       similarBox.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
     } catch (err) {
       if (err.sessionExpired) return;

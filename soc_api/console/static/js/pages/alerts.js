@@ -2,7 +2,7 @@
 // grouping view.
 import { api, settle } from '../api.js';
 import { t } from '../i18n.js';
-import { h, replace, fmtTime, fmtNum, sevChip, statusChip, demoTag, emptyState, loading, inlineError, pager, select, showError, toast, display } from '../dom.js';
+import { h, replace, fmtTime, fmtNum, sevChip, statusChip, demoTag, emptyState, loading, inlineError, pager, select, showError, toast, display, latestOnly } from '../dom.js';
 
 const PAGE = 50;
 const SORTABLE = ['last_seen', 'severity', 'count'];
@@ -182,7 +182,15 @@ export async function render(root, ctx) {
       boxes.push([a.id, box]);
       return h(
         'tr',
-        { 'data-alert-id': a.id, class: ['clickable', `sev-row-${a.severity}`], onClick: () => ctx.navigate(`#/alerts/${encodeURIComponent(a.id)}`) },
+        {
+          'data-alert-id': a.id,
+          class: ['clickable', `sev-row-${a.severity}`],
+          tabindex: 0,
+          onClick: () => ctx.navigate(`#/alerts/${encodeURIComponent(a.id)}`),
+          onKeydown: (e) => {
+            if (e.key === 'Enter' && e.target === e.currentTarget) ctx.navigate(`#/alerts/${encodeURIComponent(a.id)}`);
+          },
+        },
         h('td', { class: 'check', onClick: (e) => e.stopPropagation() }, box),
         h('td', {}, sevChip(a.severity)),
         h('td', { class: 'strong' }, display(a.rule_name || a.rule_id), a.demo ? demoTag() : null),
@@ -239,7 +247,11 @@ export async function render(root, ctx) {
           class: 'clickable',
           'data-group': `${g.rule_id}|${g.source_ip || ''}`,
           onClick: () => {
+            // The grouping ignores the other filters, so the group's alerts are shown without them.
             ipInput.value = g.source_ip || '';
+            sevSel.value = '';
+            assigneeSel.value = '';
+            textInput.value = '';
             groupsToggle.checked = false;
             apply({ view: 'list', rule_id: g.rule_id });
           },
@@ -270,7 +282,9 @@ export async function render(root, ctx) {
     );
   }
 
+  const nextLoad = latestOnly();
   async function load() {
+    const fresh = nextLoad();
     replace(
       ruleChip,
       f.rule_id
@@ -281,7 +295,9 @@ export async function render(root, ctx) {
     body.replaceChildren(loading());
     try {
       if (f.view === 'groups') {
-        renderGroups(await api.get('/api/v1/alerts/groups', { status: f.status }));
+        const groups = await api.get('/api/v1/alerts/groups', { status: f.status });
+        if (!ctx.isCurrent() || !fresh()) return;
+        renderGroups(groups);
       } else {
         const data = await api.get('/api/v1/alerts', {
           status: f.status,
@@ -295,11 +311,11 @@ export async function render(root, ctx) {
           limit: PAGE,
           offset: f.offset,
         });
-        if (!ctx.isCurrent()) return;
+        if (!ctx.isCurrent() || !fresh()) return;
         renderList(data);
       }
     } catch (err) {
-      if (err.sessionExpired) return;
+      if (err.sessionExpired || !fresh()) return;
       showError(err);
       replace(body, inlineError(err));
     }

@@ -2,7 +2,7 @@
 // verification of the hash chain.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { h, replace, fmtTime, fmtNum, emptyState, loading, inlineError, pager, showError, display, roleChips, jsonBlock, fromLocalInput, toLocalInput } from '../dom.js';
+import { h, replace, fmtTime, fmtNum, emptyState, loading, inlineError, pager, showError, display, roleChips, jsonBlock, fromLocalInput, toLocalInput, latestOnly } from '../dom.js';
 
 const PAGE = 100;
 
@@ -116,12 +116,14 @@ export async function render(root, ctx) {
     h('div', { class: 'card flush' }, body, foot),
   );
 
+  const nextLoad = latestOnly();
   async function load() {
+    const fresh = nextLoad();
     ctx.setQuery({ actor: f.actor, action: f.action, from: f.from, to: f.to, offset: f.offset || '' });
     body.replaceChildren(loading());
     try {
       const data = await api.get('/api/v1/audit', { actor: f.actor, action: f.action, from: f.from, to: f.to, limit: PAGE, offset: f.offset });
-      if (!ctx.isCurrent()) return;
+      if (!ctx.isCurrent() || !fresh()) return;
       const items = data.items || [];
       if (!items.length) replace(body, emptyState(t('audit.empty')));
       else {
@@ -156,7 +158,7 @@ export async function render(root, ctx) {
               h('td', {}, roleChips(e.actor_roles)),
               h('td', { class: 'mono' }, display(e.source_ip)),
               h('td', { class: 'mono' }, display(e.action)),
-              h('td', { class: 'target-cell' }, display(e.target)),
+              h('td', { class: 'target-cell', title: display(e.target) }, h('div', { class: 'cell-clip' }, display(e.target))),
               h('td', {}, outcomeChip(e.outcome)),
             ),
             detail,
@@ -174,7 +176,7 @@ export async function render(root, ctx) {
       }
       replace(foot, pager(data.total || 0, f.offset, PAGE, (o) => apply(o)));
     } catch (err) {
-      if (err.sessionExpired) return;
+      if (err.sessionExpired || !fresh()) return;
       showError(err);
       replace(body, inlineError(err));
     }

@@ -2,7 +2,7 @@
 // targets, log-source health, dead letters and rule health. Refreshes every 30 seconds.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { h, replace, fmtTime, fmtNum, fmtBytes, fmtDuration, emptyState, loading, inlineError, select, showError, display, panel } from '../dom.js';
+import { h, replace, fmtTime, fmtNum, fmtBytes, fmtDuration, emptyState, loading, inlineError, select, showError, display, panel, latestOnly } from '../dom.js';
 import { lineChart, stackedBars, hbarList, legend, SEVERITY_COLORS, PALETTE } from '../charts.js';
 
 const REFRESH_MS = 30_000;
@@ -68,7 +68,7 @@ function topTable(rows, id) {
           {},
           h('td', { class: 'mono' }, h('a', { href: `#/alerts?source_ip=${encodeURIComponent(r.ip)}` }, display(r.ip))),
           h('td', { class: 'muted' }, assetLabel(r.asset) || '—'),
-          h('td', { class: 'num bar-cell' }, h('span', { class: 'cell-bar', style: `width:${Math.round((100 * (Number(r.alerts) || 0)) / max)}%` }), h('span', { class: 'cell-val' }, fmtNum(r.alerts))),
+          h('td', { class: 'num bar-cell' }, h('span', { class: 'cell-bar', style: { width: `${Math.round((100 * (Number(r.alerts) || 0)) / max)}%` } }), h('span', { class: 'cell-val' }, fmtNum(r.alerts))),
         ),
       ),
     ),
@@ -145,22 +145,19 @@ export async function render(root, ctx) {
     load();
   });
 
-  let busy = false;
+  const nextLoad = latestOnly();
   async function load() {
-    if (busy) return;
-    busy = true;
+    const fresh = nextLoad();
     const end = new Date();
     try {
       const d = await api.get('/api/v1/dashboard', { from: new Date(end - RANGES[rangeSel.value]).toISOString(), to: end.toISOString() });
-      if (!ctx.isCurrent()) return;
+      if (!ctx.isCurrent() || !fresh()) return;
       draw(d);
       updated.textContent = t('dash.updatedAt', { time: fmtTime(new Date().toISOString()) });
     } catch (err) {
-      if (err.sessionExpired) return;
+      if (err.sessionExpired || !fresh()) return;
       showError(err);
       if (board.querySelector('.loading')) replace(board, inlineError(err));
-    } finally {
-      busy = false;
     }
   }
 
@@ -206,8 +203,7 @@ export async function render(root, ctx) {
         panel(t('dash.eventsOverTime'), lineChart((d.events_over_time || []).map((p) => ({ t: p.t, v: p.count })), { empty: t('common.noData'), className: 'chart-events' }), h('span', { class: 'muted small' }, d.interval ? t('dash.interval', { i: d.interval }) : '')),
         panel(
           t('dash.alertsOverTime'),
-          h('div', {}, stackedBars(severityRows, SEVERITIES, { colors: SEVERITY_COLORS, labels: sevLabels, empty: t('common.noData'), className: 'chart-alerts' })),
-          legend([...SEVERITIES].reverse(), SEVERITY_COLORS, sevLabels),
+          h('div', {}, stackedBars(severityRows, SEVERITIES, { colors: SEVERITY_COLORS, labels: sevLabels, empty: t('common.noData'), className: 'chart-alerts' }), legend([...SEVERITIES].reverse(), SEVERITY_COLORS, sevLabels)),
         ),
       ),
       h(

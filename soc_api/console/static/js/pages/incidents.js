@@ -1,7 +1,7 @@
 // Incident list (事件, graded per GB/T 20986) with a status filter and a "new incident" form.
 import { api, settle } from '../api.js';
 import { t } from '../i18n.js';
-import { h, replace, fmtTime, fmtNum, emptyState, loading, inlineError, pager, select, showError, toast, display, labelled, modal } from '../dom.js';
+import { h, replace, fmtTime, fmtNum, emptyState, loading, inlineError, pager, select, showError, toast, display, labelled, modal, latestOnly } from '../dom.js';
 
 const PAGE = 50;
 
@@ -101,12 +101,14 @@ export async function render(root, ctx) {
     h('div', { class: 'card flush' }, body, foot),
   );
 
+  const nextLoad = latestOnly();
   async function load() {
+    const fresh = nextLoad();
     ctx.setQuery({ status: f.status, offset: f.offset || '' });
     body.replaceChildren(loading());
     try {
       const data = await api.get('/api/v1/incidents', { status: f.status, limit: PAGE, offset: f.offset });
-      if (!ctx.isCurrent()) return;
+      if (!ctx.isCurrent() || !fresh()) return;
       const items = data.items || [];
       if (!items.length) {
         replace(body, emptyState(t('incidents.empty'), t('incidents.emptyHint')));
@@ -147,7 +149,7 @@ export async function render(root, ctx) {
         }),
       );
     } catch (err) {
-      if (err.sessionExpired) return;
+      if (err.sessionExpired || !fresh()) return;
       showError(err);
       replace(body, inlineError(err));
     }

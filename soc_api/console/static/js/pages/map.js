@@ -3,7 +3,7 @@
 // order, hosts sorted by subnet then address. Wheel zooms, drag pans, click opens #node-panel.
 import { api, settle } from '../api.js';
 import { t, getLang } from '../i18n.js';
-import { h, s, replace, fmtTime, fmtNum, fmtBytes, emptyState, loading, inlineError, select, showError, display, sevChip, statusChip } from '../dom.js';
+import { h, s, replace, fmtTime, fmtNum, fmtBytes, emptyState, loading, inlineError, select, showError, display, sevChip, statusChip, latestOnly } from '../dom.js';
 
 const CELL = 26;
 const PADX = 16;
@@ -12,7 +12,11 @@ const GAP = 36;
 const MIN_ZONE_W = 210;
 const ZONE_ORDER = ['internet', 'dmz', 'public', 'private', 'management'];
 const CONTAINER_KINDS = new Set(['zone', 'subnet']);
-const NO_ZONE = '\u0000none';
+// Hosts the register puts in no zone are split by address: public ones are drawn with the
+// internet, private ones last.
+const EXTERNAL = '\u0000external';
+const INTERNAL = '\u0000internal';
+const FULL_WIDTH = new Set(['internet', EXTERNAL]);
 
 /** Risk 0 → green, 100 (and above) → red. */
 export function riskColor(risk) {
@@ -27,13 +31,31 @@ export function ipKey(ip) {
   return `6${String(ip).toLowerCase()}`;
 }
 
-function zoneRank(zone) {
-  if (zone === NO_ZONE) return [2, ''];
-  const i = ZONE_ORDER.indexOf(zone);
-  return i >= 0 ? [0, String(i).padStart(3, '0')] : [1, String(zone)];
+/** True for RFC 1918, loopback, link-local, CGNAT and IPv6 ULA / link-local / loopback addresses. */
+export function isPrivate(ip) {
+  const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(String(ip));
+  if (m) {
+    const [a, b] = [Number(m[1]), Number(m[2])];
+    return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+  }
+  const v6 = String(ip).toLowerCase();
+  return v6 === '::1' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
 }
 
-/** Internet first, then the other default zones in their usual order, then site zones by id. */
+function groupOf(node) {
+  if (node.zone) return node.zone;
+  return isPrivate(node.ip) ? INTERNAL : EXTERNAL;
+}
+
+function zoneRank(zone) {
+  if (zone === 'internet') return [0, ''];
+  if (zone === EXTERNAL) return [1, ''];
+  if (zone === INTERNAL) return [4, ''];
+  const i = ZONE_ORDER.indexOf(zone);
+  return i >= 0 ? [2, String(i).padStart(3, '0')] : [3, String(zone)];
+}
+
+/** Internet (and unzoned public hosts) first, the default zones, site zones by id, then the rest. */
 function compareZones(a, b) {
   const [ra, ka] = zoneRank(a);
   const [rb, kb] = zoneRank(b);
@@ -43,11 +65,12 @@ function compareZones(a, b) {
 /**
  * Positions for every address node: {zones: [{id, x, y, w, h, nodes}], pos: Map(ip → {x, y}),
  * width, height}. Pure function of the graph, so the same graph always draws the same map.
+ * The internet zone spans the top row; the other zones are packed in rows below it.
  */
 export function layout(nodes) {
   const groups = new Map();
   for (const n of nodes) {
-    const z = n.zone || NO_ZONE;
+    const z = groupOf(n);
     if (!groups.has(z)) groups.set(z, []);
     groups.get(z).push(n);
   }
@@ -57,24 +80,21 @@ export function layout(nodes) {
     const cols = Math.max(5, Math.min(24, Math.ceil(Math.sqrt(members.length * 2.2))));
     return { id, nodes: members, cols };
   });
-  const inner = sized.filter((z) => z.id !== 'internet');
   const widthOf = (z) => Math.max(MIN_ZONE_W, z.cols * CELL + 2 * PADX);
-  const rowWidth = Math.max(1100, ...sized.map(widthOf));
+  const rowWidth = Math.max(1100, ...sized.filter((z) => !FULL_WIDTH.has(z.id)).map(widthOf));
+  const heightOf = (z, w) => HEADER + Math.max(1, Math.ceil(z.nodes.length / Math.floor((w - 2 * PADX) / CELL))) * CELL + PADX;
   const zones = [];
   let y = 0;
-  const internet = sized.find((z) => z.id === 'internet');
-  if (internet) {
-    const cols = Math.floor((rowWidth - 2 * PADX) / CELL);
-    const rows = Math.max(1, Math.ceil(internet.nodes.length / cols));
-    zones.push({ ...internet, cols, x: 0, y, w: rowWidth, h: HEADER + rows * CELL + PADX });
-    y += HEADER + rows * CELL + PADX + GAP;
+  for (const z of sized.filter((item) => FULL_WIDTH.has(item.id))) {
+    const zh = heightOf(z, rowWidth);
+    zones.push({ ...z, x: 0, y, w: rowWidth, h: zh });
+    y += zh + GAP;
   }
   let x = 0;
   let rowH = 0;
-  for (const z of inner) {
+  for (const z of sized.filter((item) => !FULL_WIDTH.has(item.id))) {
     const w = widthOf(z);
-    const rows = Math.max(1, Math.ceil(z.nodes.length / Math.floor((w - 2 * PADX) / CELL)));
-    const zh = HEADER + rows * CELL + PADX;
+    const zh = heightOf(z, w);
     if (x > 0 && x + w > rowWidth) {
       x = 0;
       y += rowH + GAP;
@@ -141,7 +161,8 @@ export async function render(root, ctx) {
   const zoneNames = {};
   if (zonesResult.ok) for (const z of zonesResult.value.zones || []) zoneNames[z.id] = z.name;
   const zoneLabel = (id) => {
-    if (id === NO_ZONE || !id) return t('map.noZone');
+    if (id === EXTERNAL) return t('map.externalNoZone');
+    if (id === INTERNAL || !id) return t('map.noZone');
     if (getLang() === 'zh-CN' && zoneNames[id]) return zoneNames[id];
     return t(`zone.${id}`, {}, zoneNames[id] || id);
   };
@@ -200,16 +221,20 @@ export async function render(root, ctx) {
     full = { x: -20, y: -20, w: width + 40, h: height + 40 };
     view = { ...full };
     svgEl = s('svg', { id: 'map-svg', class: 'map-svg', viewBox: `${view.x} ${view.y} ${view.w} ${view.h}`, preserveAspectRatio: 'xMidYMid meet', role: 'img', 'aria-label': t('nav.map') });
+    // Boxes under the flows, their labels above them so busy maps stay readable.
     const zoneLayer = s('g', { class: 'zones' });
+    const labelLayer = s('g', { class: 'zone-labels' });
     for (const z of zones) {
       const maxRisk = Math.max(0, ...z.nodes.map((n) => Number(n.risk) || 0));
-      zoneLayer.appendChild(
+      const zoneId = z.id.startsWith('\u0000') ? '' : z.id;
+      zoneLayer.appendChild(s('g', { class: ['zone', FULL_WIDTH.has(z.id) ? 'zone-internet' : ''], 'data-zone': zoneId }, s('rect', { x: z.x, y: z.y, width: z.w, height: z.h, rx: 12, ry: 12 })));
+      labelLayer.appendChild(
         s(
           'g',
-          { class: ['zone', z.id === 'internet' ? 'zone-internet' : ''], 'data-zone': z.id === NO_ZONE ? '' : z.id },
-          s('rect', { x: z.x, y: z.y, width: z.w, height: z.h, rx: 12, ry: 12 }),
-          s('text', { x: z.x + 14, y: z.y + 22, class: 'zone-label' }, zoneLabel(z.id)),
-          s('text', { x: z.x + z.w - 14, y: z.y + 22, class: 'zone-count', 'text-anchor': 'end' }, `${fmtNum(z.nodes.length)}${maxRisk > 0 ? ` · ${t('map.maxRisk')} ${fmtNum(maxRisk)}` : ''}`),
+          { 'data-zone': zoneId },
+          s('rect', { x: z.x + 1, y: z.y + 1, width: z.w - 2, height: HEADER - 6, rx: 11, class: 'zone-head' }),
+          s('text', { x: z.x + 14, y: z.y + 20, class: 'zone-label' }, zoneLabel(z.id)),
+          s('text', { x: z.x + z.w - 14, y: z.y + 20, class: 'zone-count', 'text-anchor': 'end' }, `${fmtNum(z.nodes.length)}${maxRisk > 0 ? ` · ${t('map.maxRisk')} ${fmtNum(maxRisk)}` : ''}`),
         ),
       );
     }
@@ -256,7 +281,7 @@ export async function render(root, ctx) {
         }),
       );
     }
-    svgEl.append(zoneLayer, edgeLayer, nodeLayer);
+    svgEl.append(zoneLayer, edgeLayer, labelLayer, nodeLayer);
     replace(stage, svgEl);
     graph = { nodesByIp, pairs: linked, adjacency, pos };
     bindEvents();
@@ -298,7 +323,7 @@ export async function render(root, ctx) {
         showTip(e, [
           n.ip,
           n.name ? `${t('map.name')}: ${n.name}` : null,
-          `${t('map.zone')}: ${zoneLabel(n.zone)}`,
+          `${t('map.zone')}: ${zoneLabel(groupOf(n))}`,
           n.owner_unit ? `${t('asset.owner_unit')}: ${n.owner_unit}` : null,
           `${t('map.risk')}: ${fmtNum(n.risk, 1)}`,
           n.criticality ? `${t('asset.criticality')}: ${t(`crit.${n.criticality}`, {}, n.criticality)}` : null,
@@ -371,15 +396,15 @@ export async function render(root, ctx) {
       h(
         'header',
         { class: 'np-head' },
-        h('span', { class: 'risk-dot', style: `background:${riskColor(n.risk)}` }),
+        h('span', { class: 'risk-dot', style: { background: riskColor(n.risk) } }),
         h('h3', { class: 'mono' }, ip),
         h('button', { class: 'icon-btn', 'aria-label': t('common.close'), onClick: () => selectNode(null) }, '×'),
       ),
       h(
         'div',
         { class: 'np-facts' },
-        h('span', { class: 'chip chip-plain' }, zoneLabel(n.zone)),
-        h('span', { class: 'chip', style: `background:${riskColor(n.risk)};color:#fff` }, `${t('map.risk')} ${fmtNum(n.risk, 1)}`),
+        h('span', { class: 'chip chip-plain' }, zoneLabel(groupOf(n))),
+        h('span', { class: 'chip', style: { background: riskColor(n.risk), color: '#fff' } }, `${t('map.risk')} ${fmtNum(n.risk, 1)}`),
         n.subnet ? h('span', { class: 'chip chip-plain mono' }, n.subnet) : null,
         h('span', { class: 'chip chip-plain' }, n.kind === 'asset' ? t('map.kindAsset') : t('map.kindHost')),
       ),
@@ -456,16 +481,18 @@ export async function render(root, ctx) {
     );
   }
 
+  const nextLoad = latestOnly();
   async function load() {
+    const fresh = nextLoad();
     ctx.setQuery({ min_risk: minRisk.value === '0' ? '' : minRisk.value, zone: zoneSel.value, ip: selected || '' });
     stage.replaceChildren(loading());
     nodePanel.hidden = true;
     try {
       const data = await api.get('/api/v1/graph', { min_risk: minRisk.value === '0' ? '' : minRisk.value, zone: zoneSel.value });
-      if (!ctx.isCurrent()) return;
+      if (!ctx.isCurrent() || !fresh()) return;
       draw(data);
     } catch (err) {
-      if (err.sessionExpired) return;
+      if (err.sessionExpired || !fresh()) return;
       showError(err);
       replace(stage, inlineError(err));
     }

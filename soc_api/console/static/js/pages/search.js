@@ -2,7 +2,7 @@
 // with top values (click to pivot), and saved queries.
 import { api, settle } from '../api.js';
 import { t } from '../i18n.js';
-import { h, replace, fmtTime, fmtNum, emptyState, loading, inlineError, select, showError, toast, display, field, jsonBlock, labelled, modal, toLocalInput, fromLocalInput, demoTag } from '../dom.js';
+import { h, replace, fmtTime, fmtNum, emptyState, loading, inlineError, select, showError, toast, display, field, jsonBlock, labelled, modal, toLocalInput, fromLocalInput, demoTag, latestOnly } from '../dom.js';
 import { barChart } from '../charts.js';
 
 const RANGES = { '15m': 15 * 60e3, '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3 };
@@ -129,7 +129,7 @@ export async function render(root, ctx) {
                   },
                   h('span', { class: 'fv-text mono' }, display(v.value)),
                   h('span', { class: 'fv-count' }, fmtNum(v.count)),
-                  h('span', { class: 'fv-bar', style: `width:${Math.round((100 * v.count) / max)}%` }),
+                  h('span', { class: 'fv-bar', style: { width: `${Math.round((100 * v.count) / max)}%` } }),
                 ),
               ),
             ),
@@ -187,7 +187,7 @@ export async function render(root, ctx) {
         COLUMNS.map(([name]) => {
           const v = field(ev, name);
           if (name === '@timestamp') return h('td', { class: 'nowrap' }, fmtTime(v));
-          if (name === 'message') return h('td', { class: 'message-cell', title: display(v) }, display(v), ev.demo ? demoTag() : null);
+          if (name === 'message') return h('td', { class: 'message-cell', title: display(v) }, h('div', { class: 'cell-clip' }, ev.demo ? demoTag() : null, display(v)));
           return h('td', { class: name.endsWith('.ip') ? 'mono nowrap' : 'nowrap' }, display(v));
         }),
       );
@@ -196,7 +196,9 @@ export async function render(root, ctx) {
     replace(results, h('table', { class: 'table table-events' }, h('thead', {}, h('tr', {}, h('th', { class: 'check' }), COLUMNS.map(([, key]) => h('th', {}, t(key))))), h('tbody', {}, rows)));
   }
 
+  const nextLoad = latestOnly();
   async function run() {
+    const fresh = nextLoad();
     const q = queryInput.value.trim();
     const { from, to } = timeWindow();
     ctx.setQuery({ q, range: rangeSel.value === '24h' ? '' : rangeSel.value, from: rangeSel.value === 'custom' ? from : '', to: rangeSel.value === 'custom' ? to : '' });
@@ -210,7 +212,7 @@ export async function render(root, ctx) {
       api.get('/api/v1/events/histogram', { ...params, interval: 'auto' }),
       api.get('/api/v1/events/fields', params),
     ]);
-    if (!ctx.isCurrent()) return;
+    if (!ctx.isCurrent() || !fresh()) return;
     const firstError = [events, hist, fields].find((r) => !r.ok);
     if (firstError && firstError.error.sessionExpired) return;
     if (firstError) showError(firstError.error);

@@ -2,7 +2,7 @@
 // The server enforces 三员分立; its 409 detail is shown as is.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { h, replace, fmtTime, emptyState, loading, inlineError, showError, toast, display, roleChips, labelled, modal } from '../dom.js';
+import { h, replace, fmtTime, emptyState, loading, inlineError, showError, toast, display, roleChips, labelled, modal, latestOnly } from '../dom.js';
 
 export const ROLES = ['analyst', 'network_admin', 'security_admin', 'system_admin', 'audit_admin', 'compliance_officer'];
 const ADMIN_ROLES = new Set(['system_admin', 'security_admin', 'audit_admin']);
@@ -155,11 +155,13 @@ export async function render(root, ctx) {
     }
   }
 
+  const nextLoad = latestOnly();
   async function load() {
+    const fresh = nextLoad();
     body.replaceChildren(loading());
     try {
       const data = await api.get('/api/v1/users');
-      if (!ctx.isCurrent()) return;
+      if (!ctx.isCurrent() || !fresh()) return;
       const items = data.items || [];
       if (!items.length) {
         replace(body, emptyState(t('users.empty')));
@@ -207,7 +209,7 @@ export async function render(root, ctx) {
         ),
       );
     } catch (err) {
-      if (err.sessionExpired) return;
+      if (err.sessionExpired || !fresh()) return;
       showError(err);
       replace(body, inlineError(err));
     }

@@ -1,0 +1,167 @@
+"""The console in a real browser (Playwright driving Debian's Chromium, headless) on a real ``soc run``.
+
+An analyst signs in, finds the alert an ingested line raised, assigns and closes it with a
+comment; the audit admin sees those actions in the operation log; the analyst is refused the
+operation log. Screenshots of the queue, alert, search, dashboard and map pages are written to
+``$SOC_TEST_ARTIFACTS/console`` (default ``test-artifacts/console``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from soc_api.testing import PlatformProcess, add_user, firewall_line, send_tcp, wait_for
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("SOC_TEST_ARTIFACTS", "test-artifacts")) / "console"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CST = dt.timezone(dt.timedelta(hours=8))
+COMMENT = "确认为外部 SQL 注入扫描，已在 WAF 封禁来源地址"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def _playwright() -> Any:
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does)"
+        if _in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    return sync_playwright()
+
+
+def sqli_line(now: dt.datetime) -> bytes:
+    """An nginx access line with a SQL injection in the query string, as the portal logs it."""
+    local = now.astimezone(CST)
+    stamp = local.strftime("%d/%b/%Y:%H:%M:%S +0800")
+    header = local.strftime("%b %d %H:%M:%S")
+    return (
+        f'<190>{header} zwfw-portal nginx: 203.0.113.45 - - [{stamp}] "GET /zwfw/search?id=1%27%20UNION'
+        f'%20SELECT%20username,password%20FROM%20users-- HTTP/1.1" 200 512 "-" "Mozilla/5.0"'
+    ).encode()
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[PlatformProcess]:
+    data_dir = tmp_path / "data"
+    add_user(data_dir, "ana", "analyst")
+    add_user(data_dir, "auditor", "audit_admin")
+    with PlatformProcess(data_dir) as soc:
+        send_tcp(
+            soc.syslog_port, [sqli_line(dt.datetime.now(dt.UTC)), *(firewall_line(i) for i in range(300))]
+        )
+        soc.login("ana")
+        wait_for(lambda: soc.get("/api/v1/alerts")["total"] >= 1, timeout=60, interval=0.3)
+        wait_for(lambda: soc.get("/api/v1/events", q="*", limit=1)["count"] == 1, timeout=60, interval=0.3)
+        yield soc
+
+
+def _sign_in(page: Any, base: str, username: str) -> None:
+    page.goto(base + "/#/login")
+    page.fill("#login-username", username)
+    page.fill("#login-password", "Sh4owang-Test-Pw!")
+    page.click("#login-submit")
+    page.wait_for_selector("#current-user")
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_analyst_closes_an_alert_and_the_audit_admin_sees_it(platform: PlatformProcess) -> None:
+    base = platform.api
+    alert = platform.get("/api/v1/alerts")["items"][0]
+    assert alert["source_ip"] == "203.0.113.45"
+    errors: list[str] = []
+    with _playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            analyst = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+            page = analyst.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            _sign_in(page, base, "ana")
+
+            # The queue shows the alert the line raised.
+            page.goto(base + "/#/alerts")
+            row = page.wait_for_selector(f'tr[data-alert-id="{alert["id"]}"]')
+            assert "203.0.113.45" in row.inner_text()
+            _shot(page, "alerts-queue")
+
+            # Assign, close with a disposition and a comment.
+            row.click()
+            page.wait_for_selector("#alert-save")
+            page.select_option("#alert-assignee", "ana")
+            page.select_option("#alert-status", "closed")
+            page.select_option("#alert-disposition", "true_positive")
+            page.fill("#alert-comment", COMMENT)
+            page.click("#alert-save")
+            page.wait_for_selector(f'#alert-comments li.comment:has-text("{COMMENT}")')
+            _shot(page, "alert-detail")
+            saved = platform.get(f"/api/v1/alerts/{alert['id']}")
+            assert (saved["status"], saved["assignee"], saved["disposition"]) == (
+                "closed",
+                "ana",
+                "true_positive",
+            )
+            assert [c["text"] for c in saved["comments"]] == [COMMENT]
+
+            # Search, dashboard and map pages render with the ingested data.
+            page.goto(base + "/#/search")
+            page.fill("#search-query", "source.ip:192.0.2.5")
+            page.click("#search-submit")
+            page.wait_for_selector("#search-results tbody tr")
+            page.wait_for_selector("#field-sidebar :text('source.ip')")
+            _shot(page, "search")
+            page.goto(base + "/#/dashboard")
+            page.wait_for_selector("#dashboard svg")
+            _shot(page, "dashboard")
+            page.goto(base + "/#/map")
+            page.wait_for_selector("#map-svg circle[data-ip]")
+            _shot(page, "map")
+
+            # The operation log is not the analyst's: no menu entry, and the API refuses it.
+            assert page.locator('a[data-nav="audit"]').count() == 0
+            page.goto(base + "/#/audit")
+            banner = page.wait_for_selector("#error-banner:has-text('audit:read')")
+            assert banner.is_visible()
+            analyst.close()
+
+            auditor = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+            page = auditor.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            _sign_in(page, base, "auditor")
+            page.goto(base + "/#/audit")
+            entry = page.wait_for_selector('#audit-table tr[data-action="alert.update"]')
+            text = entry.inner_text()
+            assert "ana" in text and alert["id"] in text
+            assert page.locator('#audit-table tr[data-action="user.login"]').count() >= 2
+            _shot(page, "operation-log")
+            auditor.close()
+        finally:
+            browser.close()
+    assert errors == []
+    refused = httpx.get(base + "/api/v1/audit", headers={"Authorization": f"Bearer {platform.login('ana')}"})
+    assert refused.status_code == 403
