@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_support import T0, Api, alert, api_for, store_alerts, store_events
 from httpx import Response
 from state_fixtures import state_url
 
-from api_support import T0, Api, alert, api_for, store_alerts, store_events
 from soc_core.events import new_event_id
 from soc_core.vocabulary import ALERT_TRANSITIONS, AlertStatus, Role
 
 __all__ = ["state_url"]
 
 ALERTS = "/api/v1/alerts"
-CLOSE_BENIGN = {"status": "closed", "disposition": "benign"}
+CLOSE_BENIGN: dict[str, Any] = {"status": "closed", "disposition": "benign"}
 
 
 @pytest.fixture
@@ -36,7 +36,8 @@ def ids(response: Response) -> list[str]:
 
 def patch(api: Api, alert_id: str, who: Role = Role.ANALYST, **body: Any) -> Response:
     """PATCH one alert as ``who``."""
-    return api.send("PATCH", f"{ALERTS}/{alert_id}", who, json=body)
+    response: Response = api.send("PATCH", f"{ALERTS}/{alert_id}", who, json=body)
+    return response
 
 
 def ok_patch(api: Api, alert_id: str, who: Role = Role.ANALYST, **body: Any) -> dict[str, Any]:
@@ -301,9 +302,7 @@ def test_status_moves_exactly_as_the_transition_table_allows(api: Api) -> None:
         outcomes[(start, goal)] = (response.status_code, triage_of(api, alert_id)[0])
         if response.status_code == 400:
             assert response.json() == {"detail": f"alert {alert_id}: cannot go from {start} to {goal}"}
-    assert outcomes == {
-        pair: (200, pair[1]) if pair in allowed else (400, pair[0]) for pair in pairs
-    }
+    assert outcomes == {pair: (200, pair[1]) if pair in allowed else (400, pair[0]) for pair in pairs}
 
 
 def test_closing_needs_a_disposition_and_reopening_clears_it(api: Api) -> None:
@@ -393,7 +392,11 @@ def test_a_detection_update_keeps_what_triage_decided(api: Api) -> None:
     later = T0 + dt.timedelta(hours=2)
     store_alerts(api.state, [alert(1, count=12, last_seen=later, severity=5)])
     shown = detail(api, "alert-001")
-    assert (shown["status"], shown["assignee"], shown["disposition"]) == ("closed", "analyst", "true_positive")
+    assert (shown["status"], shown["assignee"], shown["disposition"]) == (
+        "closed",
+        "analyst",
+        "true_positive",
+    )
     assert (shown["count"], shown["last_seen"], shown["severity"]) == (12, "2026-11-27T11:00:00Z", 5)
     assert ids(api.get(ALERTS, status="closed", assignee="analyst")) == ["alert-001"]
 
@@ -403,7 +406,8 @@ def test_a_detection_update_keeps_what_triage_decided(api: Api) -> None:
 
 def bulk(api: Api, who: Role = Role.ANALYST, **body: Any) -> Response:
     """POST a bulk change."""
-    return api.send("POST", f"{ALERTS}/bulk", who, json=body)
+    response: Response = api.send("POST", f"{ALERTS}/bulk", who, json=body)
+    return response
 
 
 def test_bulk_changes_every_alert_and_logs_each(api: Api) -> None:
