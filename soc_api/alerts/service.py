@@ -65,12 +65,13 @@ class AlertFilter:
         if self.source_ip:
             query = query.where(AlertRecord.source_ip == self.source_ip)
         if self.text:
-            like = f"%{self.text.lower()}%"
+            escaped = self.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            like = f"%{escaped}%"
             query = query.where(
                 or_(
-                    func.lower(AlertRecord.rule_name).like(like),
-                    func.lower(AlertRecord.attack_type).like(like),
-                    func.lower(AlertRecord.target).like(like),
+                    func.lower(AlertRecord.rule_name).like(like, escape="\\"),
+                    func.lower(AlertRecord.attack_type).like(like, escape="\\"),
+                    func.lower(AlertRecord.target).like(like, escape="\\"),
                     AlertRecord.rule_id == self.text,
                 )
             )
@@ -203,6 +204,8 @@ def _apply(session: Session, row: AlertRecord, change: TriageChange) -> None:
     if "assignee" in change.model_fields_set:
         row.assignee = _check_assignee(session, change.assignee) if change.assignee else None
     if change.disposition is not None:
+        if row.status != AlertStatus.CLOSED:
+            raise TriageError(f"alert {row.id}: a disposition is given when closing, not while {row.status}")
         row.disposition = change.disposition.value
     if row.status == AlertStatus.CLOSED and row.disposition is None:
         raise TriageError(
@@ -225,12 +228,16 @@ def triage(
     change: TriageChange,
     principal: Principal,
     now: dt.datetime,
-) -> list[AlertRecord]:
-    """Apply ``change`` to every alert (all or none) and record each in the operation log."""
+) -> tuple[list[AlertRecord], int]:
+    """Apply ``change`` to every alert (all or none) and record each in the operation log.
+
+    Returns the alerts and how many of them actually changed (or got the comment).
+    """
     rows = [get_or_404(session, alert_id=alert_id) for alert_id in dict.fromkeys(alert_ids)]
     befores = [_triage_state(row) for row in rows]
     for row in rows:
         _apply(session, row, change)
+    changed = 0
     for row, before in zip(rows, befores, strict=True):
         after = _triage_state(row)
         if after != before:
@@ -239,6 +246,7 @@ def triage(
         if change.comment:
             comment = _add_comment(session, row=row, principal=principal, text=change.comment, now=now)
         if after != before or comment is not None:
+            changed += 1
             record(
                 session,
                 principal=principal,
@@ -250,7 +258,7 @@ def triage(
                 now=now,
             )
     session.flush()
-    return rows
+    return rows, changed
 
 
 def add_comment(

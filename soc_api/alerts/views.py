@@ -114,12 +114,12 @@ def bulk_update(
     change = TriageChange(**body.model_dump(exclude={"ids"}, exclude_unset=True))
     try:
         with ctx.state.session() as session:
-            rows = triage(
+            _, changed = triage(
                 session, alert_ids=body.ids, change=change, principal=principal, now=dt.datetime.now(dt.UTC)
             )
     except TriageError as exc:
         raise _http(exc) from None
-    return BulkResult(updated=len(rows))
+    return BulkResult(updated=changed)
 
 
 @router.get("/{alert_id}", response_model=AlertDetail)
@@ -182,7 +182,7 @@ def update_alert(
     """Assign, move status, set the disposition and/or comment, in one change."""
     try:
         with ctx.state.session() as session:
-            (row,) = triage(
+            (row,), _ = triage(
                 session, alert_ids=[alert_id], change=body, principal=principal, now=dt.datetime.now(dt.UTC)
             )
             return AlertSummary.of(row, demo=ctx.demo)

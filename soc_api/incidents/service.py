@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from detectors.gb20986 import UnknownCategoryError, default_table
+from soc_api.alerts.service import assignees
 from soc_api.audit.service import record
 from soc_api.auth.deps import Principal
 from soc_api.incidents.models import EvidenceIn, IncidentChange, IncidentCreate
@@ -83,6 +84,16 @@ def _timeline(row: IncidentRecord, *, principal: Principal, kind: str, text: str
     row.timeline.append(IncidentTimelineEntry(at=utc(now), author=principal.username, kind=kind, text=text))
 
 
+def _owner(session: Session, username: str | None) -> str | None:
+    if not username:
+        return None
+    match = {u.username.lower(): u.username for u in assignees(session)}
+    found = match.get(username.lower())
+    if found is None:
+        raise IncidentError(f"{username!r} is not an enabled analyst or security admin")
+    return found
+
+
 def get_or_404(session: Session, *, incident_id: int) -> IncidentRecord:
     """The incident, or a 404 :class:`IncidentError`."""
     row = session.get(IncidentRecord, incident_id)
@@ -116,7 +127,7 @@ def create_incident(
         category=_category(body.category),
         level=body.level.value,
         status=IncidentStatus.OPEN.value,
-        owner=body.owner or principal.username,
+        owner=_owner(session, body.owner or principal.username),
         description=body.description,
         created_by=principal.username,
         created_at=when,
@@ -146,7 +157,8 @@ def update_incident(
     given = change.model_fields_set
     for name in _TEXT_FIELDS:
         if name in given and (name != "title" or change.title):
-            setattr(row, name, getattr(change, name))
+            value = getattr(change, name)
+            setattr(row, name, _owner(session, value) if name == "owner" else value)
     if change.category is not None:
         row.category = _category(change.category)
     if change.level is not None and change.level.value != row.level:
@@ -157,11 +169,6 @@ def update_incident(
         _timeline(row, principal=principal, kind="alerts", text=", ".join(added), now=now)
     if change.status is not None and change.status.value != row.status:
         if change.status is IncidentStatus.CLOSED:
-            missing = [name for name in _HANDLING_FIELDS if not (getattr(row, name) or "").strip()]
-            if missing:
-                raise IncidentError(
-                    "closing an incident needs its " + ", ".join(missing) + " (等保 8.1.10.12 c)"
-                )
             row.closed_at = utc(now)
         else:
             row.closed_at = None
@@ -169,6 +176,12 @@ def update_incident(
             row, principal=principal, kind="status", text=f"{row.status} → {change.status.value}", now=now
         )
         row.status = change.status.value
+    if row.status == IncidentStatus.CLOSED:
+        # A closed incident keeps its whole handling record, whenever it is edited.
+        missing = [name for name in _HANDLING_FIELDS if not (getattr(row, name) or "").strip()]
+        if missing:
+            what = "closing an incident" if before["status"] != row.status else "a closed incident"
+            raise IncidentError(f"{what} needs its " + ", ".join(missing) + " (等保 8.1.10.12 c)")
     after = _snapshot(row)
     if after != before:
         row.updated_at = utc(now)
