@@ -70,11 +70,14 @@ class FileSource(BaseModel):
 
 
 class SourceMapping(BaseModel):
-    """Per-source override: a peer address or hostname → dataset and timezone."""
+    """Per-source override: a peer address or hostname → dataset, timezone and labels."""
 
     match: str = Field(description="peer IP, CIDR or syslog hostname")
     dataset: str | None = None
     timezone: str | None = None
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="ECS labels added to every event of the source (site, owner …)"
+    )
 
 
 class ApiSettings(BaseModel):

@@ -23,6 +23,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--api", metavar="HOST:PORT", help="console and API listen address (default 127.0.0.1:8000)"
     )
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="also feed a synthetic day of extranet traffic, in its own data directory (<data>-demo), "
+        "with one demo account per role",
+    )
     p.set_defaults(func=cmd_run)
 
 
@@ -41,5 +47,5 @@ def cmd_run(args: argparse.Namespace) -> int:
         host, port = parse_hostport(args.api)
         overrides["api"] = {"host": host, "port": port}
     settings = settings_from_args(args, **overrides)
-    asyncio.run(run_platform(settings))
+    asyncio.run(run_platform(settings, demo=args.demo))
     return 0

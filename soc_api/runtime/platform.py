@@ -33,6 +33,8 @@ from soc_api.app import create_app
 from soc_api.context import AppContext
 from soc_api.runtime.assets import make_enricher
 from soc_api.runtime.capture import CaptureService, suricata_config
+from soc_api.runtime.demo import DemoFeed, demo_settings, prepare_demo
+from soc_api.runtime.demo import announce as demo_announcement
 from soc_api.runtime.detection import DetectionService, build_engine, worker_factory
 from soc_api.runtime.health import SilenceWatch
 from soc_api.runtime.hunts import HuntService
@@ -46,7 +48,7 @@ from soc_core.errors import ConfigError
 from soc_core.records import RawRecord
 from soc_core.state.db import StateStore, open_state
 from soc_core.storage.embedded import EmbeddedEventStore
-from soc_core.vocabulary import MIN_RETENTION_DAYS
+from soc_core.vocabulary import MIN_RETENTION_DAYS, Role
 
 log = logging.getLogger("shaowang")
 
@@ -62,7 +64,10 @@ class _ApiServer(uvicorn.Server):
 class Platform:
     """All running parts of one Shaowang node."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, demo: bool = False) -> None:
+        self.demo = demo
+        if demo:
+            settings = demo_settings(settings)
         self.settings = settings
         self.data_dir = settings.data_dir
         self.stats = IntakeStats()
@@ -82,6 +87,7 @@ class Platform:
         self.network: NetworkModel | None = None
         self.api: _ApiServer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self._demo_accounts: dict[Role, tuple[str, str]] = {}
         self._stop = asyncio.Event()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -174,6 +180,10 @@ class Platform:
         if self.sensor is not None:
             await asyncio.to_thread(self.sensor.start)
             self._tasks.append(asyncio.create_task(self._watch_sensor(), name="suricata"))
+        if self.demo:
+            self._demo_accounts = await asyncio.to_thread(prepare_demo, self.state)
+            feed = DemoFeed(self.queue, self.stats)
+            self._tasks.append(asyncio.create_task(feed.run(), name="demo"))
 
         ctx = AppContext(
             settings=s,
@@ -181,6 +191,7 @@ class Platform:
             state=self.state,
             ingest_stats=self.ingest_stats,
             graph=self.network.graph,
+            demo=self.demo,
         )
         config = uvicorn.Config(
             create_app(ctx),
@@ -356,6 +367,8 @@ class Platform:
             f"  API      {base}/api/v1/  (docs /api/v1/docs, health /healthz)",
             f"  data     {Path(self.data_dir).resolve()}",
         ]
+        if self._demo_accounts:
+            lines += demo_announcement(self._demo_accounts, base=base)
         with self.state.session() as session:
             token = begin_setup(session, now=dt.datetime.now(dt.UTC))
         if token is not None:
@@ -393,9 +406,9 @@ def _bind_api(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def run_platform(settings: Settings) -> None:
+async def run_platform(settings: Settings, *, demo: bool = False) -> None:
     """Start, run until a signal, stop cleanly."""
-    platform = Platform(settings)
+    platform = Platform(settings, demo=demo)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, platform.request_stop)

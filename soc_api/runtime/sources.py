@@ -1,4 +1,4 @@
-"""Per-source settings: a peer address, CIDR or host name → dataset and timezone."""
+"""Per-source settings: a peer address, CIDR or host name → dataset, timezone and labels."""
 
 from __future__ import annotations
 
@@ -48,6 +48,11 @@ class SourceRouter:
         if len(self._cache) < 100_000:
             self._cache[peer] = found
         return found
+
+    def labels(self, peer: str | None) -> dict[str, str] | None:
+        """The labels configured for the source behind ``peer``, if any."""
+        mapping = self.lookup(peer)
+        return mapping.labels if mapping is not None and mapping.labels else None
 
     def for_hostname(self, hostname: str) -> SourceMapping | None:
         """The mapping whose ``match`` is this syslog hostname (case-insensitive), if any."""

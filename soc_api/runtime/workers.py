@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
 
 import msgspec
 
@@ -46,7 +47,7 @@ class ParsedChunk(msgspec.Struct, kw_only=True):
 class _WorkerConfig(msgspec.Struct, kw_only=True):
     default_format: str
     default_timezone: str
-    sources: list[SourceMapping]
+    sources: list[dict[str, Any]]  # SourceMapping as plain data: pydantic models do not cross msgpack
     parser_dirs: list[str] = []
     shipped_parsers: bool = True
 
@@ -74,7 +75,8 @@ def _init_worker(
     # Spawned workers start with the built-in registry only; the main process has already
     # reported any broken definition, so the result is not looked at again here.
     load_declarative(_config.parser_dirs, shipped=_config.shipped_parsers)
-    _router = SourceRouter(_config.sources) if _config.sources else None
+    mappings = [SourceMapping(**mapping) for mapping in _config.sources]
+    _router = SourceRouter(mappings) if mappings else None
     _detector = detector_factory() if detector_factory is not None else NoDetector()
     _enricher = enricher_factory() if enricher_factory is not None else None
     # A worker allocates millions of short-lived objects and keeps a chunk's events alive
@@ -106,10 +108,16 @@ def parse_records(
         outcome = parse_record(
             record, fmt=default_format, default_timezone=default_timezone, source_for_host=by_host
         )
+        labels = router.labels(record.peer) if router else None
         if outcome.dead_letter is not None:
             dead.append(outcome.dead_letter)
+            produced = [outcome.dead_letter]
         else:
             events.extend(outcome.events)
+            produced = outcome.events
+        if labels:
+            for event in produced:
+                event.labels = {**(event.labels or {}), **labels}
     ingested = dt.datetime.now(dt.UTC)
     for event in events:
         event.ensure_id()
@@ -165,7 +173,7 @@ class ParsePool:
         config = _WorkerConfig(
             default_format=default_format,
             default_timezone=default_timezone,
-            sources=list(sources),
+            sources=[mapping.model_dump() for mapping in sources],
             parser_dirs=list(parser_dirs),
             shipped_parsers=shipped_parsers,
         )
