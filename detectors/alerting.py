@@ -240,6 +240,7 @@ ALERT_FIELDS: tuple[str, ...] = (
     "url.domain",
     "destination.domain",
     "rule.category",
+    "labels",
 )
 """The event fields :func:`build_alert` reads (a correlation carries these from its matches)."""
 
@@ -289,7 +290,19 @@ def build_alert(
         count=count if count is not None else len(events),
         description=rule.description,
         rule_path=rule.path,
+        labels=_common_labels(events),
     )
+
+
+def _common_labels(events: Sequence[Event]) -> dict[str, str] | None:
+    """The labels (key and value) that every event carries."""
+    common: dict[str, str] | None = None
+    for event in events:
+        labels = event.labels or {}
+        common = dict(labels) if common is None else {k: v for k, v in common.items() if labels.get(k) == v}
+        if not common:
+            return None
+    return common or None
 
 
 # -- dedup and suppression -----------------------------------------------------------------

@@ -63,6 +63,7 @@ class Alert(msgspec.Struct, kw_only=True, omit_defaults=True):
     rule_path: str | None = None
     assignee: str | None = None
     disposition: Disposition | None = None
+    labels: dict[str, str] | None = None  # the labels every matched event carries (site, demo …)
 
     @property
     def first_seen(self) -> dt.datetime:
@@ -110,5 +111,6 @@ class Alert(msgspec.Struct, kw_only=True, omit_defaults=True):
                 else None
             ),
             tags=list(self.tags) or None,
+            labels=dict(self.labels) if self.labels else None,
             extra={"shaowang": {"alert": {k: v for k, v in alert_fields.items() if v is not None}}},
         )

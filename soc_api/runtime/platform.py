@@ -99,6 +99,8 @@ class Platform:
         self.state = open_state(s.state_url)
         self.store = EmbeddedEventStore.open_writer(self.data_dir, s.store)
         self._record_start()
+        if self.demo:  # the register first: enrichment and the graph read it from the start
+            self._demo_accounts = await asyncio.to_thread(prepare_demo, self.state)
 
         self._load_parsers()
         self.network = await asyncio.to_thread(NetworkModel, s, state=self.state, data_dir=self.data_dir)
@@ -181,9 +183,7 @@ class Platform:
             await asyncio.to_thread(self.sensor.start)
             self._tasks.append(asyncio.create_task(self._watch_sensor(), name="suricata"))
         if self.demo:
-            self._demo_accounts = await asyncio.to_thread(prepare_demo, self.state)
-            feed = DemoFeed(self.queue, self.stats)
-            self._tasks.append(asyncio.create_task(feed.run(), name="demo"))
+            self._tasks.append(asyncio.create_task(DemoFeed(self.queue, self.stats).run(), name="demo"))
 
         ctx = AppContext(
             settings=s,
