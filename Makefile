@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint bench clean
+.PHONY: run run-demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 
 run: $(STAMP_RUN)
 	$(BIN)/soc run
+
+run-demo: $(STAMP_RUN)
+	$(BIN)/soc run --demo
 
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest
