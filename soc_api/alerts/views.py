@@ -51,7 +51,7 @@ _can_list_assignees = require(Permission.ASSIGNEES_READ)
 _EVENT_WINDOW = dt.timedelta(days=1)
 
 
-def _filters(
+async def _filters(
     status_: Annotated[AlertStatus | None, Query(alias="status")] = None,
     severity_min: Annotated[int | None, Query(ge=1, le=5)] = None,
     rule_id: Annotated[str | None, Query(max_length=255)] = None,

@@ -54,8 +54,8 @@ def csrf_token_for(session_token: str) -> str:
     return hmac.new(session_token.encode(), b"shaowang-csrf", hashlib.sha256).hexdigest()
 
 
-def get_context(request: Request) -> AppContext:
-    """The platform context stored on the app."""
+async def get_context(request: Request) -> AppContext:
+    """The platform context stored on the app (async: no thread hop for a lookup)."""
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -117,7 +117,7 @@ def current_principal(
 def require(permission: Permission) -> Callable[..., Principal]:
     """A dependency that admits only callers whose roles grant ``permission``."""
 
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
         if not allowed(principal.roles, permission):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"your roles do not grant {permission.value}")
         return principal

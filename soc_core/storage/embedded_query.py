@@ -15,12 +15,15 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 import msgspec
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from soc_core.errors import QuerySyntaxError, StoreError
 from soc_core.events import unflatten, utc
@@ -84,28 +87,84 @@ def rows_to_docs(table: pa.Table) -> list[dict[str, Any]]:
     return docs
 
 
+@dataclass
+class _Connection:
+    """One thread's DuckDB connection and the view it last built (reused while files stay)."""
+
+    con: duckdb.DuckDBPyConnection
+    view_key: tuple[Any, ...] | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+
+
 class QueryEngine:
-    """One in-process DuckDB connection over the store's files, guarded by a lock."""
+    """One in-process DuckDB database over the store's files; each thread queries through its
+    own connection, so concurrent searches run side by side instead of queueing on one."""
 
     def __init__(self, layout: Layout, manifest: Manifest) -> None:
         self.layout = layout
         self.manifest = manifest
-        self._lock = threading.RLock()
-        self._con = duckdb.connect()
-        self._con.execute("SET TimeZone = 'UTC'").fetchall()
-        with contextlib.suppress(duckdb.Error):  # older DuckDB: the cache is an optimisation only
-            self._con.execute("SET parquet_metadata_cache = true").fetchall()
-        self._con.register("__base", empty_table())
+        self._lock = threading.RLock()  # the tail cache and snapshots
+        self._db = duckdb.connect()
+        self._local = threading.local()
+        self._connections: list[_Connection] = []
         self._tail_cache: dict[int, tuple[int, pa.Table]] = {}
-        try:
-            lucene.register_functions(self._con)
-        except duckdb.Error as exc:  # only IPv6 range clauses need the UDFs; keep the rest working
-            log.warning("query helper functions unavailable: %s", exc)
+        self._file_columns: dict[str, frozenset[str]] = {}
+
+    def time_range(self) -> tuple[dt.datetime, dt.datetime] | None:
+        """The oldest and newest ``@timestamp`` stored (sealed files and tail), or None if empty."""
+        snap = self.snapshot()
+        lows = [f.min_ts for f in snap.files if f.min_ts]
+        highs = [f.max_ts for f in snap.files if f.max_ts]
+        bounds = [_parse_iso(v) for v in (min(lows), max(highs))] if lows and highs else []
+        if snap.tail.num_rows:
+            column = snap.tail.column(TIMESTAMP)
+            bounds += [v for v in (pc.min(column).as_py(), pc.max(column).as_py()) if v is not None]
+        if not bounds:
+            return None
+        return min(utc(b) for b in bounds), max(utc(b) for b in bounds)
+
+    def populated(self, snap: Snapshot) -> set[str]:
+        """Columns that hold a value somewhere in the snapshot (sealed files from their Parquet
+        statistics, cached per immutable file; the tail by null counts)."""
+        found: set[str] = set()
+        for info in snap.files:
+            cached = self._file_columns.get(info.path)
+            if cached is None:
+                cached = _file_populated(self.layout.root / info.path)
+                with self._lock:
+                    self._file_columns[info.path] = cached
+            found |= cached
+        tail = snap.tail
+        for name, column in zip(tail.column_names, tail.columns, strict=True):
+            if column.null_count < tail.num_rows:
+                found.add(name)
+        return found
+
+    def _connection(self) -> _Connection:
+        conn: _Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            con = self._db.cursor()
+            con.execute("SET TimeZone = 'UTC'").fetchall()
+            with contextlib.suppress(duckdb.Error):  # older DuckDB: the cache is an optimisation only
+                con.execute("SET parquet_metadata_cache = true").fetchall()
+            con.register("__base", empty_table())
+            try:
+                lucene.register_functions(con)
+            except duckdb.Error as exc:  # only IPv6 range clauses need the UDFs; keep the rest working
+                log.warning("query helper functions unavailable: %s", exc)
+            conn = _Connection(con)
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
 
     def close(self) -> None:
-        """Release the DuckDB connection."""
+        """Release every DuckDB connection."""
         with self._lock:
-            self._con.close()
+            for conn in self._connections:
+                conn.con.close()
+            self._connections.clear()
+            self._db.close()
 
     # -- snapshot --------------------------------------------------------------------------
 
@@ -148,7 +207,14 @@ class QueryEngine:
 
     # -- execution -------------------------------------------------------------------------
 
-    def _view(self, snap: Snapshot) -> dict[str, str]:
+    def _view(self, conn: _Connection, snap: Snapshot) -> dict[str, str]:
+        """The ``events`` view over the snapshot; rebuilt (and described) only when the files or
+        the tail's columns changed since this connection's last query."""
+        key = (tuple(f.path for f in snap.files), snap.tail.num_rows > 0 and snap.tail.schema)
+        if snap.tail.num_rows:
+            conn.con.register("__tail", snap.tail)  # the view reads it by name: fresh rows each time
+        if key == conn.view_key:
+            return conn.columns
         parts = []
         if snap.files:
             paths = ", ".join(_sql_str(str(self.layout.root / f.path)) for f in snap.files)
@@ -156,13 +222,15 @@ class QueryEngine:
                 f"SELECT * FROM read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
             )
         if snap.tail.num_rows:
-            self._con.register("__tail", snap.tail)
             parts.append("SELECT * FROM __tail")
         parts.append("SELECT * FROM __base")
-        self._con.execute(
+        conn.view_key = None  # until the view below exists
+        conn.con.execute(
             "CREATE OR REPLACE TEMP VIEW events AS " + " UNION ALL BY NAME ".join(parts)
         ).fetchall()
-        return {str(r[0]): str(r[1]) for r in self._con.execute("DESCRIBE events").fetchall()}
+        conn.columns = {str(r[0]): str(r[1]) for r in conn.con.execute("DESCRIBE events").fetchall()}
+        conn.view_key = key
+        return conn.columns
 
     def _filter(
         self, query: str, columns: dict[str, str], start: dt.datetime | None, end: dt.datetime | None
@@ -182,11 +250,13 @@ class QueryEngine:
             params.append(end)
         return (" AND ".join(clauses) or "TRUE"), params
 
-    def _rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        return self._con.execute(sql, params).fetchall()
+    @staticmethod
+    def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        return con.execute(sql, params).fetchall()
 
-    def _arrow(self, sql: str, params: list[Any]) -> pa.Table:
-        return self._con.sql(sql, params=params).to_arrow_table()
+    @staticmethod
+    def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pa.Table:
+        return con.execute(sql, params).to_arrow_table()
 
     def rows(
         self,
@@ -204,9 +274,13 @@ class QueryEngine:
         start: dt.datetime | None,
         end: dt.datetime | None,
         build: Callable[[str, dict[str, str]], str | None],
+        *,
+        populated_only: bool = False,
     ) -> pa.Table:
-        """Arrow result of the SQL ``build(where, columns)`` returns."""
-        return self._run(query, start, end, build, self._arrow, empty_table())
+        """Arrow result of the SQL ``build(where, columns)`` returns. With ``populated_only``,
+        ``build`` sees only the columns that hold a value in the files and tail it reads (the
+        view itself has every ECS column, and a row of 240 nulls costs as much as a full one)."""
+        return self._run(query, start, end, build, self._arrow, empty_table(), populated_only=populated_only)
 
     def _run(
         self,
@@ -214,31 +288,62 @@ class QueryEngine:
         start: dt.datetime | None,
         end: dt.datetime | None,
         build: Callable[[str, dict[str, str]], str | None],
-        execute: Callable[[str, list[Any]], T],
+        execute: Callable[[duckdb.DuckDBPyConnection, str, list[Any]], T],
         empty: T,
+        *,
+        populated_only: bool = False,
     ) -> T:
         """Snapshot, compile ``query``, build the SQL and execute it, retrying on vanished files."""
         start = None if start is None else utc(start)
         end = None if end is None else utc(end)
-        with self._lock:
-            last: Exception | None = None
-            for attempt in range(_RETRIES):
-                snap = self.snapshot(start, end)
-                try:
-                    columns = self._view(snap)  # DESCRIBE opens the files too
-                    where, params = self._filter(query, columns, start, end)
-                    sql = build(where, columns)
-                    if sql is None:
-                        return empty
-                    return execute(sql, params)
-                except duckdb.IOException as exc:
-                    last = exc  # a file vanished (compaction/retention): fresh snapshot
-                except duckdb.InvalidInputException as exc:
-                    if "No such file" not in str(exc) and "not exist" not in str(exc):
-                        raise
-                    last = exc
-                time.sleep(0.005 * attempt)
-            raise StoreError(f"query kept racing with file changes: {last}", where=str(self.layout.root))
+        conn = self._connection()
+        last: Exception | None = None
+        for attempt in range(_RETRIES):
+            snap = self.snapshot(start, end)
+            try:
+                columns = self._view(conn, snap)  # DESCRIBE opens the files too
+                where, params = self._filter(query, columns, start, end)
+                if populated_only:
+                    present = self.populated(snap)
+                    columns = {name: kind for name, kind in columns.items() if name in present}
+                sql = build(where, columns)
+                if sql is None:
+                    return empty
+                return execute(conn.con, sql, params)
+            except duckdb.IOException as exc:
+                last = exc  # a file vanished (compaction/retention): fresh snapshot
+            except duckdb.InvalidInputException as exc:
+                if "No such file" not in str(exc) and "not exist" not in str(exc):
+                    raise
+                last = exc
+            conn.view_key = None
+            time.sleep(0.005 * attempt)
+        raise StoreError(f"query kept racing with file changes: {last}", where=str(self.layout.root))
+
+
+def _parse_iso(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _file_populated(path: Path) -> frozenset[str]:
+    """Top-level columns of a Parquet file with at least one value (all of them when the file
+    carries no statistics to tell)."""
+    parquet = pq.ParquetFile(path)
+    names = parquet.schema_arrow.names
+    meta = parquet.metadata
+    if meta.num_columns != len(names):  # a nested column: leaves do not map one to one
+        return frozenset(names)
+    found: set[str] = set()
+    for group in range(meta.num_row_groups):
+        row_group = meta.row_group(group)
+        for index, name in enumerate(names):
+            if name in found:
+                continue
+            chunk = row_group.column(index)
+            stats = chunk.statistics
+            if stats is None or not stats.has_null_count or stats.null_count < chunk.num_values:
+                found.add(name)
+    return frozenset(found)
 
 
 def _overlaps(info: FileInfo, start: dt.datetime | None, end: dt.datetime | None) -> bool:
