@@ -20,6 +20,7 @@ from soc_api.auth.views import router as auth_router
 from soc_api.console.views import SecurityHeaders, mount_console
 from soc_api.context import AppContext
 from soc_api.dashboard.views import router as dashboard_router
+from soc_api.errors import ApiError
 from soc_api.events.views import queries_router
 from soc_api.events.views import router as events_router
 from soc_api.graph.views import router as graph_router
@@ -75,6 +76,11 @@ def create_app(ctx: AppContext) -> FastAPI:
             exc.errors(), custom_encoder={bytes: lambda b: b[:200].decode("utf-8", "replace")}
         )
         return JSONResponse(status_code=422, content={"detail": errors})
+
+    @app.exception_handler(ApiError)
+    async def refused(_: Request, exc: ApiError) -> JSONResponse:
+        """A service's refusal: its status and message."""
+        return JSONResponse(status_code=exc.status, content={"detail": exc.message})
 
     for router in ROUTERS:
         app.include_router(router)

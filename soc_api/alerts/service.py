@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from soc_api.alerts.models import TriageChange
 from soc_api.audit.service import record
 from soc_api.auth.deps import Principal
-from soc_core.errors import ShaowangError
+from soc_api.errors import ApiError
 from soc_core.state.models import AlertComment, AlertRecord, IncidentAlert, User, UserRole, utc
 from soc_core.vocabulary import ALERT_TRANSITIONS, AlertStatus, Role
 
@@ -29,12 +29,8 @@ TRIAGE_ROLES = (Role.ANALYST, Role.SECURITY_ADMIN)
 UNASSIGNED = "none"
 
 
-class TriageError(ShaowangError):
-    """A triage change that cannot be made; ``status`` is the HTTP status saying why."""
-
-    def __init__(self, message: str, *, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+class TriageError(ApiError):
+    """A triage change that cannot be made."""
 
 
 @dataclass(frozen=True, slots=True)

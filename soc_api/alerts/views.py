@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from starlette.concurrency import run_in_threadpool
 
 from soc_api.alerts.models import (
@@ -26,7 +26,6 @@ from soc_api.alerts.models import (
 from soc_api.alerts.service import (
     AlertFilter,
     SortKey,
-    TriageError,
     add_comment,
     alert_groups,
     assignees,
@@ -73,10 +72,6 @@ async def _filters(
     )
 
 
-def _http(exc: TriageError) -> HTTPException:
-    return HTTPException(exc.status, exc.message)
-
-
 @router.get("", response_model=AlertPage)
 def list_alerts(
     filters: AlertFilter = Depends(_filters),
@@ -112,13 +107,10 @@ def bulk_update(
 ) -> BulkResult:
     """The same change to many alerts: all are changed, or none when one cannot be."""
     change = TriageChange(**body.model_dump(exclude={"ids"}, exclude_unset=True))
-    try:
-        with ctx.state.session() as session:
-            _, changed = triage(
-                session, alert_ids=body.ids, change=change, principal=principal, now=dt.datetime.now(dt.UTC)
-            )
-    except TriageError as exc:
-        raise _http(exc) from None
+    with ctx.state.session() as session:
+        _, changed = triage(
+            session, alert_ids=body.ids, change=change, principal=principal, now=dt.datetime.now(dt.UTC)
+        )
     return BulkResult(updated=changed)
 
 
@@ -134,10 +126,7 @@ async def get_alert(
             session.expunge(row)
             return row, comments_of(session, alert_id=alert_id), incidents_of(session, alert_id=alert_id)
 
-    try:
-        row, comments, incidents = await run_in_threadpool(load)
-    except TriageError as exc:
-        raise _http(exc) from None
+    row, comments, incidents = await run_in_threadpool(load)
     events = await run_in_threadpool(_linked_events, ctx, row.event_ids, row.timestamp, row.last_seen)
     return AlertDetail.build(row, comments=comments, events=events, incident_ids=incidents, demo=ctx.demo)
 
@@ -162,14 +151,11 @@ def get_similar(
     alert_id: str, ctx: AppContext = Depends(get_context), _: Principal = Depends(_can_read)
 ) -> AlertList:
     """Other alerts of the same rule from the same source."""
-    try:
-        with ctx.state.session(readonly=True) as session:
-            row = get_or_404(session, alert_id=alert_id)
-            return AlertList(
-                items=[AlertSummary.of(r, demo=ctx.demo) for r in similar_alerts(session, alert=row)]
-            )
-    except TriageError as exc:
-        raise _http(exc) from None
+    with ctx.state.session(readonly=True) as session:
+        row = get_or_404(session, alert_id=alert_id)
+        return AlertList(
+            items=[AlertSummary.of(r, demo=ctx.demo) for r in similar_alerts(session, alert=row)]
+        )
 
 
 @router.patch("/{alert_id}", response_model=AlertSummary)
@@ -180,14 +166,11 @@ def update_alert(
     principal: Principal = Depends(_can_triage),
 ) -> AlertSummary:
     """Assign, move status, set the disposition and/or comment, in one change."""
-    try:
-        with ctx.state.session() as session:
-            (row,), _ = triage(
-                session, alert_ids=[alert_id], change=body, principal=principal, now=dt.datetime.now(dt.UTC)
-            )
-            return AlertSummary.of(row, demo=ctx.demo)
-    except TriageError as exc:
-        raise _http(exc) from None
+    with ctx.state.session() as session:
+        (row,), _ = triage(
+            session, alert_ids=[alert_id], change=body, principal=principal, now=dt.datetime.now(dt.UTC)
+        )
+        return AlertSummary.of(row, demo=ctx.demo)
 
 
 @router.post("/{alert_id}/comments", response_model=CommentOut, status_code=status.HTTP_201_CREATED)
@@ -198,14 +181,11 @@ def comment(
     principal: Principal = Depends(_can_triage),
 ) -> CommentOut:
     """Add a comment to an alert."""
-    try:
-        with ctx.state.session() as session:
-            row = add_comment(
-                session, alert_id=alert_id, text=body.text, principal=principal, now=dt.datetime.now(dt.UTC)
-            )
-            return CommentOut.of(row)
-    except TriageError as exc:
-        raise _http(exc) from None
+    with ctx.state.session() as session:
+        row = add_comment(
+            session, alert_id=alert_id, text=body.text, principal=principal, now=dt.datetime.now(dt.UTC)
+        )
+        return CommentOut.of(row)
 
 
 @users_router.get("/assignable", response_model=Assignees)

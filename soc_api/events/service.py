@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from soc_api.audit.service import record
 from soc_api.auth.deps import Principal
-from soc_core.errors import ShaowangError
+from soc_api.errors import ApiError
 from soc_core.state.models import SavedQuery, utc
 
 TOP_VALUES = 5
@@ -32,12 +32,8 @@ _INTERVALS = (
 )
 
 
-class SavedQueryError(ShaowangError):
-    """A saved query that cannot be stored or removed; ``status`` is the HTTP status."""
-
-    def __init__(self, message: str, *, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+class SavedQueryError(ApiError):
+    """A saved query that cannot be stored or removed."""
 
 
 def _leaves(doc: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

@@ -22,7 +22,6 @@ from soc_api.events.models import (
     SavedQueryOut,
 )
 from soc_api.events.service import (
-    SavedQueryError,
     delete_query,
     field_summary,
     histogram_interval,
@@ -137,19 +136,16 @@ def create_saved_query(
     principal: Principal = Depends(_can_manage_queries),
 ) -> SavedQueryOut:
     """Save a query."""
-    try:
-        with ctx.state.session() as session:
-            row = save_query(
-                session,
-                name=body.name,
-                query=body.query,
-                shared=body.shared,
-                principal=principal,
-                now=dt.datetime.now(dt.UTC),
-            )
-            return SavedQueryOut.of(row)
-    except SavedQueryError as exc:
-        raise HTTPException(exc.status, exc.message) from None
+    with ctx.state.session() as session:
+        row = save_query(
+            session,
+            name=body.name,
+            query=body.query,
+            shared=body.shared,
+            principal=principal,
+            now=dt.datetime.now(dt.UTC),
+        )
+        return SavedQueryOut.of(row)
 
 
 @queries_router.delete("/{query_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -159,9 +155,6 @@ def remove_saved_query(
     principal: Principal = Depends(_can_manage_queries),
 ) -> Response:
     """Delete one of one's own saved queries."""
-    try:
-        with ctx.state.session() as session:
-            delete_query(session, query_id=query_id, principal=principal, now=dt.datetime.now(dt.UTC))
-    except SavedQueryError as exc:
-        raise HTTPException(exc.status, exc.message) from None
+    with ctx.state.session() as session:
+        delete_query(session, query_id=query_id, principal=principal, now=dt.datetime.now(dt.UTC))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

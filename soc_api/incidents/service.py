@@ -17,8 +17,8 @@ from detectors.gb20986 import UnknownCategoryError, default_table
 from soc_api.alerts.service import assignees
 from soc_api.audit.service import record
 from soc_api.auth.deps import Principal
+from soc_api.errors import ApiError
 from soc_api.incidents.models import EvidenceIn, IncidentChange, IncidentCreate
-from soc_core.errors import ShaowangError
 from soc_core.state.models import (
     AlertRecord,
     IncidentAlert,
@@ -33,12 +33,8 @@ _HANDLING_FIELDS = ("cause_analysis", "handling_record", "lessons_learned")
 _TEXT_FIELDS = ("title", "owner", "description", *_HANDLING_FIELDS)
 
 
-class IncidentError(ShaowangError):
-    """An incident change that cannot be made; ``status`` is the HTTP status saying why."""
-
-    def __init__(self, message: str, *, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+class IncidentError(ApiError):
+    """An incident change that cannot be made."""
 
 
 def category_label(code: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
 from detectors.gb20986 import default_table
 from soc_api.auth.deps import Principal, get_context, require
@@ -26,7 +26,6 @@ from soc_api.incidents.models import (
     TimelineOut,
 )
 from soc_api.incidents.service import (
-    IncidentError,
     add_evidence,
     add_timeline_entry,
     category_label,
@@ -41,10 +40,6 @@ from soc_core.vocabulary import IncidentLevel, IncidentStatus
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 _can_read = require(Permission.INCIDENTS_READ)
 _can_manage = require(Permission.INCIDENTS_MANAGE)
-
-
-def _http(exc: IncidentError) -> HTTPException:
-    return HTTPException(exc.status, exc.message)
 
 
 @router.get("", response_model=IncidentPage)
@@ -93,12 +88,9 @@ def open_incident(
     body: IncidentCreate, ctx: AppContext = Depends(get_context), principal: Principal = Depends(_can_manage)
 ) -> Incident:
     """Open an incident (optionally from alerts)."""
-    try:
-        with ctx.state.session() as session:
-            row = create_incident(session, body=body, principal=principal, now=dt.datetime.now(dt.UTC))
-            return Incident.build(row, category_label=category_label(row.category))
-    except IncidentError as exc:
-        raise _http(exc) from None
+    with ctx.state.session() as session:
+        row = create_incident(session, body=body, principal=principal, now=dt.datetime.now(dt.UTC))
+        return Incident.build(row, category_label=category_label(row.category))
 
 
 @router.get("/{incident_id}", response_model=Incident)
@@ -106,12 +98,9 @@ def get_incident(
     incident_id: RowId, ctx: AppContext = Depends(get_context), _: Principal = Depends(_can_read)
 ) -> Incident:
     """An incident with its handling record, timeline and evidence."""
-    try:
-        with ctx.state.session(readonly=True) as session:
-            row = get_or_404(session, incident_id=incident_id)
-            return Incident.build(row, category_label=category_label(row.category))
-    except IncidentError as exc:
-        raise _http(exc) from None
+    with ctx.state.session(readonly=True) as session:
+        row = get_or_404(session, incident_id=incident_id)
+        return Incident.build(row, category_label=category_label(row.category))
 
 
 @router.patch("/{incident_id}", response_model=Incident)
@@ -122,18 +111,15 @@ def change_incident(
     principal: Principal = Depends(_can_manage),
 ) -> Incident:
     """Change fields, grade, status, or link more alerts."""
-    try:
-        with ctx.state.session() as session:
-            row = update_incident(
-                session,
-                incident_id=incident_id,
-                change=body,
-                principal=principal,
-                now=dt.datetime.now(dt.UTC),
-            )
-            return Incident.build(row, category_label=category_label(row.category))
-    except IncidentError as exc:
-        raise _http(exc) from None
+    with ctx.state.session() as session:
+        row = update_incident(
+            session,
+            incident_id=incident_id,
+            change=body,
+            principal=principal,
+            now=dt.datetime.now(dt.UTC),
+        )
+        return Incident.build(row, category_label=category_label(row.category))
 
 
 @router.post("/{incident_id}/timeline", response_model=TimelineOut, status_code=status.HTTP_201_CREATED)
@@ -144,18 +130,15 @@ def note(
     principal: Principal = Depends(_can_manage),
 ) -> TimelineOut:
     """Add a note to the timeline."""
-    try:
-        with ctx.state.session() as session:
-            entry = add_timeline_entry(
-                session,
-                incident_id=incident_id,
-                text=body.text,
-                principal=principal,
-                now=dt.datetime.now(dt.UTC),
-            )
-            return TimelineOut.of(entry)
-    except IncidentError as exc:
-        raise _http(exc) from None
+    with ctx.state.session() as session:
+        entry = add_timeline_entry(
+            session,
+            incident_id=incident_id,
+            text=body.text,
+            principal=principal,
+            now=dt.datetime.now(dt.UTC),
+        )
+        return TimelineOut.of(entry)
 
 
 @router.post("/{incident_id}/evidence", response_model=EvidenceOut, status_code=status.HTTP_201_CREATED)
@@ -166,11 +149,8 @@ def evidence(
     principal: Principal = Depends(_can_manage),
 ) -> EvidenceOut:
     """Attach a piece of evidence."""
-    try:
-        with ctx.state.session() as session:
-            row = add_evidence(
-                session, incident_id=incident_id, body=body, principal=principal, now=dt.datetime.now(dt.UTC)
-            )
-            return EvidenceOut.of(row)
-    except IncidentError as exc:
-        raise _http(exc) from None
+    with ctx.state.session() as session:
+        row = add_evidence(
+            session, incident_id=incident_id, body=body, principal=principal, now=dt.datetime.now(dt.UTC)
+        )
+        return EvidenceOut.of(row)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from soc_api.errors import ApiError
 from soc_core.audit import append_audit
-from soc_core.errors import ShaowangError
 from soc_core.state.models import PlatformFlag, User, UserRole, utc
 from soc_core.state.users import create_user
 from soc_core.vocabulary import ADMIN_ROLES, Role
@@ -28,12 +28,8 @@ SETUP_FLAG = "setup"
 SETUP_ROLES: tuple[Role, ...] = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
 
 
-class SetupError(ShaowangError):
-    """A setup step was refused; ``status`` is the HTTP status that says why."""
-
-    def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message)
-        self.status = status
+class SetupError(ApiError):
+    """A setup step was refused."""
 
 
 @dataclass(frozen=True, slots=True)
