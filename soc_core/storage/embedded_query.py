@@ -256,7 +256,7 @@ class QueryEngine:
 
     @staticmethod
     def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pa.Table:
-        return con.execute(sql, params).to_arrow_table()
+        return con.sql(sql, params=params).to_arrow_table()
 
     def rows(
         self,
