@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
+import queue
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -87,6 +89,9 @@ def rows_to_docs(table: pa.Table) -> list[dict[str, Any]]:
     return docs
 
 
+POOL_SIZE = max(2, 2 * (os.cpu_count() or 1))  # queries at once; DuckDB parallelises each one too
+
+
 @dataclass
 class _Connection:
     """One thread's DuckDB connection and the view it last built (reused while files stay)."""
@@ -97,16 +102,18 @@ class _Connection:
 
 
 class QueryEngine:
-    """One in-process DuckDB database over the store's files; each thread queries through its
-    own connection, so concurrent searches run side by side instead of queueing on one."""
+    """One in-process DuckDB database over the store's files, queried through a small pool of
+    connections: concurrent searches run side by side instead of queueing on one, and no more
+    of them than the cores can serve (each connection keeps its view, so few is cheaper)."""
 
     def __init__(self, layout: Layout, manifest: Manifest) -> None:
         self.layout = layout
         self.manifest = manifest
         self._lock = threading.RLock()  # the tail cache and snapshots
         self._db = duckdb.connect()
-        self._local = threading.local()
         self._connections: list[_Connection] = []
+        self._idle: queue.LifoQueue[_Connection] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(POOL_SIZE)
         self._tail_cache: dict[int, tuple[int, pa.Table]] = {}
         self._file_columns: dict[str, frozenset[str]] = {}
 
@@ -140,22 +147,32 @@ class QueryEngine:
                 found.add(name)
         return found
 
-    def _connection(self) -> _Connection:
-        conn: _Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            con = self._db.cursor()
-            con.execute("SET TimeZone = 'UTC'").fetchall()
-            with contextlib.suppress(duckdb.Error):  # older DuckDB: the cache is an optimisation only
-                con.execute("SET parquet_metadata_cache = true").fetchall()
-            con.register("__base", empty_table())
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[_Connection]:
+        """A pooled connection for one query (the most recently used: its view is likeliest warm)."""
+        with self._slots:
             try:
-                lucene.register_functions(con)
-            except duckdb.Error as exc:  # only IPv6 range clauses need the UDFs; keep the rest working
-                log.warning("query helper functions unavailable: %s", exc)
-            conn = _Connection(con)
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                conn = self._open_connection()
+            try:
+                yield conn
+            finally:
+                self._idle.put(conn)
+
+    def _open_connection(self) -> _Connection:
+        con = self._db.cursor()
+        con.execute("SET TimeZone = 'UTC'").fetchall()
+        with contextlib.suppress(duckdb.Error):  # older DuckDB: the cache is an optimisation only
+            con.execute("SET parquet_metadata_cache = true").fetchall()
+        con.register("__base", empty_table())
+        try:
+            lucene.register_functions(con)
+        except duckdb.Error as exc:  # only IPv6 range clauses need the UDFs; keep the rest working
+            log.warning("query helper functions unavailable: %s", exc)
+        conn = _Connection(con)
+        with self._lock:
+            self._connections.append(conn)
         return conn
 
     def close(self) -> None:
@@ -296,29 +313,29 @@ class QueryEngine:
         """Snapshot, compile ``query``, build the SQL and execute it, retrying on vanished files."""
         start = None if start is None else utc(start)
         end = None if end is None else utc(end)
-        conn = self._connection()
-        last: Exception | None = None
-        for attempt in range(_RETRIES):
-            snap = self.snapshot(start, end)
-            try:
-                columns = self._view(conn, snap)  # DESCRIBE opens the files too
-                where, params = self._filter(query, columns, start, end)
-                if populated_only:
-                    present = self.populated(snap)
-                    columns = {name: kind for name, kind in columns.items() if name in present}
-                sql = build(where, columns)
-                if sql is None:
-                    return empty
-                return execute(conn.con, sql, params)
-            except duckdb.IOException as exc:
-                last = exc  # a file vanished (compaction/retention): fresh snapshot
-            except duckdb.InvalidInputException as exc:
-                if "No such file" not in str(exc) and "not exist" not in str(exc):
-                    raise
-                last = exc
-            conn.view_key = None
-            time.sleep(0.005 * attempt)
-        raise StoreError(f"query kept racing with file changes: {last}", where=str(self.layout.root))
+        with self._connection() as conn:
+            last: Exception | None = None
+            for attempt in range(_RETRIES):
+                snap = self.snapshot(start, end)
+                try:
+                    columns = self._view(conn, snap)  # DESCRIBE opens the files too
+                    where, params = self._filter(query, columns, start, end)
+                    if populated_only:
+                        present = self.populated(snap)
+                        columns = {name: kind for name, kind in columns.items() if name in present}
+                    sql = build(where, columns)
+                    if sql is None:
+                        return empty
+                    return execute(conn.con, sql, params)
+                except duckdb.IOException as exc:
+                    last = exc  # a file vanished (compaction/retention): fresh snapshot
+                except duckdb.InvalidInputException as exc:
+                    if "No such file" not in str(exc) and "not exist" not in str(exc):
+                        raise
+                    last = exc
+                conn.view_key = None
+                time.sleep(0.005 * attempt)
+            raise StoreError(f"query kept racing with file changes: {last}", where=str(self.layout.root))
 
 
 def _parse_iso(text: str) -> dt.datetime:

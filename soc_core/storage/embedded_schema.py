@@ -93,9 +93,15 @@ FLAT_SCHEMA: pa.Schema = _flat_schema()
 ECS_COLUMNS: frozenset[str] = frozenset(FLAT_SCHEMA.names)
 
 
+_EMPTY = FLAT_SCHEMA.empty_table()
+_EMPTY_TIMES = _EMPTY.select([TIMESTAMP])
+
+
 def empty_table() -> pa.Table:
-    """A zero-row table with every ECS column: keeps the query view's columns stable."""
-    return FLAT_SCHEMA.empty_table()
+    """A zero-row table with every ECS column: keeps the query view's columns stable.
+
+    Built once: Arrow tables are immutable, and every query's snapshot asks for one."""
+    return _EMPTY
 
 
 def flatten_table(table: pa.Table) -> pa.Table:
@@ -266,7 +272,7 @@ def concat(tables: list[pa.Table]) -> pa.Table:
     """Concatenate tables whose column sets differ (missing columns become nulls)."""
     tables = [t for t in tables if t.num_rows]
     if not tables:
-        return empty_table().select([TIMESTAMP])
+        return _EMPTY_TIMES
     if len(tables) == 1:
         return tables[0]
     return pa.concat_tables(tables, promote_options="permissive")

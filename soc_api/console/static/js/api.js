@@ -69,13 +69,16 @@ export function queryString(params) {
 }
 
 /**
- * One API call. Options: params (query), body (JSON), headers, and noAuthRedirect (the login
- * and setup calls, where 401/403 are answers to show, not an ended session).
+ * One API call. Options: params (query), body (JSON) or rawBody (a File/Blob sent as is, with
+ * its own Content-Type header), headers, and noAuthRedirect (the login and setup calls, where
+ * 401/403 are answers to show, not an ended session).
  */
 export async function request(method, path, options = {}) {
-  const { params, body, headers = {}, noAuthRedirect = false } = options;
+  const { params, body, rawBody, headers = {}, noAuthRedirect = false } = options;
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json', ...headers } };
-  if (body !== undefined) {
+  if (rawBody !== undefined) {
+    init.body = rawBody;
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -123,6 +126,13 @@ export const api = {
   patch: (path, body, options = {}) => request('PATCH', path, { ...options, body }),
   put: (path, body, options = {}) => request('PUT', path, { ...options, body }),
   del: (path, options = {}) => request('DELETE', path, options),
+  /** POST a file as the raw request body; its name travels as ?filename= so the server knows CSV from XLSX. */
+  upload: (path, file, params = {}) =>
+    request('POST', path, {
+      params: { ...params, filename: file.name },
+      rawBody: file,
+      headers: { 'Content-Type': file.type || 'application/octet-stream' },
+    }),
 };
 
 /** Run several GETs; each result is {ok, value} or {ok: false, error}, never a throw. */

@@ -15,6 +15,7 @@ import * as auditPage from './pages/audit.js';
 import * as usersPage from './pages/users.js';
 import * as rulesPage from './pages/rules.js';
 import * as sourcesPage from './pages/sources.js';
+import * as assetsPage from './pages/assets.js';
 
 const SESSION_MARK = 'shaowang.session';
 
@@ -28,6 +29,7 @@ const NAV_GROUPS = [
   ['posture', [
     ['dashboard', 'dashboard:read', 'M4 4h7v7H4V4zm9 0h7v4h-7V4zm0 6h7v10h-7V10zM4 13h7v7H4v-7z'],
     ['map', 'graph:read', 'M6 6a2 2 0 1 0 0 .1M18 8a2 2 0 1 0 0 .1M12 18a2 2 0 1 0 0 .1M7.5 7l9 1.5M7 7.8l4 8.6M17 9.8l-4 6.6'],
+    ['assets', 'assets:read', 'M4 4h16v6H4V4zm0 10h16v6H4v-6zM7.5 7h.01M7.5 17h.01M11 7h6M11 17h6'],
   ]],
   ['config', [
     ['rules', 'rules:read', 'M5 5h14M5 10h14M5 15h9M5 20h6m8-5l2 2 3-4'],
@@ -39,18 +41,20 @@ const NAV_GROUPS = [
   ]],
 ];
 
+// [path pattern, page, nav key, permission the page's first call needs].
 const ROUTES = [
-  [/^\/alerts$/, alertsPage, 'alerts'],
-  [/^\/alerts\/([^/]+)$/, alertDetailPage, 'alerts'],
-  [/^\/incidents$/, incidentsPage, 'incidents'],
-  [/^\/incidents\/([^/]+)$/, incidentDetailPage, 'incidents'],
-  [/^\/search$/, searchPage, 'search'],
-  [/^\/dashboard$/, dashboardPage, 'dashboard'],
-  [/^\/map$/, mapPage, 'map'],
-  [/^\/audit$/, auditPage, 'audit'],
-  [/^\/users$/, usersPage, 'users'],
-  [/^\/rules$/, rulesPage, 'rules'],
-  [/^\/sources$/, sourcesPage, 'sources'],
+  [/^\/alerts$/, alertsPage, 'alerts', 'alerts:read'],
+  [/^\/alerts\/([^/]+)$/, alertDetailPage, 'alerts', 'alerts:read'],
+  [/^\/incidents$/, incidentsPage, 'incidents', 'incidents:read'],
+  [/^\/incidents\/([^/]+)$/, incidentDetailPage, 'incidents', 'incidents:read'],
+  [/^\/search$/, searchPage, 'search', 'events:read'],
+  [/^\/dashboard$/, dashboardPage, 'dashboard', 'dashboard:read'],
+  [/^\/map$/, mapPage, 'map', 'graph:read'],
+  [/^\/assets$/, assetsPage, 'assets', 'assets:read'],
+  [/^\/audit$/, auditPage, 'audit', 'audit:read'],
+  [/^\/users$/, usersPage, 'users', 'users:read'],
+  [/^\/rules$/, rulesPage, 'rules', 'rules:read'],
+  [/^\/sources$/, sourcesPage, 'sources', 'sources:read'],
 ];
 
 const state = {
@@ -301,7 +305,7 @@ async function route() {
     if (!(await loadMe())) return;
     if (seq !== state.renderSeq) return;
   }
-  const found = ROUTES.map(([re, page, nav]) => ({ m: path.match(re), page, nav })).find((r) => r.m);
+  const found = ROUTES.map(([re, page, nav, perm]) => ({ m: path.match(re), page, nav, perm })).find((r) => r.m);
   if (!found) {
     location.replace(landing());
     return;
@@ -315,6 +319,12 @@ async function route() {
   document.title = `${t(`nav.${found.nav}`)} · ${t('app.name')}`;
   const container = h('div', { class: `page page-${found.nav}` });
   replace(main, container);
+  if (!can(found.perm)) {
+    // A bookmarked or typed address the roles do not cover: say so without asking the API.
+    showError({ status: 403, detail: t('err.forbidden', { perm: found.perm }) });
+    container.appendChild(h('div', { class: 'page-error' }, t('err.pageForbidden')));
+    return;
+  }
   const ctx = {
     me: state.me,
     params: found.m.slice(1).map(decodeURIComponent),

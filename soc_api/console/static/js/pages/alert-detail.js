@@ -91,7 +91,11 @@ async function openIncident(alert, ctx) {
 export async function render(root, ctx) {
   const id = ctx.params[0];
   root.replaceChildren(loading());
-  const [alertResult, assignableResult] = await settle([api.get(`/api/v1/alerts/${encodeURIComponent(id)}`), api.get('/api/v1/users/assignable')]);
+  const canTriage = ctx.can('alerts:triage');
+  const [alertResult, assignableResult] = await settle([
+    api.get(`/api/v1/alerts/${encodeURIComponent(id)}`),
+    canTriage && ctx.can('assignees:read') ? api.get('/api/v1/users/assignable') : Promise.resolve({ items: [] }),
+  ]);
   if (!alertResult.ok) throw alertResult.error;
   const alert = alertResult.value;
   const assignable = assignableResult.ok ? assignableResult.value.items || [] : [];
@@ -109,9 +113,9 @@ export async function render(root, ctx) {
       'div',
       { class: 'detail-links' },
       h('button', { class: 'btn', id: 'alert-similar', onClick: () => loadSimilar() }, t('alert.similar')),
-      h('button', { class: 'btn btn-primary', id: 'alert-open-incident', onClick: () => openIncident(alert, ctx) }, t('alert.openIncident')),
-      alert.source_ip ? h('a', { class: 'btn', href: `#/search?q=${encodeURIComponent(`source.ip:"${alert.source_ip}"`)}` }, t('alert.pivotSearch')) : null,
-      alert.source_ip ? h('a', { class: 'btn', href: `#/map?ip=${encodeURIComponent(alert.source_ip)}` }, t('alert.pivotMap')) : null,
+      ctx.can('incidents:manage') ? h('button', { class: 'btn btn-primary', id: 'alert-open-incident', onClick: () => openIncident(alert, ctx) }, t('alert.openIncident')) : null,
+      alert.source_ip && ctx.can('events:read') ? h('a', { class: 'btn', href: `#/search?q=${encodeURIComponent(`source.ip:"${alert.source_ip}"`)}` }, t('alert.pivotSearch')) : null,
+      alert.source_ip && ctx.can('graph:read') ? h('a', { class: 'btn', href: `#/map?ip=${encodeURIComponent(alert.source_ip)}` }, t('alert.pivotMap')) : null,
     ),
   );
 
@@ -143,7 +147,8 @@ export async function render(root, ctx) {
     kv(t('alert.disposition'), alert.disposition ? t(`disp.${alert.disposition}`) : '—'),
     kv(t('alert.tags'), (alert.tags || []).length ? alert.tags.map((tag) => h('span', { class: 'chip chip-plain' }, tag)) : '—'),
     kv(t('alert.rulePath'), display(alert.rule_path), 'mono small'),
-    alert.url ? kv(t('alert.url'), safeLink(alert.url)) : null,
+    // A relative URL names a path on the attacked server, not on this console: shown, not linked.
+    alert.url ? kv(t('alert.url'), /^https?:\/\//i.test(alert.url) ? safeLink(alert.url) : h('span', { class: 'mono small' }, alert.url)) : null,
     alert.description ? kv(t('alert.description'), display(alert.description), 'wide') : null,
   );
 
@@ -198,18 +203,17 @@ export async function render(root, ctx) {
       save.disabled = false;
     }
   });
-  const readOnly = !ctx.can('alerts:triage');
-  const actionPanel = h(
-    'div',
-    { class: 'action-panel', id: 'alert-actions' },
-    labelled(t('alert.assignee'), assignee),
-    labelled(t('alert.status'), status),
-    labelled(t('alert.disposition'), disposition),
-    labelled(t('alert.comment'), comment),
-    hint,
-    save,
-    readOnly ? h('p', { class: 'form-hint' }, t('alert.readOnly')) : null,
-  );
+  // Roles that only read alerts get the current triage state instead of controls they cannot use.
+  const actionPanel = canTriage
+    ? h('div', { class: 'action-panel', id: 'alert-actions' }, labelled(t('alert.assignee'), assignee), labelled(t('alert.status'), status), labelled(t('alert.disposition'), disposition), labelled(t('alert.comment'), comment), hint, save)
+    : h(
+        'div',
+        { class: 'action-panel read-only', id: 'alert-triage-state' },
+        kv(t('alert.assignee'), display(alert.assignee)),
+        kv(t('alert.status'), statusChip(alert.status)),
+        kv(t('alert.disposition'), alert.disposition ? t(`disp.${alert.disposition}`) : '—'),
+        h('p', { class: 'form-hint' }, t('alert.readOnly')),
+      );
 
   async function loadSimilar() {
     similarBox.replaceChildren(loading());

@@ -27,8 +27,11 @@ export async function render(root, ctx) {
   const selected = new Set();
   let assignable = [];
 
-  const [assignableResult] = await settle([api.get('/api/v1/users/assignable')]);
-  if (assignableResult.ok) assignable = assignableResult.value.items || [];
+  const canTriage = ctx.can('alerts:triage');
+  if (ctx.can('assignees:read')) {
+    const [assignableResult] = await settle([api.get('/api/v1/users/assignable')]);
+    if (assignableResult.ok) assignable = assignableResult.value.items || [];
+  }
 
   const assigneeOptions = () => {
     const seen = new Set();
@@ -130,13 +133,13 @@ export async function render(root, ctx) {
     bulkClose,
   );
   const updateBulk = () => {
-    bulkBar.hidden = selected.size === 0;
+    bulkBar.hidden = !canTriage || selected.size === 0;
     bulkCount.textContent = String(selected.size);
   };
 
   const body = h('div', { class: 'table-wrap' }, loading());
   const foot = h('div', { class: 'table-foot' });
-  replace(root, filterBar, h('div', {}, ruleChip), bulkBar, h('div', { class: 'card flush' }, body, foot));
+  replace(root, filterBar, h('div', {}, ruleChip), canTriage ? bulkBar : null, h('div', { class: 'card flush' }, body, foot));
 
   // -- list view --------------------------------------------------------------------------
   const sortHeader = (key, label) => {
@@ -191,7 +194,7 @@ export async function render(root, ctx) {
             if (e.key === 'Enter' && e.target === e.currentTarget) ctx.navigate(`#/alerts/${encodeURIComponent(a.id)}`);
           },
         },
-        h('td', { class: 'check', onClick: (e) => e.stopPropagation() }, box),
+        canTriage ? h('td', { class: 'check', onClick: (e) => e.stopPropagation() }, box) : null,
         h('td', {}, sevChip(a.severity)),
         h('td', { class: 'strong' }, display(a.rule_name || a.rule_id), a.demo ? demoTag() : null),
         h('td', {}, display(a.attack_type)),
@@ -214,7 +217,7 @@ export async function render(root, ctx) {
           h(
             'tr',
             {},
-            h('th', { class: 'check' }, allBox),
+            canTriage ? h('th', { class: 'check' }, allBox) : null,
             sortHeader('severity', t('alerts.severity')),
             h('th', {}, t('alerts.rule')),
             h('th', {}, t('alerts.attackType')),

@@ -19,7 +19,11 @@ function assetLabel(asset) {
   return [asset.name || asset.hostname, asset.owner_unit].filter(Boolean).join(' · ');
 }
 
-function rate(v) {
+/** Events per second: two decimals below 1/s (0.49/s), so a quiet site never reads 0/s. */
+export function rate(value) {
+  const v = Number(value) || 0;
+  if (v > 0 && v < 0.005) return '<0.01/s';
+  if (v < 1) return `${v.toFixed(2)}/s`;
   return `${fmtNum(v, v < 10 ? 2 : 1)}/s`;
 }
 
@@ -52,7 +56,7 @@ export function sourcesTable(sources, id = 'sources-table') {
   );
 }
 
-function topTable(rows, id) {
+function topTable(rows, id, linkAlerts) {
   if (!rows || !rows.length) return emptyState(t('dash.noAttacks'));
   const max = Math.max(1, ...rows.map((r) => Number(r.alerts) || 0));
   return h(
@@ -66,7 +70,7 @@ function topTable(rows, id) {
         h(
           'tr',
           {},
-          h('td', { class: 'mono' }, h('a', { href: `#/alerts?source_ip=${encodeURIComponent(r.ip)}` }, display(r.ip))),
+          h('td', { class: 'mono' }, linkAlerts ? h('a', { href: `#/alerts?source_ip=${encodeURIComponent(r.ip)}` }, display(r.ip)) : display(r.ip)),
           h('td', { class: 'muted' }, assetLabel(r.asset) || '—'),
           h('td', { class: 'num bar-cell' }, h('span', { class: 'cell-bar', style: { width: `${Math.round((100 * (Number(r.alerts) || 0)) / max)}%` } }), h('span', { class: 'cell-val' }, fmtNum(r.alerts))),
         ),
@@ -224,7 +228,7 @@ export async function render(root, ctx) {
           ),
         ),
       ),
-      h('div', { class: 'grid-2' }, panel(t('dash.topSources'), topTable(d.top_sources, 'top-sources')), panel(t('dash.topTargets'), topTable(d.top_targets, 'top-targets'))),
+      h('div', { class: 'grid-2' }, panel(t('dash.topSources'), topTable(d.top_sources, 'top-sources', ctx.can('alerts:read'))), panel(t('dash.topTargets'), topTable(d.top_targets, 'top-targets', ctx.can('alerts:read')))),
       panel(
         t('dash.sourceHealth'),
         h('div', { class: 'table-wrap' }, sourcesTable(sources, 'dash-sources')),

@@ -10,11 +10,12 @@ const TEXT_FIELDS = ['description', 'cause_analysis', 'handling_record', 'lesson
 
 export async function render(root, ctx) {
   const id = ctx.params[0];
+  const canManage = ctx.can('incidents:manage');
   root.replaceChildren(loading());
   const [incidentResult, catalogueResult, assignableResult] = await settle([
     api.get(`/api/v1/incidents/${encodeURIComponent(id)}`),
     api.get('/api/v1/incidents/catalogue'),
-    api.get('/api/v1/users/assignable'),
+    canManage && ctx.can('assignees:read') ? api.get('/api/v1/users/assignable') : Promise.resolve({ items: [] }),
   ]);
   if (!incidentResult.ok) throw incidentResult.error;
   const inc = incidentResult.value;
@@ -41,6 +42,8 @@ export async function render(root, ctx) {
   }
   const owner = select({ id: 'incident-edit-owner' }, owners, inc.owner || '');
   const texts = Object.fromEntries(TEXT_FIELDS.map((name) => [name, h('textarea', { id: `incident-edit-${name.replace(/_/g, '-')}`, rows: name === 'description' ? 3 : 5 }, inc[name] || '')]));
+  // Roles that only read incidents see the record with its controls disabled and no write buttons.
+  if (!canManage) for (const el of [title, category, level, status, owner, ...Object.values(texts)]) el.disabled = true;
 
   const save = h('button', { class: 'btn btn-primary', id: 'incident-save' }, t('common.save'));
   save.addEventListener('click', async () => {
@@ -98,7 +101,7 @@ export async function render(root, ctx) {
           ),
         )
       : emptyState(t('incident.noTimeline')),
-    h('div', { class: 'inline-form' }, timelineText, timelineAdd),
+    canManage ? h('div', { class: 'inline-form' }, timelineText, timelineAdd) : null,
   );
 
   // -- evidence ------------------------------------------------------------------------
@@ -121,7 +124,7 @@ export async function render(root, ctx) {
   });
   const refCell = (e) => {
     if (e.kind === 'alert') return h('a', { href: `#/alerts/${encodeURIComponent(e.ref)}`, class: 'mono' }, display(e.ref));
-    if (e.kind === 'event') return h('a', { href: `#/search?q=${encodeURIComponent(`event.id:"${e.ref}"`)}`, class: 'mono' }, display(e.ref));
+    if (e.kind === 'event' && ctx.can('events:read')) return h('a', { href: `#/search?q=${encodeURIComponent(`event.id:"${e.ref}"`)}`, class: 'mono' }, display(e.ref));
     return h('span', { class: 'mono' }, display(e.ref));
   };
   const evidenceBody = h(
@@ -154,7 +157,7 @@ export async function render(root, ctx) {
           ),
         )
       : emptyState(t('incident.noEvidence')),
-    h('div', { class: 'inline-form' }, evKind, evRef, evNote, evAdd),
+    canManage ? h('div', { class: 'inline-form' }, evKind, evRef, evNote, evAdd) : null,
   );
 
   const alertIds = inc.alert_ids || [];
@@ -198,7 +201,7 @@ export async function render(root, ctx) {
             labelled(t('incident.cause'), texts.cause_analysis, 'wide'),
             labelled(t('incident.handling'), texts.handling_record, 'wide'),
             labelled(t('incident.lessons'), texts.lessons_learned, 'wide'),
-            h('div', { class: 'wide form-actions' }, save),
+            h('div', { class: 'wide form-actions' }, canManage ? save : h('p', { class: 'form-hint' }, t('incident.readOnly'))),
           ),
         ),
         panel(`${t('incident.timeline')} (${timeline.length})`, timelineBody),

@@ -18,10 +18,34 @@ const EXTERNAL = '\u0000external';
 const INTERNAL = '\u0000internal';
 const FULL_WIDTH = new Set(['internet', EXTERNAL]);
 
-/** Risk 0 → green, 100 (and above) → red. */
+// Raw risk is a decaying sum of alert scores (medium alert = 50) with no upper bound.
+const RISK_SATURATION = 100;
+const LEGEND_MAX = 300;
+const MIN_RISK_CHOICES = ['1', '25', '50', '100', '200', '500', '1000'];
+
+/** Colour scale 0–100 of a raw risk: 100·(1−e^(−risk/100)), so sums in the thousands stay on scale. */
+export function riskScore(risk) {
+  const r = Math.max(0, Number(risk) || 0);
+  return 100 * (1 - Math.exp(-r / RISK_SATURATION));
+}
+
+/**
+ * Green at 0, yellow-orange for one medium alert (50 → 39), red from one critical alert (100 → 63)
+ * and deep red only for hosts hit again and again. The hue falls with the square of the scale
+ * so the yellow band is narrow and the reds are spread over the heavy end.
+ */
 export function riskColor(risk) {
-  const r = Math.max(0, Math.min(100, Number(risk) || 0));
-  return `hsl(${Math.round(120 - 1.2 * r)}, 72%, ${r > 0 ? 44 : 40}%)`;
+  const score = riskScore(risk);
+  const hue = 120 * (1 - score / 100) ** 2;
+  const light = score <= 0 ? 40 : 46 - 12 * Math.max(0, (score - 60) / 40);
+  return `hsl(${Math.round(hue)}, 74%, ${Math.round(light)}%)`;
+}
+
+/** CSS gradient of riskColor over raw risk 0…LEGEND_MAX, for the legend. */
+export function riskGradient() {
+  const stops = [];
+  for (let r = 0; r <= LEGEND_MAX; r += 15) stops.push(`${riskColor(r)} ${((100 * r) / LEGEND_MAX).toFixed(1)}%`);
+  return `linear-gradient(90deg, ${stops.join(', ')})`;
 }
 
 /** Sort key for addresses: IPv4 numerically, then IPv6 and anything else as text. */
@@ -134,9 +158,18 @@ export function pairs(edges) {
   return [...byPair.values()];
 }
 
+/** Rough drawn width of a label: CJK glyphs are about twice as wide as Latin ones. */
+function textWidth(text, px) {
+  let w = 0;
+  for (const ch of String(text)) w += ch.charCodeAt(0) > 0x2e80 ? px : px * 0.58;
+  return w;
+}
+
 export async function render(root, ctx) {
   root.classList.add('page-fill');
-  const minRisk = select({ id: 'map-min-risk' }, [['0', t('map.allRisk')], ['1', '≥ 1'], ['20', '≥ 20'], ['50', '≥ 50'], ['80', '≥ 80']], ctx.query.min_risk || '0');
+  const wantedRisk = /^\d+(\.\d+)?$/.test(ctx.query.min_risk || '') ? ctx.query.min_risk : '0';
+  const riskChoices = MIN_RISK_CHOICES.includes(wantedRisk) || wantedRisk === '0' ? MIN_RISK_CHOICES : [...MIN_RISK_CHOICES, wantedRisk].sort((a, b) => a - b);
+  const minRisk = select({ id: 'map-min-risk' }, [['0', t('map.allRisk')], ...riskChoices.map((v) => [v, `≥ ${v}`])], wantedRisk);
   const zoneSel = h('select', { id: 'map-zone' }, h('option', { value: '' }, t('map.allZones')));
   const find = h('input', { id: 'map-find', type: 'search', class: 'mono', placeholder: t('map.findPh') });
   const stats = h('span', { class: 'muted small', id: 'map-stats' });
@@ -150,14 +183,26 @@ export async function render(root, ctx) {
     h('button', { class: 'btn btn-sm', title: t('map.zoomOut'), onClick: () => zoomBy(1.25) }, '−'),
     h('button', { class: 'btn btn-sm', title: t('map.fit'), onClick: () => fit() }, t('map.fit')),
   );
-  const legendBar = h('div', { class: 'map-legend' }, h('span', {}, t('map.risk')), h('span', { class: 'risk-gradient' }), h('span', {}, '0'), h('span', {}, '100'), h('span', { class: 'legend-sep' }), h('span', {}, t('map.legendEdge')));
+  const legendBar = h(
+    'div',
+    { class: 'map-legend', id: 'map-legend', title: t('map.legendRisk') },
+    h('span', {}, t('map.risk')),
+    h('span', { class: 'legend-scale' }, h('span', { class: 'risk-gradient', style: { background: riskGradient() } }), h('span', { class: 'legend-ticks' }, ['0', '100', '200', `≥${LEGEND_MAX}`].map((v) => h('span', {}, v)))),
+    h('span', { class: 'legend-sep' }),
+    h('span', {}, t('map.legendEdge')),
+  );
+  const legendNote = h('div', { class: 'map-legend-note muted small', id: 'map-legend-note' }, t('map.legendRisk'), ' ', h('span', { class: 'nowrap' }, `(${t('map.legendHint')})`));
   replace(
     root,
     h('div', { class: 'toolbar' }, h('label', { class: 'tb-field' }, h('span', {}, t('map.minRisk')), minRisk), h('label', { class: 'tb-field' }, h('span', {}, t('map.zone')), zoneSel), find, h('button', { class: 'btn', onClick: () => locate(find.value.trim()) }, t('map.locate')), h('span', { class: 'grow' }), stats, legendBar),
+    legendNote,
     h('div', { class: 'map-wrap' }, h('div', { class: 'map-canvas' }, stage, tooltip, zoomButtons), nodePanel),
   );
 
-  const [zonesResult] = await settle([api.get('/api/v1/zones')]);
+  // Zone names, the asset record and the alerts of a node are other permissions than the map's.
+  const canAssets = ctx.can('assets:read');
+  const canAlerts = ctx.can('alerts:read');
+  const [zonesResult] = await settle([canAssets ? api.get('/api/v1/zones') : Promise.resolve({ zones: [] })]);
   const zoneNames = {};
   if (zonesResult.ok) for (const z of zonesResult.value.zones || []) zoneNames[z.id] = z.name;
   const zoneLabel = (id) => {
@@ -206,6 +251,14 @@ export async function render(root, ctx) {
     tooltip.style.top = `${evt.clientY - box.top + 14}px`;
   }
 
+  // The member count, and the highest raw risk when the zone's header has room for it.
+  function zoneCount(z, maxRisk) {
+    const count = fmtNum(z.nodes.length);
+    if (maxRisk <= 0) return count;
+    const full = `${count} · ${t('map.maxRisk')} ${fmtNum(maxRisk)}`;
+    return textWidth(zoneLabel(z.id), 14) + textWidth(full, 11) + 40 <= z.w ? full : count;
+  }
+
   function draw(data) {
     const nodes = (data.nodes || []).filter((n) => !CONTAINER_KINDS.has(n.kind) && n.ip);
     const linked = pairs(data.edges || []);
@@ -234,7 +287,7 @@ export async function render(root, ctx) {
           { 'data-zone': zoneId },
           s('rect', { x: z.x + 1, y: z.y + 1, width: z.w - 2, height: HEADER - 6, rx: 11, class: 'zone-head' }),
           s('text', { x: z.x + 14, y: z.y + 20, class: 'zone-label' }, zoneLabel(z.id)),
-          s('text', { x: z.x + z.w - 14, y: z.y + 20, class: 'zone-count', 'text-anchor': 'end' }, `${fmtNum(z.nodes.length)}${maxRisk > 0 ? ` · ${t('map.maxRisk')} ${fmtNum(maxRisk)}` : ''}`),
+          s('text', { x: z.x + z.w - 14, y: z.y + 20, class: 'zone-count', 'text-anchor': 'end' }, zoneCount(z, maxRisk)),
         ),
       );
     }
@@ -277,6 +330,7 @@ export async function render(root, ctx) {
           class: ['node', n.kind === 'asset' ? 'node-asset' : 'node-host', critical ? 'node-critical' : ''],
           'data-ip': n.ip,
           'data-risk': Number(n.risk || 0).toFixed(1),
+          'data-score': riskScore(n.risk).toFixed(0),
           'data-zone': n.zone || '',
         }),
       );
@@ -325,12 +379,12 @@ export async function render(root, ctx) {
           n.name ? `${t('map.name')}: ${n.name}` : null,
           `${t('map.zone')}: ${zoneLabel(groupOf(n))}`,
           n.owner_unit ? `${t('asset.owner_unit')}: ${n.owner_unit}` : null,
-          `${t('map.risk')}: ${fmtNum(n.risk, 1)}`,
+          `${t('map.risk')}: ${fmtNum(n.risk, 1)} · ${t('map.riskScale', { n: riskScore(n.risk).toFixed(0) })}`,
           n.criticality ? `${t('asset.criticality')}: ${t(`crit.${n.criticality}`, {}, n.criticality)}` : null,
         ]);
       } else if (target.matches && target.matches('path[data-edge]')) {
         const p = graph.pairs[Number(target.dataset.edge)];
-        showTip(e, [`${p.source} → ${p.target}`, p.services.slice(0, 6).join(', ') + (p.services.length > 6 ? ' …' : ''), `${t('map.flows')}: ${fmtNum(p.count)} · ${fmtBytes(p.bytes)}`, p.risk > 0 ? `${t('map.risk')}: ${fmtNum(p.risk, 1)}` : null, `${t('map.lastSeen')}: ${fmtTime(p.last_seen)}`]);
+        showTip(e, [`${p.source} → ${p.target}`, p.services.slice(0, 6).join(', ') + (p.services.length > 6 ? ' …' : ''), `${t('map.flows')}: ${fmtNum(p.count)} · ${fmtBytes(p.bytes)}`, p.risk > 0 ? `${t('map.risk')}: ${fmtNum(p.risk, 1)} · ${t('map.riskScale', { n: riskScore(p.risk).toFixed(0) })}` : null, `${t('map.lastSeen')}: ${fmtTime(p.last_seen)}`]);
       } else {
         tooltip.hidden = true;
       }
@@ -404,28 +458,31 @@ export async function render(root, ctx) {
         'div',
         { class: 'np-facts' },
         h('span', { class: 'chip chip-plain' }, zoneLabel(groupOf(n))),
-        h('span', { class: 'chip', style: { background: riskColor(n.risk), color: '#fff' } }, `${t('map.risk')} ${fmtNum(n.risk, 1)}`),
+        h('span', { class: 'chip', id: 'node-risk', 'data-risk': Number(n.risk || 0).toFixed(1), style: { background: riskColor(n.risk), color: '#fff' } }, `${t('map.risk')} ${fmtNum(n.risk, 1)}`),
+        h('span', { class: 'chip chip-plain' }, t('map.riskScale', { n: riskScore(n.risk).toFixed(0) })),
         n.subnet ? h('span', { class: 'chip chip-plain mono' }, n.subnet) : null,
         h('span', { class: 'chip chip-plain' }, n.kind === 'asset' ? t('map.kindAsset') : t('map.kindHost')),
       ),
-      section(t('map.asset'), assetBox),
+      canAssets ? section(t('map.asset'), assetBox) : null,
       section(t('map.neighbours'), neighbourBox),
-      section(t('map.alerts'), alertBox),
+      canAlerts ? section(t('map.alerts'), alertBox) : null,
     );
     nodePanel.hidden = false;
-    const assetCall = n.asset_id ? api.get(`/api/v1/assets/${encodeURIComponent(n.asset_id)}`) : api.get('/api/v1/assets', { q: ip, limit: 50 });
-    const [asset, neighbours, alerts] = await settle([assetCall, api.get(`/api/v1/graph/neighbours/${encodeURIComponent(ip)}`), api.get('/api/v1/alerts', { source_ip: ip, limit: 10, sort: 'last_seen', order: 'desc' })]);
+    const skipped = Promise.resolve(null);
+    const assetCall = !canAssets ? skipped : n.asset_id ? api.get(`/api/v1/assets/${encodeURIComponent(n.asset_id)}`) : api.get('/api/v1/assets', { q: ip, limit: 50 });
+    const alertCall = canAlerts ? api.get('/api/v1/alerts', { source_ip: ip, limit: 10, sort: 'last_seen', order: 'desc' }) : skipped;
+    const [asset, neighbours, alerts] = await settle([assetCall, api.get(`/api/v1/graph/neighbours/${encodeURIComponent(ip)}`), alertCall]);
     if (selected !== ip || !ctx.isCurrent()) return;
-    if (asset.ok) {
+    if (asset.ok && asset.value) {
       const record = asset.value.assets ? asset.value.assets.find((a) => a.ip === ip) : asset.value;
-      replace(assetBox, record ? assetFacts(record) : h('p', { class: 'muted' }, t('map.unregistered')));
-    } else replace(assetBox, inlineError(asset.error));
+      replace(assetBox, record ? assetFacts(record) : h('p', { class: 'muted' }, t('map.unregistered')), h('a', { class: 'more-link', href: `#/assets?q=${encodeURIComponent(ip)}` }, t('map.inRegister')));
+    } else if (!asset.ok) replace(assetBox, inlineError(asset.error));
     if (neighbours.ok) replace(neighbourBox, neighbourList(neighbours.value.neighbours || []));
     else replace(neighbourBox, inlineError(neighbours.error));
-    if (alerts.ok) {
+    if (alerts.ok && alerts.value) {
       ctx.markDemo(alerts.value.items || []);
       replace(alertBox, alertList(alerts.value, ip));
-    } else replace(alertBox, inlineError(alerts.error));
+    } else if (!alerts.ok) replace(alertBox, inlineError(alerts.error));
   }
 
   function assetFacts(a) {

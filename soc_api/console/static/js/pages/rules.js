@@ -75,7 +75,7 @@ export async function render(root, ctx) {
               { 'data-rule-id': r.rule_id, class: r.state === 'failed' ? 'row-danger' : '' },
               h('td', {}, stateChip(r.state)),
               h('td', { class: 'strong', title: r.path || '' }, display(r.title || r.rule_id), r.path ? h('div', { class: 'mono small muted' }, r.path) : null),
-              h('td', { class: 'mono small' }, r.matches ? h('a', { href: `#/alerts?rule_id=${encodeURIComponent(r.rule_id)}` }, r.rule_id) : display(r.rule_id)),
+              h('td', { class: 'mono small' }, r.matches && ctx.can('alerts:read') ? h('a', { href: `#/alerts?rule_id=${encodeURIComponent(r.rule_id)}` }, r.rule_id) : display(r.rule_id)),
               h('td', { class: 'num' }, fmtNum(r.matches)),
               h('td', { class: 'nowrap' }, fmtTime(r.last_fired)),
               h('td', { class: 'num' }, fmtNum(r.evaluations)),

@@ -58,7 +58,8 @@ export async function render(root, ctx) {
     if (e.key === 'Enter') run();
   });
   const submit = h('button', { id: 'search-submit', class: 'btn btn-primary', onClick: () => run() }, t('search.submit'));
-  const saveBtn = h('button', { id: 'query-save', class: 'btn', onClick: () => saveQuery() }, t('search.save'));
+  const canSave = ctx.can('queries:manage');
+  const saveBtn = canSave ? h('button', { id: 'query-save', class: 'btn', onClick: () => saveQuery() }, t('search.save')) : null;
 
   const histogram = h('div', { class: 'histogram-wrap' });
   const summary = h('div', { class: 'search-summary muted' });
@@ -81,7 +82,7 @@ export async function render(root, ctx) {
     h(
       'div',
       { class: 'search-layout' },
-      h('div', { class: 'search-side' }, h('div', { class: 'card saved-card' }, h('div', { class: 'side-title' }, t('search.saved')), savedList), sidebar),
+      h('div', { class: 'search-side' }, canSave ? h('div', { class: 'card saved-card' }, h('div', { class: 'side-title' }, t('search.saved')), savedList) : null, sidebar),
       h('div', { class: 'search-main' }, h('div', { class: 'card' }, summary, histogram), h('div', { class: 'card flush' }, results)),
     ),
   );
@@ -255,26 +256,28 @@ export async function render(root, ctx) {
               display(sq.name),
             ),
             sq.shared ? h('span', { class: 'chip chip-plain', title: t('search.sharedBy', { owner: sq.owner }) }, t('search.shared')) : null,
-            h(
-              'button',
-              {
-                type: 'button',
-                class: 'icon-btn saved-delete',
-                'aria-label': t('common.delete'),
-                title: t('common.delete'),
-                onClick: async () => {
-                  if (!confirm(t('search.confirmDelete', { name: sq.name }))) return;
-                  try {
-                    await api.del(`/api/v1/queries/${encodeURIComponent(sq.id)}`);
-                    toast(t('common.deleted'));
-                    loadSaved();
-                  } catch (err) {
-                    if (!err.sessionExpired) showError(err);
-                  }
+            // Only one's own queries can be deleted; shared ones of others are for loading.
+            sq.owner === ctx.me.username &&
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'icon-btn saved-delete',
+                  'aria-label': t('common.delete'),
+                  title: t('common.delete'),
+                  onClick: async () => {
+                    if (!confirm(t('search.confirmDelete', { name: sq.name }))) return;
+                    try {
+                      await api.del(`/api/v1/queries/${encodeURIComponent(sq.id)}`);
+                      toast(t('common.deleted'));
+                      loadSaved();
+                    } catch (err) {
+                      if (!err.sessionExpired) showError(err);
+                    }
+                  },
                 },
-              },
-              '×',
-            ),
+                '×',
+              ),
           ),
         ),
       );
@@ -320,6 +323,6 @@ export async function render(root, ctx) {
     name.focus();
   }
 
-  loadSaved();
+  if (canSave) loadSaved();
   await run();
 }
