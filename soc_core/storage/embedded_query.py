@@ -16,6 +16,7 @@ import queue
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,16 +90,20 @@ def rows_to_docs(table: pa.Table) -> list[dict[str, Any]]:
     return docs
 
 
+VIEWS_PER_CONNECTION = 16
+_EVENTS_TABLE = re.compile(r"(?<=FROM )events\b")
 POOL_SIZE = max(2, 2 * (os.cpu_count() or 1))  # queries at once; DuckDB parallelises each one too
 
 
 @dataclass
 class _Connection:
-    """One thread's DuckDB connection and the view it last built (reused while files stay)."""
+    """A pooled DuckDB connection and the views it has built, one per file set it was asked for
+    (a search asks for a few neighbouring time slices: each keeps its view instead of rebuilding)."""
 
     con: duckdb.DuckDBPyConnection
-    view_key: tuple[Any, ...] | None = None
-    columns: dict[str, str] = field(default_factory=dict)
+    # file set (and tail columns) -> (view name, its columns), least recently used first
+    views: OrderedDict[tuple[Any, ...], tuple[str, dict[str, str]]] = field(default_factory=OrderedDict)
+    made: int = 0
 
 
 class QueryEngine:
@@ -224,14 +229,16 @@ class QueryEngine:
 
     # -- execution -------------------------------------------------------------------------
 
-    def _view(self, conn: _Connection, snap: Snapshot) -> dict[str, str]:
-        """The ``events`` view over the snapshot; rebuilt (and described) only when the files or
-        the tail's columns changed since this connection's last query."""
+    def _view(self, conn: _Connection, snap: Snapshot) -> tuple[str, dict[str, str]]:
+        """The view over the snapshot's files and tail, and its columns; built and described only
+        for a file set (or tail columns) this connection has not seen lately."""
         key = (tuple(f.path for f in snap.files), snap.tail.num_rows > 0 and snap.tail.schema)
         if snap.tail.num_rows:
-            conn.con.register("__tail", snap.tail)  # the view reads it by name: fresh rows each time
-        if key == conn.view_key:
-            return conn.columns
+            conn.con.register("__tail", snap.tail)  # views read it by name: fresh rows each time
+        known = conn.views.get(key)
+        if known is not None:
+            conn.views.move_to_end(key)
+            return known
         parts = []
         if snap.files:
             paths = ", ".join(_sql_str(str(self.layout.root / f.path)) for f in snap.files)
@@ -241,13 +248,15 @@ class QueryEngine:
         if snap.tail.num_rows:
             parts.append("SELECT * FROM __tail")
         parts.append("SELECT * FROM __base")
-        conn.view_key = None  # until the view below exists
-        conn.con.execute(
-            "CREATE OR REPLACE TEMP VIEW events AS " + " UNION ALL BY NAME ".join(parts)
-        ).fetchall()
-        conn.columns = {str(r[0]): str(r[1]) for r in conn.con.execute("DESCRIBE events").fetchall()}
-        conn.view_key = key
-        return conn.columns
+        conn.made += 1
+        name = f"events_{conn.made}"
+        conn.con.execute(f"CREATE TEMP VIEW {name} AS " + " UNION ALL BY NAME ".join(parts)).fetchall()
+        columns = {str(r[0]): str(r[1]) for r in conn.con.execute(f"DESCRIBE {name}").fetchall()}
+        conn.views[key] = (name, columns)
+        while len(conn.views) > VIEWS_PER_CONNECTION:
+            _, (old, _cols) = conn.views.popitem(last=False)
+            conn.con.execute(f"DROP VIEW IF EXISTS {old}").fetchall()
+        return name, columns
 
     def _filter(
         self, query: str, columns: dict[str, str], start: dt.datetime | None, end: dt.datetime | None
@@ -318,7 +327,7 @@ class QueryEngine:
             for attempt in range(_RETRIES):
                 snap = self.snapshot(start, end)
                 try:
-                    columns = self._view(conn, snap)  # DESCRIBE opens the files too
+                    view, columns = self._view(conn, snap)  # DESCRIBE opens the files too
                     where, params = self._filter(query, columns, start, end)
                     if populated_only:
                         present = self.populated(snap)
@@ -326,14 +335,18 @@ class QueryEngine:
                     sql = build(where, columns)
                     if sql is None:
                         return empty
-                    return execute(conn.con, sql, params)
+                    # Builders name the view ``events``; this snapshot's view has its own name.
+                    return execute(conn.con, _EVENTS_TABLE.sub(view, sql), params)
                 except duckdb.IOException as exc:
                     last = exc  # a file vanished (compaction/retention): fresh snapshot
                 except duckdb.InvalidInputException as exc:
                     if "No such file" not in str(exc) and "not exist" not in str(exc):
                         raise
                     last = exc
-                conn.view_key = None
+                for name, _cols in conn.views.values():  # views over vanished files: build afresh
+                    with contextlib.suppress(duckdb.Error):
+                        conn.con.execute(f"DROP VIEW IF EXISTS {name}").fetchall()
+                conn.views.clear()
                 time.sleep(0.005 * attempt)
             raise StoreError(f"query kept racing with file changes: {last}", where=str(self.layout.root))
 
