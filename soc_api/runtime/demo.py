@@ -3,8 +3,9 @@
 Everything demo lives apart: its own data directory (``<data>-demo``), its own accounts (one
 per role, passwords printed at each start), its own zones and asset register. Every demo
 event carries ``labels.demo: "true"`` through the per-source settings, so it can never be
-mistaken for real data. The feed replays the last 24 hours at once (every story of the day
-is there within a minute) and then follows the clock in real time.
+mistaken for real data. The feed replays yesterday and today up to now at once (yesterday is a
+whole day, so every attack story is there, complete, within a minute of starting) and then
+follows the clock in real time.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import secrets
 import time
 from pathlib import Path
 
-from collectors.demo.generator import DemoGenerator
+from collectors.demo.generator import DemoGenerator, local_midnight
 from collectors.demo.scenario import SOURCES, register_csv, zones
 from collectors.intake import IntakeQueue, IntakeStats
 from soc_core.assets.service import AssetError, create_zone, import_assets, list_zones
@@ -31,7 +32,7 @@ log = logging.getLogger("shaowang.demo")
 DEMO_LABELS = {"demo": "true"}
 DEMO_ACTOR = "demo"
 TRANSPORT = "demo"
-BACKFILL_S = 86_400.0
+DAY_S = 86_400.0
 FEED_INTERVAL_S = 0.5
 
 
@@ -91,7 +92,7 @@ class DemoFeed:
         started = time.time() if now is None else now
         self.queue = queue
         self.stats = stats
-        self.generator = DemoGenerator(start=started - BACKFILL_S, speedup=1.0)
+        self.generator = DemoGenerator(start=replay_start(started), speedup=1.0)
         self.sent = 0
 
     def due(self, now: float) -> list[RawRecord]:
@@ -134,6 +135,11 @@ def announce(accounts: dict[Role, tuple[str, str]], *, base: str) -> list[str]:
     return lines
 
 
+def replay_start(now: float) -> float:
+    """Yesterday's local midnight: the replay covers one whole day and today so far."""
+    return local_midnight(now) - DAY_S
+
+
 def demo_started_at(now: float) -> str:
-    """When the replayed day begins, for the log."""
-    return dt.datetime.fromtimestamp(now - BACKFILL_S, dt.UTC).isoformat(timespec="seconds")
+    """When the replay begins, for the log."""
+    return dt.datetime.fromtimestamp(replay_start(now), dt.UTC).isoformat(timespec="seconds")
