@@ -74,11 +74,14 @@ class EvidenceOut(BaseModel):
     sha256: str | None
     added_by: str
     added_at: dt.datetime
+    download: str | None = Field(default=None, description="URL of an uploaded file")
 
     @classmethod
     def of(cls, row: IncidentEvidence) -> EvidenceOut:
         """The evidence as the API shows it."""
+        uploaded = row.ref.startswith("evidence/")
         return cls(
+            download=f"/api/v1/incidents/{row.incident_id}/evidence/{row.id}/file" if uploaded else None,
             id=row.id,
             kind=row.kind,
             ref=row.ref,

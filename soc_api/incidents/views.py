@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
 from detectors.gb20986 import default_table
 from soc_api.auth.deps import Principal, get_context, require
 from soc_api.auth.permissions import Permission
 from soc_api.context import AppContext
+from soc_api.errors import ApiError
+from soc_api.incidents.evidence import MAX_EVIDENCE_BYTES, evidence_path, store_upload, upload_ref
 from soc_api.incidents.models import (
     Catalogue,
     CategoryOut,
@@ -35,7 +39,8 @@ from soc_api.incidents.service import (
     update_incident,
 )
 from soc_api.params import RowId
-from soc_core.vocabulary import IncidentLevel, IncidentStatus
+from soc_core.state.models import IncidentEvidence
+from soc_core.vocabulary import EvidenceKind, IncidentLevel, IncidentStatus
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 _can_read = require(Permission.INCIDENTS_READ)
@@ -154,3 +159,70 @@ def evidence(
             session, incident_id=incident_id, body=body, principal=principal, now=dt.datetime.now(dt.UTC)
         )
         return EvidenceOut.of(row)
+
+
+_RAW_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post(
+    "/{incident_id}/evidence/upload",
+    response_model=EvidenceOut,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_RAW_BODY,
+)
+async def upload_evidence(
+    incident_id: RowId,
+    request: Request,
+    filename: Annotated[str, Query(min_length=1, max_length=255, description="the file's name")],
+    kind: Annotated[Literal["pcap", "file"], Query()] = "file",
+    note: Annotated[str | None, Query(max_length=2000)] = None,
+    ctx: AppContext = Depends(get_context),
+    principal: Principal = Depends(_can_manage),
+) -> EvidenceOut:
+    """Attach a file (a capture, a screenshot, an exported log) as the raw request body; it is
+    stored by its SHA-256 under the data directory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_EVIDENCE_BYTES:
+        raise ApiError(f"evidence larger than {MAX_EVIDENCE_BYTES} bytes", status=413)
+
+    def exists() -> None:
+        with ctx.state.session(readonly=True) as session:
+            get_or_404(session, incident_id=incident_id)
+
+    await run_in_threadpool(exists)  # nothing is written for an incident that is not there
+    stored = await store_upload(ctx.settings.data_dir, incident_id, request.stream())
+    body = EvidenceIn(
+        kind=EvidenceKind(kind), ref=upload_ref(stored, filename), note=note, sha256=stored.sha256
+    )
+
+    def attach() -> EvidenceOut:
+        with ctx.state.session() as session:
+            row = add_evidence(
+                session, incident_id=incident_id, body=body, principal=principal, now=dt.datetime.now(dt.UTC)
+            )
+            return EvidenceOut.of(row)
+
+    return await run_in_threadpool(attach)
+
+
+@router.get("/{incident_id}/evidence/{evidence_id}/file", response_class=FileResponse)
+def download_evidence(
+    incident_id: RowId,
+    evidence_id: RowId,
+    ctx: AppContext = Depends(get_context),
+    _: Principal = Depends(_can_read),
+) -> FileResponse:
+    """The uploaded file of a piece of evidence, byte for byte."""
+    with ctx.state.session(readonly=True) as session:
+        row = session.get(IncidentEvidence, evidence_id)
+        ref = None if row is None or row.incident_id != incident_id else row.ref
+    found = None if ref is None else evidence_path(ctx.settings.data_dir, ref)
+    if found is None:
+        raise ApiError(f"no uploaded file for evidence {evidence_id} of incident {incident_id}", status=404)
+    path, name = found
+    return FileResponse(path, filename=name, media_type="application/octet-stream")

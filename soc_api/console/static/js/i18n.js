@@ -210,6 +210,7 @@ const M = {
   'incident.evidenceRefPh': ['事件 ID、告警 ID、pcap 或文件路径', 'Event id, alert id, pcap or file path'],
   'incident.evidenceNotePh': ['说明（可选）', 'Note (optional)'],
   'incident.addEvidence': ['添加证据', 'Add evidence'],
+  'incident.uploadEvidence': ['上传证据文件', 'Upload evidence file'],
   'incident.noEvidence': ['暂无证据', 'No evidence'],
   'incident.linkedAlerts': ['关联告警', 'Linked alerts'],
   'incident.noAlerts': ['没有关联告警', 'No linked alerts'],

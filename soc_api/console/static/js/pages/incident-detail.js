@@ -122,7 +122,24 @@ export async function render(root, ctx) {
       if (!err.sessionExpired) showError(err);
     }
   });
+  // A capture or file from the analyst's machine: stored by its SHA-256 on the platform.
+  const evFile = h('input', { id: 'evidence-file', type: 'file' });
+  const evUpload = h('button', { class: 'btn', id: 'evidence-upload' }, t('incident.uploadEvidence'));
+  evUpload.addEventListener('click', async () => {
+    const file = evFile.files && evFile.files[0];
+    if (!file) return;
+    const params = { kind: /\.(pcap|pcapng|cap)$/i.test(file.name) ? 'pcap' : 'file' };
+    if (evNote.value.trim()) params.note = evNote.value.trim();
+    try {
+      await api.upload(`/api/v1/incidents/${encodeURIComponent(inc.id)}/evidence/upload`, file, params);
+      toast(t('common.saved'));
+      await reload();
+    } catch (err) {
+      if (!err.sessionExpired) showError(err);
+    }
+  });
   const refCell = (e) => {
+    if (e.download) return h('a', { href: e.download, class: 'mono', download: '' }, display(e.ref.split('/').slice(3).join('/')));
     if (e.kind === 'alert') return h('a', { href: `#/alerts/${encodeURIComponent(e.ref)}`, class: 'mono' }, display(e.ref));
     if (e.kind === 'event' && ctx.can('events:read')) return h('a', { href: `#/search?q=${encodeURIComponent(`event.id:"${e.ref}"`)}`, class: 'mono' }, display(e.ref));
     return h('span', { class: 'mono' }, display(e.ref));
@@ -158,6 +175,7 @@ export async function render(root, ctx) {
         )
       : emptyState(t('incident.noEvidence')),
     canManage ? h('div', { class: 'inline-form' }, evKind, evRef, evNote, evAdd) : null,
+    canManage ? h('div', { class: 'inline-form' }, evFile, evUpload) : null,
   );
 
   const alertIds = inc.alert_ids || [];
