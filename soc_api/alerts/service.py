@@ -181,7 +181,9 @@ def _triage_state(row: AlertRecord) -> dict[str, Any]:
     return {"status": row.status, "assignee": row.assignee, "disposition": row.disposition}
 
 
-def _check_assignee(session: Session, username: str) -> str:
+def assignee_named(session: Session, username: str) -> str:
+    """The exact username of the enabled analyst or security admin called ``username`` (any case);
+    a 400 :class:`TriageError` for anyone else (alerts and incidents go only to those who triage)."""
     match = {u.username.lower(): u.username for u in assignees(session)}
     found = match.get(username.lower())
     if found is None:
@@ -198,7 +200,7 @@ def _apply(session: Session, row: AlertRecord, change: TriageChange) -> None:
         if change.status is not AlertStatus.CLOSED:
             row.disposition = None  # a reopened alert is judged again when closed again
     if "assignee" in change.model_fields_set:
-        row.assignee = _check_assignee(session, change.assignee) if change.assignee else None
+        row.assignee = assignee_named(session, change.assignee) if change.assignee else None
     if change.disposition is not None:
         if row.status != AlertStatus.CLOSED:
             raise TriageError(f"alert {row.id}: a disposition is given when closing, not while {row.status}")

@@ -11,16 +11,11 @@ from sqlalchemy.orm import Session
 from soc_core.state.alerts import list_rule_health
 from soc_core.state.models import AlertRecord, AssetRecord, utc
 from soc_core.storage.base import EventStore
+from soc_core.storage.embedded_query import parse_interval
 from soc_core.vocabulary import DEAD_LETTER_DATASET, RuleState, Severity
 
 TOP = 10
 MAX_ALERT_POINTS = 200_000
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def interval_seconds(interval: str) -> int:
-    """``5m`` → 300."""
-    return int(interval[:-1]) * _UNITS[interval[-1]]
 
 
 def event_figures(
@@ -55,7 +50,7 @@ def alert_figures(session: Session, *, start: dt.datetime, end: dt.datetime, int
     """Alerts by severity over time, in all, and the top attack sources and targets."""
     start, end = utc(start), utc(end)
     in_range = (AlertRecord.timestamp >= start, AlertRecord.timestamp < end)
-    step = interval_seconds(interval)
+    step = int(parse_interval(interval).total_seconds())
     buckets: dict[dt.datetime, dict[str, int]] = {}
     rows = session.execute(
         select(AlertRecord.timestamp, AlertRecord.severity).where(*in_range).limit(MAX_ALERT_POINTS)

@@ -6,7 +6,7 @@ import datetime as dt
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from soc_api.auth.deps import Principal, get_context, require
@@ -14,6 +14,7 @@ from soc_api.auth.permissions import Permission
 from soc_api.context import AppContext
 from soc_api.dashboard.service import alert_figures, event_figures, rule_figures
 from soc_api.events.service import histogram_interval
+from soc_api.params import time_window
 from soc_api.sources.service import source_health
 
 router = APIRouter(prefix="/api/v1/dashboard", tags=["dashboard"])
@@ -29,12 +30,7 @@ async def dashboard(
 ) -> dict[str, Any]:
     """Events/s per source and dataset, alerts by severity over time, top attack sources and
     targets, log-source health, dead letters and rule health (default: the last 24 hours)."""
-    end = (to.replace(tzinfo=dt.UTC) if to and to.tzinfo is None else to) or dt.datetime.now(dt.UTC)
-    start = (from_.replace(tzinfo=dt.UTC) if from_ and from_.tzinfo is None else from_) or end - dt.timedelta(
-        days=1
-    )
-    if start >= end:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "'from' must be before 'to'")
+    start, end = time_window(from_, to)
     interval = histogram_interval(start, end, buckets=48)
 
     def state_figures() -> dict[str, Any]:

@@ -28,7 +28,7 @@ from soc_api.events.service import (
     list_saved,
     save_query,
 )
-from soc_api.params import RowId
+from soc_api.params import RowId, optional_utc, time_window
 from soc_core.errors import QuerySyntaxError
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -47,12 +47,6 @@ _FROM = Annotated[dt.datetime | None, Query(alias="from", description="ISO-8601 
 _TO = Annotated[dt.datetime | None, Query(description="ISO-8601 end (exclusive)")]
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def _bad_query(exc: QuerySyntaxError) -> HTTPException:
     return HTTPException(status.HTTP_400_BAD_REQUEST, str(exc))
 
@@ -69,7 +63,7 @@ async def search_events(
     """Events matching ``q`` between ``from`` and ``to``, newest first."""
     try:
         events = await run_in_threadpool(
-            ctx.events.search, q, start=_aware(from_), end=_aware(to), limit=limit
+            ctx.events.search, q, start=optional_utc(from_), end=optional_utc(to), limit=limit
         )
     except QuerySyntaxError as exc:
         raise _bad_query(exc) from None
@@ -87,7 +81,7 @@ async def fields(
     """Fields of the newest matching events with their top values (the search sidebar)."""
     try:
         sample = await run_in_threadpool(
-            ctx.events.search, q, start=_aware(from_), end=_aware(to), limit=FIELD_SAMPLE
+            ctx.events.search, q, start=optional_utc(from_), end=optional_utc(to), limit=FIELD_SAMPLE
         )
     except QuerySyntaxError as exc:
         raise _bad_query(exc) from None
@@ -104,10 +98,7 @@ async def histogram(
     _: Principal = Depends(_can_read_events),
 ) -> Histogram:
     """Matching events per time bucket (``auto`` picks about 60 bars; default the last 24 h)."""
-    end = _aware(to) or dt.datetime.now(dt.UTC)
-    start = _aware(from_) or end - dt.timedelta(days=1)
-    if start >= end:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "'from' must be before 'to'")
+    start, end = time_window(from_, to)
     chosen = histogram_interval(start, end) if interval == "auto" else interval
     if int(chosen[:-1]) == 0:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "interval must be positive")

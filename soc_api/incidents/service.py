@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from detectors.gb20986 import UnknownCategoryError, default_table
-from soc_api.alerts.service import assignees
+from soc_api.alerts.service import assignee_named
 from soc_api.audit.service import record
 from soc_api.auth.deps import Principal
 from soc_api.errors import ApiError
@@ -81,13 +81,7 @@ def _timeline(row: IncidentRecord, *, principal: Principal, kind: str, text: str
 
 
 def _owner(session: Session, username: str | None) -> str | None:
-    if not username:
-        return None
-    match = {u.username.lower(): u.username for u in assignees(session)}
-    found = match.get(username.lower())
-    if found is None:
-        raise IncidentError(f"{username!r} is not an enabled analyst or security admin")
-    return found
+    return assignee_named(session, username) if username else None
 
 
 def get_or_404(session: Session, *, incident_id: int) -> IncidentRecord:

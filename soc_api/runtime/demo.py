@@ -11,7 +11,6 @@ follows the clock in real time.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import secrets
 import time
@@ -138,8 +137,3 @@ def announce(accounts: dict[Role, tuple[str, str]], *, base: str) -> list[str]:
 def replay_start(now: float) -> float:
     """Yesterday's local midnight: the replay covers one whole day and today so far."""
     return local_midnight(now) - DAY_S
-
-
-def demo_started_at(now: float) -> str:
-    """When the replay begins, for the log."""
-    return dt.datetime.fromtimestamp(replay_start(now), dt.UTC).isoformat(timespec="seconds")
