@@ -78,6 +78,9 @@ class SourceMapping(BaseModel):
     labels: dict[str, str] = Field(
         default_factory=dict, description="ECS labels added to every event of the source (site, owner …)"
     )
+    expected_interval_s: int | None = Field(
+        default=None, ge=60, description="reports at least this often; default detection.silence_after_s"
+    )
 
 
 class ApiSettings(BaseModel):
@@ -250,6 +253,14 @@ class GraphSettings(BaseModel):
     )
 
 
+class ComplianceSettings(BaseModel):
+    """等保 2.0 evidence: who is assessed, over which period, with which font."""
+
+    unit: str | None = Field(default=None, description="the assessed unit (被测单位) named on the report")
+    period_days: int = Field(default=30, ge=1, le=3660, description="default period of an evidence pack")
+    font: Path | None = Field(default=None, description="a TrueType CJK font; default: Debian's WenQuanYi")
+
+
 class Settings(BaseSettings):
     """All settings. Nested keys map to ``SOC_SECTION__KEY`` environment variables."""
 
@@ -268,6 +279,7 @@ class Settings(BaseSettings):
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     suricata: SuricataSettings = Field(default_factory=SuricataSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)
+    compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
     files: list[FileSource] = Field(default_factory=list)
     sources: list[SourceMapping] = Field(default_factory=list)
 

@@ -254,6 +254,28 @@ class EvidenceKind(StrEnum):
     FILE = "file"
 
 
+class ComplianceStatus(StrEnum):
+    """How far the live data evidences one 等保 item (the assessor's four verdicts)."""
+
+    COMPLIANT = "compliant"
+    PARTIAL = "partial"
+    NON_COMPLIANT = "non_compliant"
+    UNDETERMINED = "undetermined"
+
+    @property
+    def label_zh(self) -> str:
+        """The verdict as a 测评 report writes it."""
+        return COMPLIANCE_STATUS_LABELS_ZH[self]
+
+
+COMPLIANCE_STATUS_LABELS_ZH: dict[ComplianceStatus, str] = {
+    ComplianceStatus.COMPLIANT: "符合",
+    ComplianceStatus.PARTIAL: "部分符合",
+    ComplianceStatus.NON_COMPLIANT: "不符合",
+    ComplianceStatus.UNDETERMINED: "无法判定",
+}
+
+
 class DeadLetterReason(StrEnum):
     """Why a received record could not become an event."""
 

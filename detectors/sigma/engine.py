@@ -366,6 +366,7 @@ def health_rows(engine: DetectionEngine) -> list[RuleHealthEntry]:
                 path=compiled.path,
                 title=compiled.rule.title,
                 reason=reason if loaded.live else "no live source for its logsource",
+                level=loaded.meta.level,
                 matches=stats.matches,
                 last_fired=stats.last_fired,
                 cost_ns_total=stats.cost_ns,
@@ -382,6 +383,8 @@ def health_rows(engine: DetectionEngine) -> list[RuleHealthEntry]:
                 reason=rejected,
                 path=meta.path,
                 title=meta.title,
+                kind="correlation",
+                level=meta.level,
                 matches=stats.matches,
                 last_fired=stats.last_fired,
             )

@@ -154,6 +154,8 @@ class RuleHealthEntry:
     path: str | None = None
     title: str | None = None
     reason: str | None = None
+    kind: str = "detection"  # or "correlation"
+    level: str | None = None
     matches: int = 0
     last_fired: dt.datetime | None = None
     cost_ns_total: int = 0
@@ -201,6 +203,8 @@ def record_rule_health(
         row.title = entry.title
         row.state = str(entry.state)
         row.reason = entry.reason
+        row.kind = entry.kind
+        row.level = entry.level
         row.matches = entry.matches
         row.last_fired = None if entry.last_fired is None else utc(entry.last_fired)
         row.cost_ns_total = entry.cost_ns_total

@@ -295,6 +295,8 @@ class RuleHealth(Base):
     path: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="detection", server_default="detection")
+    level: Mapped[str | None] = mapped_column(String(16))  # the Sigma level (low … critical)
     reason: Mapped[str | None] = mapped_column(Text)
     matches: Mapped[int] = mapped_column(BigInteger)
     last_fired: Mapped[dt.datetime | None]

@@ -36,7 +36,7 @@ from collectors.parsers.declarative.sections import (
     read_verdict,
     referenced,
 )
-from collectors.parsers.declarative.yamlsrc import LineMap, YamlProblem, load_yaml
+from soc_core.yamlsrc import LineMap, YamlProblem, load_yaml
 from collectors.parsers.timeparse import zone
 
 __all__ = ["Definition", "DefinitionError", "FieldSpec", "Intrusion", "Matcher", "Sample", "read_definition"]

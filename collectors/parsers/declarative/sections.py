@@ -39,7 +39,7 @@ from collectors.parsers.declarative.model import (
     Matcher,
     Sample,
 )
-from collectors.parsers.declarative.yamlsrc import LineList, LineMap
+from soc_core.yamlsrc import LineList, LineMap
 
 
 def referenced(
