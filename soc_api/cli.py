@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "user",
     "assets",
     "graph",
+    "compliance",
 )
 
 

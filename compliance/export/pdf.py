@@ -79,20 +79,6 @@ OPERATION_LOG_COLUMNS: tuple[Column, ...] = (
     ("outcome", "结果", 14),
     ("detail", "详情", 63),
 )
-INCIDENT_COLUMNS: tuple[Column, ...] = (
-    ("id", "编号", 18),
-    ("title", "标题", 30),
-    ("category", "类别", 16),
-    ("level", "级别", 8),
-    ("status", "状态", 10),
-    ("owner", "负责人", 14),
-    ("created_at", "创建时间", 22),
-    ("closed_at", "关闭时间", 22),
-    ("cause_analysis", "原因分析", 40),
-    ("handling_record", "处置记录", 40),
-    ("lessons_learned", "经验教训", 40),
-    ("evidence_count", "证据数", 8),
-)
 _FAILING = (ComplianceStatus.NON_COMPLIANT, ComplianceStatus.PARTIAL)
 _HEADER_BG = colors.HexColor("#2F4F6F")
 _LABEL_BG = colors.HexColor("#EEF1F4")
@@ -175,16 +161,12 @@ def dig(doc: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
-def status_of(item: ItemResult) -> ComplianceStatus:
-    return ComplianceStatus(item.status)
-
-
 def summary_order(items: Iterable[ItemResult]) -> list[ItemResult]:
     """High-risk failing items first (不符合 before 部分符合), the rest in catalogue order."""
 
     def rank(item: ItemResult) -> int:
-        status = status_of(item)
-        return _FAILING.index(status) if item.high_risk and status in _FAILING else len(_FAILING)
+        failing = item.high_risk and item.status in _FAILING
+        return _FAILING.index(item.status) if failing else len(_FAILING)
 
     return sorted(items, key=rank)
 
@@ -196,11 +178,12 @@ def role_label(role: str) -> str:
         return role
 
 
-def total_label(key: str) -> str:
-    try:
-        return ComplianceStatus(key).label_zh
-    except ValueError:
-        return key
+def status_of_total(key: str) -> ComplianceStatus | None:
+    """The status a ``totals`` key counts, whether keyed by value (``partial``) or label (部分符合)."""
+    for status in ComplianceStatus:
+        if key in (status.value, status.label_zh):
+            return status
+    return None
 
 
 class _Styles:
@@ -223,7 +206,6 @@ class _Builder:
 
     def __init__(self, report: ComplianceReport, font: str) -> None:
         self.report = report
-        self.font = font
         self.s = _Styles(font)
         self.story: list[Any] = []
         self.width = _PORTRAIT[0] - 2 * _MARGIN
@@ -284,11 +266,6 @@ class _Builder:
             headers, [[row.get(key) for key, _, _ in columns] for row in rows], [w for _, _, w in columns]
         )
 
-    def key_values(
-        self, pairs: Sequence[tuple[str, Any]], widths_mm: tuple[float, float] = (45, 135)
-    ) -> None:
-        self.table(None, [(k, v) for k, v in pairs], widths_mm)
-
     def build(self) -> list[Any]:
         for section in (
             self.cover,
@@ -316,8 +293,9 @@ class _Builder:
         self.para(f"证据期间：{format_time(r.period_start)} 至 {format_time(r.period_end)}", self.s.cover)
         self.para(f"生成时间：{format_time(r.generated_at)}", self.s.cover)
         self.story.append(Spacer(1, 12 * mm))
-        totals = [(total_label(k), v) for k, v in r.totals.items()]
-        fills = [(0, i, STATUS_COLOURS[ComplianceStatus(k)]) for i, k in enumerate(r.totals) if _is_status(k)]
+        statuses = [status_of_total(k) for k in r.totals]
+        totals = [(s.label_zh if s else k, v) for s, (k, v) in zip(statuses, r.totals.items(), strict=True)]
+        fills = [(0, n, STATUS_COLOURS[s]) for n, s in enumerate(statuses) if s]
         self.table(("结论", "测评项数"), totals, (90, 90), fills)
         self.para("本报告由平台依据自身留存数据自动生成；“无法判定”项须由测评人员人工核查。", self.s.note)
         self.new_page()
@@ -326,8 +304,8 @@ class _Builder:
         self.para("1 结论摘要", self.s.h1)
         ordered = summary_order(self.report.items)
         rows = [(i.key, i.control, i.status_zh, "高风险" if i.high_risk else "—", i.summary) for i in ordered]
-        fills = [(2, n, STATUS_COLOURS[status_of(i)]) for n, i in enumerate(ordered)]
-        fills += [(3, n, BAD) for n, i in enumerate(ordered) if i.high_risk and status_of(i) in _FAILING]
+        fills = [(2, n, STATUS_COLOURS[i.status]) for n, i in enumerate(ordered)]
+        fills += [(3, n, BAD) for n, i in enumerate(ordered) if i.high_risk and i.status in _FAILING]
         self.table(("条款", "控制点", "状态", "高风险", "说明"), rows, (22, 22, 18, 15, 103), fills)
         self.para("高风险：该项不符合时依《网络安全等级保护测评高风险判定指引》构成高风险。", self.s.note)
 
@@ -346,7 +324,7 @@ class _Builder:
             ]
             if item.high_risk_note:
                 pairs.append(("高风险情形", item.high_risk_note))
-            self.key_values(pairs, (25, 155))
+            self.table(None, pairs, (25, 155))
             numbers = flatten(item.evidence)
             if numbers:
                 self.table(("证据数值", "值"), numbers, (60, 120))
@@ -406,7 +384,7 @@ class _Builder:
                 ("设备厂商/型号", vendor),
                 ("原始日志", original),
             ]
-            self.key_values(pairs, (30, 150))
+            self.table(None, pairs, (30, 150))
             self.keep_together_from(start)
 
     def rules_and_alerts(self) -> None:
@@ -444,7 +422,7 @@ class _Builder:
                 ("处置记录", inc.get("handling_record") or "（未填写）"),
                 ("经验教训", inc.get("lessons_learned") or "（未填写）"),
             ]
-            self.key_values(pairs, (25, 155))
+            self.table(None, pairs, (25, 155))
             self.keep_together_from(start)
 
     def roles(self) -> None:
@@ -493,10 +471,6 @@ class _Builder:
                 self.table(None, rows, (45, 135), [(1, 0, GOOD if result["ok"] else BAD)])
             else:
                 self.table(None, flatten(result, key) or [(key, "")], (45, 135))
-
-
-def _is_status(key: str) -> bool:
-    return key in {s.value for s in ComplianceStatus}
 
 
 def _clip(text: str) -> str:

@@ -15,11 +15,13 @@ from openpyxl.utils import get_column_letter
 
 from compliance.export.pdf import (
     ALERT_COLUMNS,
-    INCIDENT_COLUMNS,
+    BAD,
+    GOOD,
     OPERATION_LOG_COLUMNS,
     RULE_COLUMNS,
     STATUS_COLOURS,
     TITLE,
+    WARN,
     Column,
     dig,
     flatten,
@@ -28,7 +30,7 @@ from compliance.export.pdf import (
     to_shanghai,
 )
 from compliance.models import ComplianceReport
-from soc_core.vocabulary import ADMIN_ROLES, ComplianceStatus
+from soc_core.vocabulary import ADMIN_ROLES
 
 SHEETS = (
     "结论",
@@ -44,12 +46,23 @@ SHEETS = (
 )
 TIME_NOTE = "(北京时间)"
 EXCEL_CELL_LIMIT = 32_767
-_GOOD = STATUS_COLOURS[ComplianceStatus.COMPLIANT]
-_BAD = STATUS_COLOURS[ComplianceStatus.NON_COMPLIANT]
-_WARN = STATUS_COLOURS[ComplianceStatus.PARTIAL]
 _BOLD = Font(bold=True)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 Fill = tuple[int, int, str]  # (column, data row, colour), both 0-based
+INCIDENT_COLUMNS: tuple[Column, ...] = (
+    ("id", "编号", 18),
+    ("title", "标题", 30),
+    ("category", "类别", 16),
+    ("level", "级别", 8),
+    ("status", "状态", 10),
+    ("owner", "负责人", 14),
+    ("created_at", "创建时间", 22),
+    ("closed_at", "关闭时间", 22),
+    ("cause_analysis", "原因分析", 40),
+    ("handling_record", "处置记录", 40),
+    ("lessons_learned", "经验教训", 40),
+    ("evidence_count", "证据数", 8),
+)
 
 
 def cell_value(value: Any) -> Any:
@@ -74,7 +87,8 @@ def cell_value(value: Any) -> Any:
 
 def _text(text: str) -> str:
     # Log lines may carry control characters, which openpyxl refuses, and can exceed a cell's limit.
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)[:EXCEL_CELL_LIMIT]
+    cleaned: str = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    return cleaned[:EXCEL_CELL_LIMIT]
 
 
 def _display_width(value: Any) -> int:
@@ -151,7 +165,7 @@ def _conclusions(sheet: Any, report: ComplianceReport) -> None:
                 evidence,
             )
         )
-        fills.append((4, n, STATUS_COLOURS[ComplianceStatus(item.status)]))
+        fills.append((4, n, STATUS_COLOURS[item.status]))
     write_table(sheet, headers, rows, fills)
     for letter in ("D", "G", "H"):
         sheet.column_dimensions[letter].width = 50
@@ -185,9 +199,9 @@ def _sources(sheet: Any, report: ComplianceReport) -> None:
             )
         )
         if not s.registered:
-            fills.append((2, n, _WARN))
+            fills.append((2, n, WARN))
         if s.silent:
-            fills.append((7, n, _BAD))
+            fills.append((7, n, BAD))
     write_table(sheet, headers, rows, fills)
 
 
@@ -207,7 +221,7 @@ def _retention(sheet: Any, report: ComplianceReport) -> None:
         rows.append(
             (r.dataset, r.events, r.oldest_day, r.days_retained, r.meets_minimum, r.projected_date, days)
         )
-        fills.append((4, n, _GOOD if r.meets_minimum else _BAD))
+        fills.append((4, n, GOOD if r.meets_minimum else BAD))
     write_table(sheet, headers, rows, fills)
 
 
@@ -238,7 +252,7 @@ def _roles(sheet: Any, report: ComplianceReport) -> None:
     for n, h in enumerate(report.role_holders):
         conflict = len(admin_values.intersection(h.roles)) > 1
         if conflict:
-            fills.append((5, n, _BAD))
+            fills.append((5, n, BAD))
         rows.append(
             (
                 h.username,
@@ -260,7 +274,7 @@ def _checks(sheet: Any, report: ComplianceReport) -> None:
     for key, result in report.checks.items():
         name = names.get(key, key)
         if isinstance(result, Mapping) and "ok" in result:
-            fills.append((2, len(rows), _GOOD if result["ok"] else _BAD))
+            fills.append((2, len(rows), GOOD if result["ok"] else BAD))
             rows.append((name, "校验结果", "通过" if result["ok"] else "未通过"))
             result = {k: v for k, v in result.items() if k != "ok"}
         rows.extend((name, k, v) for k, v in flatten(result))

@@ -33,6 +33,8 @@ class Permission(StrEnum):
     USERS_READ = "users:read"
     USERS_MANAGE = "users:manage"
     ASSIGNEES_READ = "assignees:read"
+    COMPLIANCE_READ = "compliance:read"
+    COMPLIANCE_EXPORT = "compliance:export"
 
 
 _R = Role
@@ -74,6 +76,12 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     # Accounts: the system admin manages them; the audit admin may see who exists.
     Permission.USERS_READ: frozenset({_R.SYSTEM_ADMIN, _R.AUDIT_ADMIN}),
     Permission.USERS_MANAGE: frozenset({_R.SYSTEM_ADMIN}),
+    # 等保 evidence: the gap view for whoever answers for a control (compliance, the three admins);
+    # the pack itself, with everyone's operation log inside, only for audit and compliance.
+    Permission.COMPLIANCE_READ: frozenset(
+        {_R.COMPLIANCE_OFFICER, _R.AUDIT_ADMIN, _R.SECURITY_ADMIN, _R.SYSTEM_ADMIN}
+    ),
+    Permission.COMPLIANCE_EXPORT: frozenset({_R.AUDIT_ADMIN, _R.COMPLIANCE_OFFICER}),
 }
 
 

@@ -58,6 +58,8 @@ POLICY: dict[Permission, set[Role]] = {
     Permission.AUDIT_READ: {AUD, COM},
     Permission.USERS_READ: {SYS, AUD},
     Permission.USERS_MANAGE: {SYS},
+    Permission.COMPLIANCE_READ: {COM, AUD, SEC, SYS},
+    Permission.COMPLIANCE_EXPORT: {AUD, COM},
 }
 # Routes whose guard matters most, pinned (the walk below checks all of them against MATRIX).
 PINNED = {
@@ -69,6 +71,7 @@ PINNED = {
     ("PATCH", "/api/v1/alerts/{alert_id}"): Permission.ALERTS_TRIAGE,
     ("POST", "/api/v1/alerts/bulk"): Permission.ALERTS_TRIAGE,
     ("GET", "/api/v1/events"): Permission.EVENTS_READ,
+    ("POST", "/api/v1/compliance/export"): Permission.COMPLIANCE_EXPORT,
 }
 
 

@@ -50,6 +50,7 @@ class Site:
     proxy: bool = True
     proxy_recent: bool = True
     waf: bool = True
+    waf_recent: bool = True
     waf_denied: bool = True
     intrusion: bool = True
     intrusion_recent: bool = True
@@ -65,8 +66,10 @@ class Site:
     retention_days: int = 365
     tamper_partition: bool = False
     tamper_oplog: bool = False
+    users: bool = True
     admins: tuple[Role, ...] = (Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN, Role.SECURITY_ADMIN)
     logins: bool = True
+    blank_oplog_outcome: bool = False
     management_cidr: bool = True
     api_host: str = "127.0.0.1"
     tls: str = "client_cert"  # or "tls", "plain"
@@ -230,7 +233,7 @@ def _documents(site: Site) -> list[dict[str, Any]]:
         for i, when in enumerate(times(site.proxy_recent)):
             docs.append(_proxy(i, when, denied=i == 3))
     if site.waf:
-        for i, when in enumerate(times(True)):
+        for i, when in enumerate(times(site.waf_recent)):
             docs.append(_waf(i, when, denied=site.waf_denied and i >= 2))
     if site.intrusion:
         for i, when in enumerate(times(site.intrusion_recent and not site.silent_sensor)):
@@ -268,7 +271,33 @@ def _settings(site: Site, data: Path) -> Settings:
     )
 
 
+def settings_toml(settings: Settings) -> str:
+    """The parts of ``settings`` a site sets, as the ``shaowang.toml`` the CLI reads."""
+    tls = settings.syslog.tls
+    lines = [
+        "[api]",
+        f'host = "{settings.api.host}"',
+        "[store]",
+        f"retention_days = {settings.store.retention_days}",
+    ]
+    if settings.store.retention_override:
+        lines.append(f'retention_override = "{settings.store.retention_override}"')
+    lines += [
+        "[detection]",
+        f"enabled = {str(settings.detection.enabled).lower()}",
+        "[syslog.tls]",
+        f"enabled = {str(tls.enabled).lower()}",
+        f"require_client_cert = {str(tls.require_client_cert).lower()}",
+    ]
+    for source in settings.sources:
+        lines += ["[[sources]]", f'match = "{source.match}"', f'dataset = "{source.dataset}"']
+        lines.append(f"expected_interval_s = {source.expected_interval_s}")
+    return "\n".join(lines) + "\n"
+
+
 def _users(state: StateStore, site: Site) -> None:
+    if not site.users:
+        return
     with state.session() as session:
         for role in (*site.admins, Role.ANALYST, Role.COMPLIANCE_OFFICER):
             create_user(session, username=role.value, password=PASSWORD, roles=[role], now=START)
@@ -389,17 +418,19 @@ def seeded(tmp_path: Path, site: Site, state_url: str | None = None) -> Iterator
         events.append([Event.from_dict(doc) for doc in _documents(site)])
         events.seal_now()
         if site.tamper_partition:
-            part = sorted((data / "events" / "sealed").rglob("*.parquet"))[0]
-            part.write_bytes(part.read_bytes()[:-1] + b"X")
+            # One partition swapped for another's (still a readable file): its digests no longer match.
+            first, second = sorted((data / "events" / "sealed").rglob("*.parquet"))[:2]
+            first.write_bytes(second.read_bytes())
         _users(state, site)
         _rules(state, site)
         _alerts(state, site)
         _incidents(state, site)
         _register(state, site)
-        if site.tamper_oplog:
+        if site.tamper_oplog or site.blank_oplog_outcome:
+            change = "actor = 'mallory'" if site.tamper_oplog else "outcome = ''"
             with state.engine.begin() as conn:
                 conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
-                conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2"))
+                conn.execute(text(f"UPDATE audit_log SET {change} WHERE seq = 2"))
         yield Seeded(events=events, state=state, settings=settings, data=data)
     finally:
         events.close()
