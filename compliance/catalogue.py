@@ -52,7 +52,9 @@ def load_catalogue(path: Path = CATALOGUE_PATH, *, measures: Collection[str]) ->
                 where=f"{path}:{raw.line_of('measure')}",
             )
         if item.key in seen:
-            raise ConfigError(f"{item.key} is listed twice (first at line {seen[item.key]})", where=f"{path}:{line}")
+            raise ConfigError(
+                f"{item.key} is listed twice (first at line {seen[item.key]})", where=f"{path}:{line}"
+            )
         seen[item.key] = line
         items.append(item)
     return items

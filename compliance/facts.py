@@ -19,14 +19,22 @@ from compliance.models import RetentionRow, RoleHolder, SourceRow
 from soc_core.audit import verify_audit_chain
 from soc_core.config import Settings, SourceMapping
 from soc_core.state.db import StateStore
-from soc_core.state.models import AlertRecord, AssetRecord, AuditEntry, IncidentRecord, RuleHealth, User, ZoneRecord
+from soc_core.state.models import (
+    AlertRecord,
+    AssetRecord,
+    AuditEntry,
+    IncidentRecord,
+    RuleHealth,
+    User,
+    ZoneRecord,
+)
 from soc_core.storage.base import EventStore
 from soc_core.vocabulary import (
+    MIN_RETENTION_DAYS,
     AlertStatus,
     AssetOrigin,
     DefaultZone,
     IncidentStatus,
-    MIN_RETENTION_DAYS,
     RuleState,
     Severity,
 )
@@ -401,14 +409,18 @@ def _state_facts(session: Session, *, start: dt.datetime, end: dt.datetime) -> d
         "response_records": _response_records(session, start=start, end=end),
         "assets_registered": int(
             session.scalar(
-                select(func.count()).select_from(AssetRecord).where(AssetRecord.origin != AssetOrigin.DISCOVERED)
+                select(func.count())
+                .select_from(AssetRecord)
+                .where(AssetRecord.origin != AssetOrigin.DISCOVERED)
             )
             or 0
         ),
         "assets_discovered": [
             str(a.ip or a.cidr)
             for a in session.scalars(
-                select(AssetRecord).where(AssetRecord.origin == AssetOrigin.DISCOVERED).order_by(AssetRecord.ip)
+                select(AssetRecord)
+                .where(AssetRecord.origin == AssetOrigin.DISCOVERED)
+                .order_by(AssetRecord.ip)
             )
         ],
     }
@@ -447,7 +459,9 @@ def _alerts(session: Session, *, start: dt.datetime, end: dt.datetime) -> AlertF
             AlertRecord.timestamp >= start, AlertRecord.timestamp < end
         )
     ).all()
-    by_severity = Counter(Severity(int(s)).label_zh for s, _, _ in rows if int(s) in Severity._value2member_map_)
+    by_severity = Counter(
+        Severity(int(s)).label_zh for s, _, _ in rows if int(s) in Severity._value2member_map_
+    )
     high = [(status, ts) for sev, status, ts in rows if int(sev) >= Severity.HIGH]
     late = end - RECENT
     return AlertFacts(

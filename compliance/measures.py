@@ -37,7 +37,9 @@ def _reporting(v: Volume, what: str) -> Finding:
         )
     if v.events:
         return Finding(
-            status=S.PARTIAL, summary=f"本期有 {v.events} 条{what}，但最近24小时没有，设备可能已停止上报。", numbers=numbers
+            status=S.PARTIAL,
+            summary=f"本期有 {v.events} 条{what}，但最近24小时没有，设备可能已停止上报。",
+            numbers=numbers,
         )
     return Finding(status=S.NON_COMPLIANT, summary=f"本期没有任何{what}。", numbers=numbers)
 
@@ -54,15 +56,20 @@ def outbound_behaviour_logs(f: Facts) -> Finding:
 
 def unregistered_assets(f: Facts) -> Finding:
     """8.1.3.1 b: hosts seen on the network that nobody registered."""
-    numbers = {"registered": f.assets_registered, "unregistered": len(f.assets_discovered)}
+    numbers: dict[str, Any] = {"registered": f.assets_registered, "unregistered": len(f.assets_discovered)}
     if f.assets_discovered:
         numbers["unregistered_hosts"] = f.assets_discovered[:50]
     if not f.assets_registered:
-        return Finding(status=S.NON_COMPLIANT, summary="资产台账为空，无法识别非授权接入设备。", numbers=numbers)
+        return Finding(
+            status=S.NON_COMPLIANT, summary="资产台账为空，无法识别非授权接入设备。", numbers=numbers
+        )
     if f.assets_discovered:
         return Finding(
             status=S.PARTIAL,
-            summary=f"台账登记 {f.assets_registered} 项；流量中发现 {len(f.assets_discovered)} 台未登记主机待确认。",
+            summary=(
+                f"台账登记 {f.assets_registered} 项；"
+                f"流量中发现 {len(f.assets_discovered)} 台未登记主机待确认。"
+            ),
             numbers=numbers,
         )
     return Finding(
@@ -74,7 +81,9 @@ def firewall_deny_decisions(f: Facts) -> Finding:
     """8.1.3.2 a: the boundary denies what policy does not allow."""
     numbers = {"events": f.firewall.events, "allowed": f.firewall_allowed, "denied": f.firewall_denied}
     if not f.firewall.events:
-        return Finding(status=S.NON_COMPLIANT, summary="本期没有防火墙日志，无法证明访问控制策略生效。", numbers=numbers)
+        return Finding(
+            status=S.NON_COMPLIANT, summary="本期没有防火墙日志，无法证明访问控制策略生效。", numbers=numbers
+        )
     if f.firewall_denied:
         return Finding(
             status=S.COMPLIANT,
@@ -82,7 +91,9 @@ def firewall_deny_decisions(f: Facts) -> Finding:
             numbers=numbers,
         )
     return Finding(
-        status=S.PARTIAL, summary="本期防火墙日志中没有拒绝记录，需核查默认拒绝策略或拒绝日志是否开启。", numbers=numbers
+        status=S.PARTIAL,
+        summary="本期防火墙日志中没有拒绝记录，需核查默认拒绝策略或拒绝日志是否开启。",
+        numbers=numbers,
     )
 
 
@@ -92,10 +103,14 @@ def firewall_five_tuple(f: Facts) -> Finding:
     numbers = {"events": f.firewall.events, "with_five_tuple": f.firewall_five_tuple, "ratio": ratio}
     if not f.firewall.events:
         return Finding(status=S.NON_COMPLIANT, summary="本期没有防火墙日志。", numbers=numbers)
-    summary = f"本期 {f.firewall.events} 条防火墙日志中 {f.firewall_five_tuple} 条带完整五元组（{ratio:.1%}）。"
+    summary = (
+        f"本期 {f.firewall.events} 条防火墙日志中 {f.firewall_five_tuple} 条带完整五元组（{ratio:.1%}）。"
+    )
     if ratio >= 0.95:
         return Finding(status=S.COMPLIANT, summary=summary, numbers=numbers)
-    return Finding(status=S.PARTIAL if f.firewall_five_tuple else S.NON_COMPLIANT, summary=summary, numbers=numbers)
+    return Finding(
+        status=S.PARTIAL if f.firewall_five_tuple else S.NON_COMPLIANT, summary=summary, numbers=numbers
+    )
 
 
 def application_access_control(f: Facts) -> Finding:
@@ -110,7 +125,9 @@ def application_access_control(f: Facts) -> Finding:
             summary=f"本期应用层设备日志 {events} 条，其中拦截 {f.application_denied} 次。",
             numbers=numbers,
         )
-    return Finding(status=S.PARTIAL, summary=f"本期应用层设备日志 {events} 条，但没有拦截记录。", numbers=numbers)
+    return Finding(
+        status=S.PARTIAL, summary=f"本期应用层设备日志 {events} 条，但没有拦截记录。", numbers=numbers
+    )
 
 
 def external_attack_detection(f: Facts) -> Finding:
@@ -131,12 +148,17 @@ def internal_attack_detection(f: Facts) -> Finding:
     if f.mirror_events or f.intrusion.internal:
         return Finding(
             status=S.COMPLIANT,
-            summary=f"镜像流量传感器记录 {f.mirror_events} 条；本期检测到内部发起的攻击 {f.intrusion.internal} 次。",
+            summary=(
+                f"镜像流量传感器记录 {f.mirror_events} 条；"
+                f"本期检测到内部发起的攻击 {f.intrusion.internal} 次。"
+            ),
             numbers=numbers,
         )
     if f.intrusion.volume.events:
         return Finding(
-            status=S.PARTIAL, summary="只有边界入侵检测，没有覆盖内部流量的传感器或内部发起的检测记录。", numbers=numbers
+            status=S.PARTIAL,
+            summary="只有边界入侵检测，没有覆盖内部流量的传感器或内部发起的检测记录。",
+            numbers=numbers,
         )
     return Finding(status=S.NON_COMPLIANT, summary="本期没有任何入侵检测事件。", numbers=numbers)
 
@@ -163,7 +185,9 @@ def intrusion_record_fields(f: Facts) -> Finding:
         "high_alerts": f.alerts.high,
     }
     if not total:
-        return Finding(status=S.NON_COMPLIANT, summary="本期没有入侵检测事件，无法证明记录四要素。", numbers=numbers)
+        return Finding(
+            status=S.NON_COMPLIANT, summary="本期没有入侵检测事件，无法证明记录四要素。", numbers=numbers
+        )
     summary = (
         f"本期 {total} 条入侵检测事件中 {f.intrusion.complete} 条四要素齐全（{ratio:.1%}）；"
         f"已加载高危及以上规则 {f.rules.high_loaded} 条，本期高危告警 {f.alerts.high} 条。"
@@ -179,14 +203,21 @@ def malware_detection(f: Facts) -> Finding:
     """8.1.3.4 a: malicious code is detected at key nodes."""
     numbers = {"malware_events": f.malware_events, "malware_rules_loaded": f.malware_rules}
     if f.malware_events:
-        return Finding(status=S.COMPLIANT, summary=f"本期恶意代码检测事件 {f.malware_events} 条。", numbers=numbers)
+        return Finding(
+            status=S.COMPLIANT, summary=f"本期恶意代码检测事件 {f.malware_events} 条。", numbers=numbers
+        )
     if f.malware_rules:
         return Finding(
             status=S.PARTIAL,
-            summary=f"本期无恶意代码检测事件，已加载恶意代码相关规则 {f.malware_rules} 条；需核查防病毒网关日志接入。",
+            summary=(
+                f"本期无恶意代码检测事件，已加载恶意代码相关规则 {f.malware_rules} 条；"
+                "需核查防病毒网关日志接入。"
+            ),
             numbers=numbers,
         )
-    return Finding(status=S.NON_COMPLIANT, summary="没有恶意代码检测事件，也没有相关检测规则。", numbers=numbers)
+    return Finding(
+        status=S.NON_COMPLIANT, summary="没有恶意代码检测事件，也没有相关检测规则。", numbers=numbers
+    )
 
 
 def _registered(f: Facts) -> list[Any]:
@@ -206,7 +237,11 @@ def boundary_audit_coverage(f: Facts) -> Finding:
         what = "未登记任何日志源" if not registered else "已登记的日志源本期都没有日志"
         return Finding(status=S.NON_COMPLIANT, summary=f"{what}。", numbers=numbers)
     summary = f"已登记日志源 {len(registered)} 个，本期有日志 {len(reporting)} 个。"
-    return Finding(status=S.COMPLIANT if len(reporting) == len(registered) else S.PARTIAL, summary=summary, numbers=numbers)
+    return Finding(
+        status=S.COMPLIANT if len(reporting) == len(registered) else S.PARTIAL,
+        summary=summary,
+        numbers=numbers,
+    )
 
 
 def audit_record_fields(f: Facts) -> Finding:
@@ -215,7 +250,10 @@ def audit_record_fields(f: Facts) -> Finding:
     numbers = {"events": f.device_events, "complete": f.device_complete, "ratio": ratio}
     if not f.device_events:
         return Finding(status=S.NON_COMPLIANT, summary="本期没有网络安全设备日志。", numbers=numbers)
-    summary = f"本期 {f.device_events} 条设备日志中 {f.device_complete} 条时间、用户/源地址、类型、结果齐全（{ratio:.1%}）。"
+    summary = (
+        f"本期 {f.device_events} 条设备日志中 {f.device_complete} 条"
+        f"时间、用户/源地址、类型、结果齐全（{ratio:.1%}）。"
+    )
     status = S.COMPLIANT if ratio >= 0.95 else S.PARTIAL if ratio >= 0.5 else S.NON_COMPLIANT
     return Finding(status=status, summary=summary, numbers=numbers)
 
@@ -239,7 +277,12 @@ def store_integrity(f: Facts) -> Finding:
 def oplog_coverage(f: Facts) -> Finding:
     """8.1.4.3 a: the platform's operation log covers every user who signed in."""
     log = f.oplog
-    numbers = {"entries": log.entries, "logins": log.logins, "users_signed_in": log.login_users, "actors": log.actors}
+    numbers = {
+        "entries": log.entries,
+        "logins": log.logins,
+        "users_signed_in": log.login_users,
+        "actors": log.actors,
+    }
     if not log.entries and not log.chain_entries:
         return Finding(status=S.NON_COMPLIANT, summary="操作日志为空。", numbers=numbers)
     missing = [u for u in log.login_users if u not in log.actors]
@@ -255,7 +298,9 @@ def oplog_fields(f: Facts) -> Finding:
     if not log.entries:
         return Finding(status=S.UNDETERMINED, summary="本期没有操作日志记录。", numbers=numbers)
     if log.incomplete:
-        return Finding(status=S.PARTIAL, summary=f"{log.incomplete} 条操作日志缺少必要字段。", numbers=numbers)
+        return Finding(
+            status=S.PARTIAL, summary=f"{log.incomplete} 条操作日志缺少必要字段。", numbers=numbers
+        )
     return Finding(
         status=S.COMPLIANT,
         summary=f"本期 {log.entries} 条操作日志均含时间、操作人及角色、来源地址、操作、对象与结果。",
@@ -268,27 +313,40 @@ def oplog_chain(f: Facts) -> Finding:
     log = f.oplog
     numbers = {"entries_verified": log.chain_entries, "ok": log.chain_ok, "reason": log.chain_reason}
     if log.chain_ok:
-        return Finding(status=S.COMPLIANT, summary=f"操作日志哈希链 {log.chain_entries} 条全部校验通过。", numbers=numbers)
-    return Finding(status=S.NON_COMPLIANT, summary=f"操作日志哈希链校验失败：{log.chain_reason}", numbers=numbers)
+        return Finding(
+            status=S.COMPLIANT,
+            summary=f"操作日志哈希链 {log.chain_entries} 条全部校验通过。",
+            numbers=numbers,
+        )
+    return Finding(
+        status=S.NON_COMPLIANT, summary=f"操作日志哈希链校验失败：{log.chain_reason}", numbers=numbers
+    )
 
 
 def _admin_role(role: Role) -> Measure:
     def measure(f: Facts) -> Finding:
         holders = [h for h in f.holders if role in h.roles and not h.disabled]
         dual = [h.username for h in f.holders if len(ADMIN_ROLES & set(h.roles)) > 1]
-        numbers = {
-            "holders": [h.username for h in holders],
+        names = [h.username for h in holders]
+        numbers: dict[str, Any] = {
+            "holders": names,
             "accounts_with_two_admin_roles": dual,
             "entries_in_period": sum(f.oplog.actors.get(h.username, 0) for h in holders),
         }
         if dual:
-            return Finding(status=S.NON_COMPLIANT, summary=f"账户 {', '.join(dual)} 兼任多个管理员角色，违反三员分立。", numbers=numbers)
+            return Finding(
+                status=S.NON_COMPLIANT,
+                summary=f"账户 {', '.join(dual)} 兼任多个管理员角色，违反三员分立。",
+                numbers=numbers,
+            )
         if not holders:
-            return Finding(status=S.NON_COMPLIANT, summary=f"没有启用的账户持有{role.label_zh}角色。", numbers=numbers)
+            return Finding(
+                status=S.NON_COMPLIANT, summary=f"没有启用的账户持有{role.label_zh}角色。", numbers=numbers
+            )
         return Finding(
             status=S.COMPLIANT,
             summary=(
-                f"{role.label_zh}由 {', '.join(numbers['holders'])} 担任，未兼任其他管理员角色；"
+                f"{role.label_zh}由 {', '.join(names)} 担任，未兼任其他管理员角色；"
                 f"本期其操作记录 {numbers['entries_in_period']} 条。"
             ),
             numbers=numbers,
@@ -310,7 +368,9 @@ def management_zone(f: Facts) -> Finding:
             summary=f"安全管理区网段 {', '.join(f.management_cidrs)}；控制台监听 {f.api_host}。",
             numbers=numbers,
         )
-    return Finding(status=S.PARTIAL, summary=f"控制台监听 {f.api_host}，不在安全管理区网段内。", numbers=numbers)
+    return Finding(
+        status=S.PARTIAL, summary=f"控制台监听 {f.api_host}，不在安全管理区网段内。", numbers=numbers
+    )
 
 
 def _inside(host: str, cidrs: list[str]) -> bool:
@@ -325,9 +385,13 @@ def secure_transport(f: Facts) -> Finding:
     """8.1.5.4 b: devices send to the platform over TLS, ideally with client certificates."""
     numbers = {"syslog_tls": f.syslog_tls, "client_certificates": f.syslog_tls_client_cert}
     if f.syslog_tls and f.syslog_tls_client_cert:
-        return Finding(status=S.COMPLIANT, summary="启用 syslog over TLS 并验证设备客户端证书。", numbers=numbers)
+        return Finding(
+            status=S.COMPLIANT, summary="启用 syslog over TLS 并验证设备客户端证书。", numbers=numbers
+        )
     if f.syslog_tls:
-        return Finding(status=S.PARTIAL, summary="启用了 syslog over TLS，但未验证客户端证书。", numbers=numbers)
+        return Finding(
+            status=S.PARTIAL, summary="启用了 syslog over TLS，但未验证客户端证书。", numbers=numbers
+        )
     return Finding(status=S.NON_COMPLIANT, summary="日志仅以明文 UDP/TCP 接收，未启用 TLS。", numbers=numbers)
 
 
@@ -338,15 +402,26 @@ def sources_reporting(f: Facts) -> Finding:
     numbers = {
         "registered": len(registered),
         "reporting": len(registered) - len(silent),
-        "silent": [{"source": s.match, "silent_for_s": s.silent_for_s, "expected_s": s.expected_interval_s} for s in silent],
+        "silent": [
+            {"source": s.match, "silent_for_s": s.silent_for_s, "expected_s": s.expected_interval_s}
+            for s in silent
+        ],
         "unregistered_senders": [s.match for s in f.sources if not s.registered],
     }
     if not registered:
-        return Finding(status=S.UNDETERMINED, summary="未登记任何日志源（settings 的 [[sources]]），无法判定。", numbers=numbers)
+        return Finding(
+            status=S.UNDETERMINED,
+            summary="未登记任何日志源（settings 的 [[sources]]），无法判定。",
+            numbers=numbers,
+        )
     summary = f"已登记日志源 {len(registered)} 个，在应报间隔内上报 {len(registered) - len(silent)} 个。"
     if not silent:
         return Finding(status=S.COMPLIANT, summary=summary, numbers=numbers)
-    return Finding(status=S.PARTIAL if len(silent) < len(registered) else S.NON_COMPLIANT, summary=summary, numbers=numbers)
+    return Finding(
+        status=S.PARTIAL if len(silent) < len(registered) else S.NON_COMPLIANT,
+        summary=summary,
+        numbers=numbers,
+    )
 
 
 def log_retention(f: Facts) -> Finding:
@@ -378,7 +453,8 @@ def log_retention(f: Facts) -> Finding:
         return Finding(
             status=S.PARTIAL,
             summary=(
-                f"留存策略 {f.retention_days_policy} 天；最早日志为 {oldest.oldest_day}（{oldest.days_retained} 天），"
+                f"留存策略 {f.retention_days_policy} 天；"
+                f"最早日志为 {oldest.oldest_day}（{oldest.days_retained} 天），"
                 f"部署未满 {MIN_RETENTION_DAYS} 天，按现行策略预计 {oldest.projected_date} 满足。"
             ),
             numbers=numbers,
@@ -422,7 +498,9 @@ def alert_detection(f: Facts) -> Finding:
         )
     if f.total_events:
         return Finding(
-            status=S.PARTIAL, summary=f"本期有 {f.total_events} 条事件但没有任何告警，需核查规则覆盖。", numbers=numbers
+            status=S.PARTIAL,
+            summary=f"本期有 {f.total_events} 条事件但没有任何告警，需核查规则覆盖。",
+            numbers=numbers,
         )
     return Finding(status=S.UNDETERMINED, summary="本期没有事件，无法判定告警能力。", numbers=numbers)
 
@@ -436,7 +514,11 @@ def alert_triage(f: Facts) -> Finding:
     summary = f"本期高危及以上告警 {a.high} 条，产生24小时后仍未处理 {a.high_untriaged} 条。"
     if not a.high_untriaged:
         return Finding(status=S.COMPLIANT, summary=summary, numbers=numbers)
-    return Finding(status=S.PARTIAL if a.high_untriaged * 2 <= a.high else S.NON_COMPLIANT, summary=summary, numbers=numbers)
+    return Finding(
+        status=S.PARTIAL if a.high_untriaged * 2 <= a.high else S.NON_COMPLIANT,
+        summary=summary,
+        numbers=numbers,
+    )
 
 
 def incident_records(f: Facts) -> Finding:

@@ -123,7 +123,11 @@ def build_report(
         operation_log=oplog,
         operation_log_truncated=truncated,
         checks={
-            "store": {"ok": facts.store_ok, "partitions": facts.store_partitions, "problems": facts.store_problems},
+            "store": {
+                "ok": facts.store_ok,
+                "partitions": facts.store_partitions,
+                "problems": facts.store_problems,
+            },
             "operation_log": {
                 "ok": facts.oplog.chain_ok,
                 "entries": facts.oplog.chain_entries,
@@ -216,7 +220,9 @@ def _incidents(session: Session, *, start: dt.datetime, end: dt.datetime) -> lis
     ]
 
 
-def _operation_log(session: Session, *, start: dt.datetime, end: dt.datetime) -> tuple[list[dict[str, Any]], bool]:
+def _operation_log(
+    session: Session, *, start: dt.datetime, end: dt.datetime
+) -> tuple[list[dict[str, Any]], bool]:
     rows = list(
         session.scalars(
             select(AuditEntry)

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from compliance.models import ComplianceReport
 from compliance.pack import MANIFEST_NAME, PACK_FILES, verify_pack, write_pack
 from compliance.report import build_report, gap_order
 from soc_api.commands.common import add_data_arg, parse_time, settings_from_args
@@ -15,7 +16,7 @@ from soc_core.audit import append_audit
 from soc_core.config import Settings
 from soc_core.digests import file_digests
 from soc_core.errors import ConfigError
-from soc_core.state.db import open_state
+from soc_core.state.db import StateStore, open_state
 from soc_core.storage.embedded import EmbeddedEventStore
 from soc_core.vocabulary import ComplianceStatus
 
@@ -30,7 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export = actions.add_parser("export", help="write report.pdf, evidence.xlsx, evidence.json and MANIFEST")
     for parser in (status, export):
         add_data_arg(parser)
-        parser.add_argument("--from", dest="start", default=None, help="period start (ISO-8601; default: period_days ago)")
+        parser.add_argument(
+            "--from", dest="start", default=None, help="period start (ISO-8601; default: period_days ago)"
+        )
         parser.add_argument("--to", dest="end", default=None, help="period end (ISO-8601; default: now)")
     status.add_argument("--json", action="store_true", help="print the items as JSON")
     status.set_defaults(func=cmd_status)
@@ -41,7 +44,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     verify.set_defaults(func=cmd_verify)
 
 
-def _report(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+def _report(
+    args: argparse.Namespace, settings: Settings
+) -> tuple[ComplianceReport, EmbeddedEventStore, StateStore]:
     try:
         start, end = period(settings=settings, start=parse_time(args.start), end=parse_time(args.end))
     except ValueError as exc:
@@ -67,7 +72,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     state.close()
     items = gap_order(made.items)
     if args.json:
-        print(json.dumps({"totals": made.totals, "items": [i.model_dump(mode="json") for i in items]}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {"totals": made.totals, "items": [i.model_dump(mode="json") for i in items]},
+                ensure_ascii=False,
+            )
+        )
     else:
         for item in items:
             mark = "高风险 " if item.high_risk else ""

@@ -15,7 +15,9 @@ class ComplianceStatusOut(BaseModel):
     period_start: dt.datetime
     period_end: dt.datetime
     generated_at: dt.datetime
-    totals: dict[str, int] = Field(description="items per status: compliant, partial, non_compliant, undetermined")
+    totals: dict[str, int] = Field(
+        description="items per status: compliant, partial, non_compliant, undetermined"
+    )
     high_risk_failing: int = Field(description="high-risk items that are not compliant or partial")
     items: list[ItemResult]
 

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 from compliance.models import ComplianceReport
-from compliance.pack import PACK_FILES, MANIFEST_NAME, write_pack
+from compliance.pack import MANIFEST_NAME, PACK_FILES, write_pack
 from compliance.report import build_report, gap_order
 from soc_api.audit.service import record
 from soc_api.auth.deps import Principal

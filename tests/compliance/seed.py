@@ -188,7 +188,12 @@ def _ids(n: int, when: dt.datetime, *, source: str, complete: bool) -> dict[str,
 def _flow(n: int, when: dt.datetime) -> dict[str, Any]:
     return {
         "@timestamp": when.isoformat(),
-        "event": {"kind": "event", "category": ["network"], "type": ["connection"], "dataset": "network.flow"},
+        "event": {
+            "kind": "event",
+            "category": ["network"],
+            "type": ["connection"],
+            "dataset": "network.flow",
+        },
         "observer": {"vendor": "Shaowang", "product": "flow", "type": "sensor", "hostname": SENSOR},
         "source": {"ip": "10.20.0.5", "port": 51000 + n},
         "destination": {"ip": "192.0.2.80", "port": 443},
@@ -305,7 +310,11 @@ def _users(state: StateStore, site: Site) -> None:
         for role in (Role.ANALYST, Role.COMPLIANCE_OFFICER, *site.admins):
             with state.session() as session:
                 authenticate(
-                    session, username=role.value, password=PASSWORD, source_ip="192.0.2.10", now=NOW - dt.timedelta(days=2)
+                    session,
+                    username=role.value,
+                    password=PASSWORD,
+                    source_ip="192.0.2.10",
+                    now=NOW - dt.timedelta(days=2),
                 )
 
 
@@ -317,13 +326,21 @@ def _rules(state: StateStore, site: Site) -> None:
             RuleHealthEntry(rule_id="r-scan", state="loaded", title="Port scan", level="medium"),
         ]
         if site.malware_rule:
-            rows.append(RuleHealthEntry(rule_id="r-webshell", state="loaded", title="Webshell upload", level="critical"))
+            rows.append(
+                RuleHealthEntry(
+                    rule_id="r-webshell", state="loaded", title="Webshell upload", level="critical"
+                )
+            )
         if site.correlation:
             rows.append(
-                RuleHealthEntry(rule_id="c-brute", state="loaded", title="Brute force", kind="correlation", level="high")
+                RuleHealthEntry(
+                    rule_id="c-brute", state="loaded", title="Brute force", kind="correlation", level="high"
+                )
             )
     if site.rule_failed:
-        rows.append(RuleHealthEntry(rule_id="r-broken", state="failed", path="rules/broken.yml", reason="bad YAML"))
+        rows.append(
+            RuleHealthEntry(rule_id="r-broken", state="failed", path="rules/broken.yml", reason="bad YAML")
+        )
     with state.session() as session:
         record_rule_health(session, rows=rows, now=NOW)
 
@@ -386,7 +403,7 @@ def _incidents(state: StateStore, site: Site) -> None:
             append_audit(
                 session,
                 actor="playbook:web-attack",
-                                action="notify.email",
+                action="notify.email",
                 target="secops@example.gov.example",
                 now=NOW - dt.timedelta(days=2),
             )

@@ -41,7 +41,11 @@ def test_the_healthy_site_is_compliant_on_every_measured_item(tmp_path: Path) ->
     assert items["8.1.3.2 a)"].evidence == {"events": 4, "allowed": 1, "denied": 2}
     assert items["8.1.3.3 d)"].evidence["events"] == 6
     assert items["8.1.3.3 d)"].evidence["with_all_four"] == 6
-    assert items["8.1.3.3 d)"].evidence["missing"] == {"source.ip": 0, "destination.ip": 0, "rule.name/rule.category": 0}
+    assert items["8.1.3.3 d)"].evidence["missing"] == {
+        "source.ip": 0,
+        "destination.ip": 0,
+        "rule.name/rule.category": 0,
+    }
     assert items["8.1.3.3 b)"].evidence["from_internal_sources"] == 1
     assert items["8.1.3.5 a)"].evidence == {"registered": 4, "with_logs": 4, "without_logs": []}
     assert items["8.1.5.4 c)"].evidence["reporting"] == 4
@@ -58,7 +62,12 @@ CASES: list[tuple[dict[str, Any], str, ComplianceStatus, dict[str, Any]]] = [
     ({"firewall": False, "malware": False}, "8.1.3.1 a)", FAIL, {"events": 0}),
     ({"firewall_recent": False}, "8.1.3.1 a)", PART, {"events": 4, "events_last_24h": 0}),
     ({"registered_assets": False}, "8.1.3.1 b)", FAIL, {"registered": 0}),
-    ({"discovered_assets": True}, "8.1.3.1 b)", PART, {"unregistered": 1, "unregistered_hosts": ["10.20.0.99"]}),
+    (
+        {"discovered_assets": True},
+        "8.1.3.1 b)",
+        PART,
+        {"unregistered": 1, "unregistered_hosts": ["10.20.0.99"]},
+    ),
     ({"proxy": False}, "8.1.3.1 c)", FAIL, {"events": 0}),
     ({"proxy_recent": False}, "8.1.3.1 c)", PART, {"events": 3, "events_last_24h": 0}),
     ({"firewall": False, "malware": False}, "8.1.3.2 a)", FAIL, {"events": 0}),
@@ -70,17 +79,42 @@ CASES: list[tuple[dict[str, Any], str, ComplianceStatus, dict[str, Any]]] = [
     ({"intrusion": False, "waf": False}, "8.1.3.3 a)", FAIL, {"events": 0}),
     ({"intrusion_recent": False, "waf": False}, "8.1.3.3 a)", PART, {"events": 3, "events_last_24h": 0}),
     ({"intrusion": False, "waf": False, "mirror": False}, "8.1.3.3 b)", FAIL, {"intrusion_events": 0}),
-    ({"intrusion": False, "mirror": False}, "8.1.3.3 b)", PART, {"from_internal_sources": 0, "intrusion_events": 3}),
-    ({"mirror": False, "correlation": False}, "8.1.3.3 c)", FAIL, {"flows": 0, "correlation_rules_loaded": 0}),
+    (
+        {"intrusion": False, "mirror": False},
+        "8.1.3.3 b)",
+        PART,
+        {"from_internal_sources": 0, "intrusion_events": 3},
+    ),
+    (
+        {"mirror": False, "correlation": False},
+        "8.1.3.3 c)",
+        FAIL,
+        {"flows": 0, "correlation_rules_loaded": 0},
+    ),
     ({"mirror": False}, "8.1.3.3 c)", PART, {"flows": 0, "correlation_rules_loaded": 1}),
     ({"intrusion_complete": False, "waf": False}, "8.1.3.3 d)", FAIL, {"events": 3, "with_all_four": 0}),
     ({"intrusion": False, "waf": False}, "8.1.3.3 d)", FAIL, {"events": 0}),
     ({"rules": False}, "8.1.3.3 d)", PART, {"with_all_four": 6, "high_rules_loaded": 0}),
-    ({"malware": False, "malware_rule": False}, "8.1.3.4 a)", FAIL, {"malware_events": 0, "malware_rules_loaded": 0}),
+    (
+        {"malware": False, "malware_rule": False},
+        "8.1.3.4 a)",
+        FAIL,
+        {"malware_events": 0, "malware_rules_loaded": 0},
+    ),
     ({"malware": False}, "8.1.3.4 a)", PART, {"malware_events": 0, "malware_rules_loaded": 1}),
     ({"registered_sources": False}, "8.1.3.5 a)", FAIL, {"registered": 0}),
-    ({"firewall": False, "malware": False}, "8.1.3.5 a)", PART, {"with_logs": 3, "without_logs": ["192.0.2.1"]}),
-    ({"firewall": False, "proxy": False, "waf": False, "intrusion": False, "malware": False}, "8.1.3.5 b)", FAIL, {"events": 0}),
+    (
+        {"firewall": False, "malware": False},
+        "8.1.3.5 a)",
+        PART,
+        {"with_logs": 3, "without_logs": ["192.0.2.1"]},
+    ),
+    (
+        {"firewall": False, "proxy": False, "waf": False, "intrusion": False, "malware": False},
+        "8.1.3.5 b)",
+        FAIL,
+        {"events": 0},
+    ),
     ({"device_fields": False}, "8.1.3.5 b)", PART, {"events": 13, "complete": 10}),
     ({"tamper_partition": True}, "8.1.3.5 c)", FAIL, {}),
     ({"proxy": False}, "8.1.3.5 d)", FAIL, {"events": 0}),
@@ -113,8 +147,18 @@ CASES: list[tuple[dict[str, Any], str, ComplianceStatus, dict[str, Any]]] = [
     ({"high_untriaged": 4}, "8.1.10.12 a)", FAIL, {"high_alerts": 7, "untriaged_after_24h": 4}),
     ({"high_untriaged": 1}, "8.1.10.12 a)", PART, {"high_alerts": 4, "untriaged_after_24h": 1}),
     ({"alerts": False}, "8.1.10.12 a)", UNDET, {"high_alerts": 0}),
-    ({"incidents_complete": 0, "incidents_incomplete": 1}, "8.1.10.12 c)", FAIL, {"closed": 1, "complete": 0}),
-    ({"incidents_complete": 1, "incidents_incomplete": 1}, "8.1.10.12 c)", PART, {"closed": 2, "complete": 1}),
+    (
+        {"incidents_complete": 0, "incidents_incomplete": 1},
+        "8.1.10.12 c)",
+        FAIL,
+        {"closed": 1, "complete": 0},
+    ),
+    (
+        {"incidents_complete": 1, "incidents_incomplete": 1},
+        "8.1.10.12 c)",
+        PART,
+        {"closed": 2, "complete": 1},
+    ),
     ({"incidents_complete": 0}, "8.1.10.12 c)", UNDET, {"closed": 0}),
     ({"responses": False}, "8.1.10.13 b)", FAIL, {"high_alerts": 3, "response_records": 0}),
     ({"responses": False, "alerts": False}, "8.1.10.13 b)", UNDET, {"response_records": 0}),

@@ -1,10 +1,10 @@
-"""The evidence pack end to end: API (who may export, and the operation log), CLI, MANIFEST, catalogue errors."""
+"""The evidence pack end to end: API (who may export, the operation log), CLI, MANIFEST, catalogue errors."""
 
 from __future__ import annotations
 
 import io
-import os
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from state_fixtures import state_url
 
 from compliance.catalogue import load_catalogue
 from compliance.measures import MEASURES
@@ -22,7 +23,6 @@ from soc_core.errors import ConfigError
 from soc_core.state.db import open_state
 from soc_core.vocabulary import Role
 from tests.api_support import Api, api_for
-from state_fixtures import state_url
 from tests.compliance.seed import Site, seeded, settings_toml
 
 __all__ = ["state_url"]
@@ -84,14 +84,21 @@ def test_the_status_route_lists_high_risk_items_first(api: Api) -> None:
     assert (first["clause"], first["item"], first["status"]) == ("8.1.3.1", "a", "non_compliant")
     assert body["high_risk_failing"] >= 1
     assert api.get("/api/v1/compliance/status", Role.ANALYST).status_code == 403
-    bad = api.get("/api/v1/compliance/status", Role.COMPLIANCE_OFFICER, **{"from": "2026-11-02", "to": "2026-11-01"})
+    bad = api.get(
+        "/api/v1/compliance/status", Role.COMPLIANCE_OFFICER, **{"from": "2026-11-02", "to": "2026-11-01"}
+    )
     assert bad.status_code == 400
 
 
 def _soc(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SOC_CONFIG": str(config)} if config is not None else None
     return subprocess.run(
-        [sys.executable, "-m", "soc_api.cli", *args], capture_output=True, text=True, timeout=300, check=False, env=env
+        [sys.executable, "-m", "soc_api.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
     )
 
 
@@ -112,7 +119,9 @@ def test_cli_export_writes_a_pack_that_verifies_and_a_tampered_file_is_caught(tm
     assert summary["totals"]["non_compliant"] == 0
     ok = _soc("compliance", "verify", str(out))
     assert ok.returncode == 0 and ok.stdout.startswith("OK: 3 files"), ok.stderr
-    text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True)
+    text = subprocess.run(
+        ["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    )
     assert "8.1.5.4" in text.stdout and "符合" in text.stdout
 
     status = _soc("compliance", "status", "--data", str(data), "--json", config=config)
@@ -143,15 +152,27 @@ def test_the_cli_export_is_in_the_operation_log(tmp_path: Path) -> None:
     assert [e.actor for e in entries] == ["host:soc-compliance"]
 
 
+ENTRY = (
+    "- {clause: 8.1.3.3, item: d, control: x, text: x, evidenced_by: x, method: x,"
+    " measure: manual, high_risk: false}\n"
+)
+
+
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
         ("- clause: 8.1.3.3\n  item: z\n", 2, "item"),
-        ("- clause: 8.1.3.3\n  item: d\n  control: x\n  text: x\n  evidenced_by: x\n  method: x\n"
-         "  measure: nope\n  high_risk: false\n", 7, "unknown measure 'nope'"),
-        ("- {clause: 8.1.3.3, item: d, control: x, text: x, evidenced_by: x, method: x, measure: manual, high_risk: false}\n"
-         "- {clause: 8.1.3.3, item: d, control: x, text: x, evidenced_by: x, method: x, measure: manual, high_risk: false}\n",
-         2, "listed twice"),
+        (
+            "- clause: 8.1.3.3\n  item: d\n  control: x\n  text: x\n  evidenced_by: x\n  method: x\n"
+            "  measure: nope\n  high_risk: false\n",
+            7,
+            "unknown measure 'nope'",
+        ),
+        (
+            ENTRY + ENTRY,
+            2,
+            "listed twice",
+        ),
         ("- clause: [\n", 2, "invalid YAML"),
     ],
 )
