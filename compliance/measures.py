@@ -261,6 +261,8 @@ def audit_record_fields(f: Facts) -> Finding:
 def store_integrity(f: Facts) -> Finding:
     """8.1.3.5 c: stored records are protected: digests and the manifest chain verify."""
     numbers = {"partitions": f.store_partitions, "problems": f.store_problems[:50]}
+    if f.store_ok and not f.store_partitions:
+        return Finding(status=S.UNDETERMINED, summary="事件库还没有已封存的分区，无可校验的记录。", numbers=numbers)
     if f.store_ok:
         return Finding(
             status=S.COMPLIANT,
@@ -312,6 +314,8 @@ def oplog_chain(f: Facts) -> Finding:
     """8.1.4.3 c: the operation log's hash chain verifies from the first entry to the last."""
     log = f.oplog
     numbers = {"entries_verified": log.chain_entries, "ok": log.chain_ok, "reason": log.chain_reason}
+    if log.chain_ok and not log.chain_entries:
+        return Finding(status=S.UNDETERMINED, summary="操作日志为空，无可校验的记录。", numbers=numbers)
     if log.chain_ok:
         return Finding(
             status=S.COMPLIANT,

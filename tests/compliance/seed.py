@@ -64,6 +64,7 @@ class Site:
     silent_sensor: bool = False
     history_days: int = 200
     retention_days: int = 365
+    seal: bool = True
     tamper_partition: bool = False
     tamper_oplog: bool = False
     users: bool = True
@@ -433,7 +434,8 @@ def seeded(tmp_path: Path, site: Site, state_url: str | None = None) -> Iterator
     events = EmbeddedEventStore.open_writer(data, settings.store)
     try:
         events.append([Event.from_dict(doc) for doc in _documents(site)])
-        events.seal_now()
+        if site.seal:
+            events.seal_now()
         if site.tamper_partition:
             # One partition swapped for another's (still a readable file): its digests no longer match.
             first, second = sorted((data / "events" / "sealed").rglob("*.parquet"))[:2]

@@ -2,7 +2,8 @@
 
 An analyst signs in, finds the alert an ingested line raised, assigns and closes it with a
 comment; the audit admin sees those actions in the operation log; the analyst is refused the
-operation log. Screenshots of the queue, alert, search, dashboard and map pages are written to
+operation log. The compliance officer reads the 等保 gap view and downloads the evidence pack.
+Screenshots of the queue, alert, search, dashboard, map and compliance pages are written to
 ``$SOC_TEST_ARTIFACTS/console`` (default ``test-artifacts/console``).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,7 @@ def platform(tmp_path: Path) -> Iterator[PlatformProcess]:
     data_dir = tmp_path / "data"
     add_user(data_dir, "ana", "analyst")
     add_user(data_dir, "auditor", "audit_admin")
+    add_user(data_dir, "officer", "compliance_officer")
     with PlatformProcess(data_dir) as soc:
         send_tcp(
             soc.syslog_port, [sqli_line(dt.datetime.now(dt.UTC)), *(firewall_line(i) for i in range(300))]
@@ -165,3 +168,79 @@ def test_analyst_closes_an_alert_and_the_audit_admin_sees_it(platform: PlatformP
     assert errors == []
     refused = httpx.get(base + "/api/v1/audit", headers={"Authorization": f"Bearer {platform.login('ana')}"})
     assert refused.status_code == 403
+
+
+def test_compliance_officer_reads_the_gap_view_and_downloads_the_evidence_pack(
+    platform: PlatformProcess, tmp_path: Path
+) -> None:
+    base = platform.api
+    platform.login("officer")
+    errors: list[str] = []
+    with _playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            officer = browser.new_context(
+                viewport={"width": 1440, "height": 900}, locale="zh-CN", accept_downloads=True
+            )
+            page = officer.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            _sign_in(page, base, "officer")
+            page.click('a[data-nav="compliance"]')
+            page.wait_for_selector("#compliance-items details.gap-item")
+            status = platform.get("/api/v1/compliance/status")
+            first = status["items"][0]
+            assert (first["high_risk"], first["status"]) == (True, "non_compliant")
+
+            # One row per catalogue item, in the API's order: high-risk failures first.
+            rows = page.locator("#compliance-items details.gap-item")
+            assert rows.count() == len(status["items"])
+            keys = [f"{item['clause']} {item['item']})" for item in status["items"]]
+            assert rows.evaluate_all("rows => rows.map(r => r.dataset.key)") == keys
+            top = rows.first
+            assert top.get_attribute("data-key") == keys[0]
+            assert top.locator(".compliance-pill").inner_text() == "不符合"
+            badge = top.locator(".chip-risk")
+            assert badge.inner_text() == "高风险"
+            assert badge.get_attribute("title") == f"高风险判定情形：{first['high_risk_note']}"
+            failing = page.locator('#compliance-items .compliance-pill:text-is("不符合")')
+            assert failing.count() == status["totals"]["non_compliant"]
+            high_risk = page.locator("#compliance-high-risk .stat-value").inner_text()
+            assert high_risk == str(status["high_risk_failing"])
+            # The period is in the address, so the view can be linked.
+            assert "from=" in page.url and "to=" in page.url
+
+            # The detail shows the requirement, the numbers and the links to the data.
+            top.locator("summary").click()
+            detail = top.locator(".gap-detail")
+            assert first["text"] in detail.inner_text()
+            evidence_keys = detail.locator(".ev-dl dt").all_inner_texts()
+            assert evidence_keys == list(first["evidence"])
+            _shot(page, "compliance")
+
+            with page.expect_download() as download_info:
+                page.click("#compliance-export")
+            download = download_info.value
+            page.wait_for_selector(f"#toast.show:has-text('{download.suggested_filename}')")
+            assert page.locator("#compliance-export").is_enabled()
+            # The name is the server's (Content-Disposition): <time>-<user>.zip.
+            assert download.suggested_filename.endswith("-officer.zip")
+            saved = tmp_path / download.suggested_filename
+            download.save_as(saved)
+            with zipfile.ZipFile(saved) as pack:
+                names = pack.namelist()
+            assert any(name.endswith("/MANIFEST") for name in names)
+            officer.close()
+
+            # The analyst has no compliance entry in the menu.
+            analyst = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+            page = analyst.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            _sign_in(page, base, "ana")
+            assert page.locator('a[data-nav="alerts"]').count() == 1
+            assert page.locator('a[data-nav="compliance"]').count() == 0
+            analyst.close()
+        finally:
+            browser.close()
+    assert errors == []
+    exports = platform.get("/api/v1/audit", action="compliance.export")["items"]
+    assert [e["actor"] for e in exports] == ["officer"]

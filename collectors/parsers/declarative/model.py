@@ -12,9 +12,9 @@ from typing import Any
 
 from collectors.parsers.declarative.ecs import Converter, Target
 from collectors.parsers.declarative.extract import Extractor
-from soc_core.yamlsrc import LineList, LineMap
 from soc_core.errors import ConfigError
 from soc_core.events import ECS_ROOTS
+from soc_core.yamlsrc import LineList, LineMap
 
 __all__ = [
     "EXTRACT_KINDS",

@@ -36,8 +36,8 @@ from collectors.parsers.declarative.sections import (
     read_verdict,
     referenced,
 )
-from soc_core.yamlsrc import LineMap, YamlProblem, load_yaml
 from collectors.parsers.timeparse import zone
+from soc_core.yamlsrc import LineMap, YamlProblem, load_yaml
 
 __all__ = ["Definition", "DefinitionError", "FieldSpec", "Intrusion", "Matcher", "Sample", "read_definition"]
 

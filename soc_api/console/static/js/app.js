@@ -16,6 +16,7 @@ import * as usersPage from './pages/users.js';
 import * as rulesPage from './pages/rules.js';
 import * as sourcesPage from './pages/sources.js';
 import * as assetsPage from './pages/assets.js';
+import * as compliancePage from './pages/compliance.js';
 
 const SESSION_MARK = 'shaowang.session';
 
@@ -39,6 +40,9 @@ const NAV_GROUPS = [
     ['audit', 'audit:read', 'M6 3h9l3 3v15H6V3zm3 6h6M9 12h6M9 15h4'],
     ['users', 'users:read', 'M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7zm-6 9c0-3.3 2.7-6 6-6s6 2.7 6 6M16 4.5a3.5 3.5 0 0 1 0 6.5M18 14.5c2 .8 3 2.8 3 5.5'],
   ]],
+  ['compliance', [
+    ['compliance', 'compliance:read', 'M12 3l8 3v6c0 4.6-3.4 8.2-8 9-4.6-.8-8-4.4-8-9V6l8-3zm-3.5 9.2l2.4 2.4 4.6-4.8'],
+  ]],
 ];
 
 // [path pattern, page, nav key, permission the page's first call needs].
@@ -55,6 +59,7 @@ const ROUTES = [
   [/^\/users$/, usersPage, 'users', 'users:read'],
   [/^\/rules$/, rulesPage, 'rules', 'rules:read'],
   [/^\/sources$/, sourcesPage, 'sources', 'sources:read'],
+  [/^\/compliance$/, compliancePage, 'compliance', 'compliance:read'],
 ];
 
 const state = {
@@ -75,6 +80,13 @@ function parseHash() {
 
 function can(permission) {
   return Boolean(state.me && (state.me.permissions || []).includes(permission));
+}
+
+/** The permission the page behind a console link ("#/search?q=…") needs, or null for no page. */
+function routePermission(hash) {
+  const path = String(hash || '').replace(/^#/, '').split('?')[0];
+  const found = ROUTES.find(([re]) => re.test(path));
+  return found ? found[3] : null;
 }
 
 function landing() {
@@ -330,6 +342,7 @@ async function route() {
     params: found.m.slice(1).map(decodeURIComponent),
     query,
     can,
+    routePermission,
     markDemo,
     navigate: (hash) => {
       location.hash = hash;
