@@ -262,7 +262,9 @@ def store_integrity(f: Facts) -> Finding:
     """8.1.3.5 c: stored records are protected: digests and the manifest chain verify."""
     numbers = {"partitions": f.store_partitions, "problems": f.store_problems[:50]}
     if f.store_ok and not f.store_partitions:
-        return Finding(status=S.UNDETERMINED, summary="事件库还没有已封存的分区，无可校验的记录。", numbers=numbers)
+        return Finding(
+            status=S.UNDETERMINED, summary="事件库还没有已封存的分区，无可校验的记录。", numbers=numbers
+        )
     if f.store_ok:
         return Finding(
             status=S.COMPLIANT,

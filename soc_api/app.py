@@ -17,9 +17,9 @@ from soc_api.assets.views import zones_router
 from soc_api.audit.middleware import AuditTrailMiddleware
 from soc_api.audit.views import router as audit_router
 from soc_api.auth.views import router as auth_router
+from soc_api.compliance.views import router as compliance_router
 from soc_api.console.views import SecurityHeaders, mount_console
 from soc_api.context import AppContext
-from soc_api.compliance.views import router as compliance_router
 from soc_api.dashboard.views import router as dashboard_router
 from soc_api.errors import ApiError
 from soc_api.events.views import queries_router

@@ -479,7 +479,7 @@ const M = {
   'compliance.standard': ['GB/T 22239-2019 第三级', 'GB/T 22239-2019 level 3'],
   'compliance.period': ['统计周期', 'Period'],
   'compliance.lastDays': ['最近 {n} 天', 'Last {n} days'],
-  'compliance.custom': ['自定义：{from} — {to}', 'Custom: {from} — {to}'],
+  'compliance.custom': ['自定义周期', 'Custom period'],
   'compliance.generatedAt': ['生成于 {time}', 'generated {time}'],
   'compliance.export': ['导出证据包', 'Export evidence pack'],
   'compliance.exporting': ['正在生成证据包…', 'Building the evidence pack…'],
