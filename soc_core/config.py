@@ -261,6 +261,47 @@ class ComplianceSettings(BaseModel):
     font: Path | None = Field(default=None, description="a TrueType CJK font; default: Debian's WenQuanYi")
 
 
+class PlaybookSettings(BaseModel):
+    """Playbooks, the channels they notify through and the responders they block with."""
+
+    enabled: bool = True
+    shipped: bool = Field(default=True, description="load playbooks/library")
+    dirs: list[Path] = Field(default_factory=list, description="more playbook files or directories")
+    console_url: str = Field(default="http://127.0.0.1:8000", description="links in messages point here")
+    retry_attempts: int = Field(default=3, ge=1, le=20, description="tries of a failing step")
+    retry_backoff_s: float = Field(default=30.0, gt=0, description="first wait between tries; doubles")
+    poll_interval_s: float = Field(default=5.0, gt=0, description="how often due runs and TTLs are checked")
+    channels: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="notification channels: id, kind (email|webhook|dingtalk|wecom|sms), …",
+    )
+    responders: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="block responders: id, kind (nftables|iptables|huawei|h3c), dry_run …",
+    )
+
+
+class ReportSettings(BaseModel):
+    """通报: who reports, and the deadline per unit type (《国家网络安全事件报告管理办法》)."""
+
+    unit: str = Field(default="本单位", description="报告单位")
+    unit_type: str = Field(
+        default="network_operator", description="critical_infrastructure|party_government|network_operator"
+    )
+    contact: str | None = Field(default=None, description="联系人及方式")
+    deadline_hours: dict[str, float] = Field(
+        default_factory=lambda: {
+            "critical_infrastructure": 1.0,
+            "party_government": 2.0,
+            "network_operator": 4.0,
+        },
+        description="hours from discovery to report, per unit type",
+    )
+    notice_days: int = Field(
+        default=15, ge=1, description="default rectification period of an inbound notice"
+    )
+
+
 class Settings(BaseSettings):
     """All settings. Nested keys map to ``SOC_SECTION__KEY`` environment variables."""
 
@@ -280,6 +321,8 @@ class Settings(BaseSettings):
     suricata: SuricataSettings = Field(default_factory=SuricataSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
+    playbooks: PlaybookSettings = Field(default_factory=PlaybookSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
     files: list[FileSource] = Field(default_factory=list)
     sources: list[SourceMapping] = Field(default_factory=list)
 

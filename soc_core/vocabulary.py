@@ -276,6 +276,93 @@ COMPLIANCE_STATUS_LABELS_ZH: dict[ComplianceStatus, str] = {
 }
 
 
+class RunStatus(StrEnum):
+    """Where a playbook run stands."""
+
+    RUNNING = "running"
+    WAITING = "waiting"  # for an approval or a timer
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class StepStatus(StrEnum):
+    """Where one step of a run stands."""
+
+    RUNNING = "running"
+    WAITING = "waiting"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class ApprovalStatus(StrEnum):
+    """A pending decision on a response action."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class BlockStatus(StrEnum):
+    """A block applied by a responder (or only recorded, in dry-run)."""
+
+    ACTIVE = "active"
+    DRY_RUN = "dry_run"
+    REMOVED = "removed"  # lifted by hand
+    EXPIRED = "expired"  # its TTL ran out and it was lifted
+    FAILED = "failed"
+
+
+class ReportStatus(StrEnum):
+    """A 通报 record's lifecycle (《国家网络安全事件报告管理办法》)."""
+
+    DRAFT = "draft"
+    REPORTED = "reported"
+    HANDLING = "handling"
+    FEEDBACK = "feedback"
+    CLOSED = "closed"
+
+    @property
+    def label_zh(self) -> str:
+        """The state as the console shows it."""
+        return REPORT_STATUS_LABELS_ZH[self]
+
+
+REPORT_STATUS_LABELS_ZH: dict[ReportStatus, str] = {
+    ReportStatus.DRAFT: "草稿",
+    ReportStatus.REPORTED: "已上报",
+    ReportStatus.HANDLING: "处置中",
+    ReportStatus.FEEDBACK: "已反馈",
+    ReportStatus.CLOSED: "已结案",
+}
+
+REPORT_TRANSITIONS: dict[ReportStatus, frozenset[ReportStatus]] = {
+    ReportStatus.DRAFT: frozenset({ReportStatus.REPORTED}),
+    ReportStatus.REPORTED: frozenset({ReportStatus.HANDLING}),
+    ReportStatus.HANDLING: frozenset({ReportStatus.FEEDBACK}),
+    ReportStatus.FEEDBACK: frozenset({ReportStatus.CLOSED, ReportStatus.HANDLING}),
+    ReportStatus.CLOSED: frozenset(),
+}
+
+
+class UnitType(StrEnum):
+    """Who reports: the deadline of a 通报 depends on it (configurable in ``[reports]``)."""
+
+    CRITICAL_INFRASTRUCTURE = "critical_infrastructure"  # 关键信息基础设施运营者
+    PARTY_GOVERNMENT = "party_government"  # 党政机关
+    NETWORK_OPERATOR = "network_operator"  # 其他网络运营者
+
+
+class NoticeStatus(StrEnum):
+    """An inbound 通报预警 turned into a rectification task for an owner unit."""
+
+    OPEN = "open"
+    FEEDBACK = "feedback"  # the unit answered; awaiting review
+    CLOSED = "closed"  # reviewed and accepted
+
+
 class DeadLetterReason(StrEnum):
     """Why a received record could not become an event."""
 

@@ -6,5 +6,20 @@ Open it with :func:`open_state` (``Settings.state_url``); the operation log live
 
 from soc_core.state.db import StateStore, open_state
 from soc_core.state.models import ApiSession, AuditEntry, Base, User, UserRole
+from soc_core.state.response import Approval, BlockRecord, Notice, PlaybookRun, PlaybookStep, ReportRecord
 
-__all__ = ["ApiSession", "AuditEntry", "Base", "StateStore", "User", "UserRole", "open_state"]
+__all__ = [
+    "ApiSession",
+    "Approval",
+    "AuditEntry",
+    "Base",
+    "BlockRecord",
+    "Notice",
+    "PlaybookRun",
+    "PlaybookStep",
+    "ReportRecord",
+    "StateStore",
+    "User",
+    "UserRole",
+    "open_state",
+]

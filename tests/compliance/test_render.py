@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from compliance.export.fonts import find_cjk_font
+from soc_core.fonts import find_cjk_font
 from compliance.export.pdf import write_pdf
 from compliance.export.xlsx import write_xlsx
 from compliance.models import ComplianceReport

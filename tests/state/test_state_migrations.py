@@ -18,7 +18,7 @@ TABLES = {"users", "user_roles", "api_sessions", "audit_log", "state_locks", "al
 
 
 def test_open_creates_schema_at_head(store: StateStore) -> None:
-    assert head_revision() == "0005"
+    assert head_revision() == "0006"
     assert store.current_revision() == head_revision()
     assert set(inspect(store.engine).get_table_names()) >= TABLES
 
