@@ -35,6 +35,14 @@ class Permission(StrEnum):
     ASSIGNEES_READ = "assignees:read"
     COMPLIANCE_READ = "compliance:read"
     COMPLIANCE_EXPORT = "compliance:export"
+    PLAYBOOKS_READ = "playbooks:read"
+    PLAYBOOKS_APPROVE = "playbooks:approve"
+    BLOCKS_MANAGE = "blocks:manage"
+    REPORTS_READ = "reports:read"
+    REPORTS_MANAGE = "reports:manage"
+    NOTICES_READ = "notices:read"
+    NOTICES_MANAGE = "notices:manage"
+    NOTICES_FEEDBACK = "notices:feedback"
 
 
 _R = Role
@@ -82,6 +90,19 @@ MATRIX: dict[Permission, frozenset[Role]] = {
         {_R.COMPLIANCE_OFFICER, _R.AUDIT_ADMIN, _R.SECURITY_ADMIN, _R.SYSTEM_ADMIN}
     ),
     Permission.COMPLIANCE_EXPORT: frozenset({_R.AUDIT_ADMIN, _R.COMPLIANCE_OFFICER}),
+    # Response: triage sees the runs; only the security admin approves a block or lifts one.
+    Permission.PLAYBOOKS_READ: frozenset({_R.ANALYST, _R.SECURITY_ADMIN, _R.COMPLIANCE_OFFICER}),
+    Permission.PLAYBOOKS_APPROVE: frozenset({_R.SECURITY_ADMIN}),
+    Permission.BLOCKS_MANAGE: frozenset({_R.SECURITY_ADMIN}),
+    # 通报 records: triage writes and files them; the network side and compliance read them.
+    Permission.REPORTS_READ: _SECURITY_VIEW,
+    Permission.REPORTS_MANAGE: _TRIAGE,
+    # Inbound notices: the security admin registers and reviews them; owner units' admins answer.
+    Permission.NOTICES_READ: frozenset(
+        {_R.ANALYST, _R.SECURITY_ADMIN, _R.NETWORK_ADMIN, _R.SYSTEM_ADMIN, _R.COMPLIANCE_OFFICER}
+    ),
+    Permission.NOTICES_MANAGE: frozenset({_R.SECURITY_ADMIN}),
+    Permission.NOTICES_FEEDBACK: frozenset({_R.NETWORK_ADMIN, _R.SYSTEM_ADMIN, _R.SECURITY_ADMIN}),
 }
 
 

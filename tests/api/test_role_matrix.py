@@ -60,6 +60,14 @@ POLICY: dict[Permission, set[Role]] = {
     Permission.USERS_MANAGE: {SYS},
     Permission.COMPLIANCE_READ: {COM, AUD, SEC, SYS},
     Permission.COMPLIANCE_EXPORT: {AUD, COM},
+    Permission.PLAYBOOKS_READ: {ANA, SEC, COM},
+    Permission.PLAYBOOKS_APPROVE: {SEC},
+    Permission.BLOCKS_MANAGE: {SEC},
+    Permission.REPORTS_READ: {ANA, SEC, NET, COM},
+    Permission.REPORTS_MANAGE: {ANA, SEC},
+    Permission.NOTICES_READ: {ANA, SEC, NET, SYS, COM},
+    Permission.NOTICES_MANAGE: {SEC},
+    Permission.NOTICES_FEEDBACK: {NET, SYS, SEC},
 }
 # Routes whose guard matters most, pinned (the walk below checks all of them against MATRIX).
 PINNED = {
