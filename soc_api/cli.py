@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "assets",
     "graph",
     "compliance",
+    "playbooks",
 )
 
 

@@ -1,0 +1,126 @@
+"""Reading playbook YAML files, with problems that name file and line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from playbooks.models import BlockStep, EscalateAfterStep, NotifyStep, Playbook
+from soc_core.config import Settings
+from soc_core.yamlsrc import LineList, LineMap, YamlProblem, load_yaml
+
+LIBRARY = Path(__file__).with_name("library")
+SUFFIXES = (".yml", ".yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybookProblem:
+    """Why a file is not a valid playbook: ``path:line: message``."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        """For ``soc playbooks check --json``."""
+        return {"path": self.path, "line": self.line, "message": self.message}
+
+
+def _line_of(doc: Any, loc: tuple[int | str, ...]) -> int:
+    """The line of the deepest part of ``loc`` the YAML still knows."""
+    line = getattr(doc, "line", 1)
+    node = doc
+    for part in loc:
+        if isinstance(node, LineMap) and isinstance(part, str) and part in node:
+            line = node.line_of(part)
+            node = node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
+            line = node.line_of(part)
+            node = node[part]
+        elif isinstance(node, LineMap | LineList):
+            continue  # a discriminator tag (e.g. "notify") in the location: stay on the item
+        else:
+            break
+    return line
+
+
+def load_playbook(path: Path) -> Playbook | PlaybookProblem:
+    """The playbook in ``path``, or the first problem found in it."""
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return PlaybookProblem(where, 1, f"cannot read: {exc}")
+    try:
+        doc, problems = load_yaml(text)
+    except YamlProblem as exc:
+        return PlaybookProblem(where, exc.line, exc.message)
+    if problems:
+        line, message = problems[0]
+        return PlaybookProblem(where, line, message)
+    if not isinstance(doc, LineMap):
+        return PlaybookProblem(where, 1, "a playbook is a mapping with id, name, trigger and steps")
+    try:
+        playbook = Playbook.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "playbook"
+        return PlaybookProblem(where, _line_of(doc, tuple(first["loc"])), f"{field}: {first['msg']}")
+    return playbook.model_copy(update={"path": where})
+
+
+def playbook_files(paths: Iterable[Path]) -> list[Path]:
+    """Every playbook file under ``paths`` (files or directories), sorted within each."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+        else:
+            found.append(path)
+    return found
+
+
+def load_playbooks(paths: Iterable[Path]) -> tuple[list[Playbook], list[PlaybookProblem]]:
+    """Valid playbooks and the problems of the others; a duplicate id is a problem of the later file."""
+    playbooks: list[Playbook] = []
+    problems: list[PlaybookProblem] = []
+    seen: dict[str, str] = {}
+    for path in playbook_files(paths):
+        loaded = load_playbook(path)
+        if isinstance(loaded, PlaybookProblem):
+            problems.append(loaded)
+        elif loaded.id in seen:
+            problems.append(
+                PlaybookProblem(str(path), 1, f"id {loaded.id!r} is already used by {seen[loaded.id]}")
+            )
+        else:
+            seen[loaded.id] = str(path)
+            playbooks.append(loaded)
+    return playbooks, problems
+
+
+def playbook_paths(settings: Settings) -> list[Path]:
+    """The shipped library (unless turned off) and the site's directories."""
+    return ([LIBRARY] if settings.playbooks.shipped else []) + list(settings.playbooks.dirs)
+
+
+def unresolved(playbook: Playbook, *, channels: set[str], responders: set[str]) -> list[str]:
+    """Channel and responder ids a playbook names that the settings do not define."""
+    missing: list[str] = []
+    for index, step in enumerate(playbook.steps):
+        named: tuple[str, ...] = ()
+        kind = "channel"
+        if isinstance(step, NotifyStep | EscalateAfterStep):
+            named = step.channels
+        elif isinstance(step, BlockStep):
+            named, kind = (step.responder,), "responder"
+        known = channels if kind == "channel" else responders
+        missing += [f"step {index + 1} ({step.action}): no {kind} {n!r}" for n in named if n not in known]
+    return missing
