@@ -23,6 +23,7 @@ from playbooks.actions import ACTIONS
 from playbooks.actions.notify import deliver
 from playbooks.channels.base import Channel
 from playbooks.context import StepContext, StepResult, alert_message
+from playbooks.errors import PlaybookError
 from playbooks.models import EscalateAfterStep, Playbook
 from playbooks.responders.base import Responder, ResponderError
 from playbooks.timers import Timers
@@ -45,10 +46,6 @@ from soc_core.vocabulary import (
 log = logging.getLogger(__name__)
 
 _CRITICALITY_ORDER = {c: i for i, c in enumerate(Criticality)}
-
-
-class PlaybookError(Exception):
-    """A decision or change the engine refuses (unknown approval, already decided …)."""
 
 
 class PlaybookEngine:

@@ -26,6 +26,7 @@ from soc_api.events.views import queries_router
 from soc_api.events.views import router as events_router
 from soc_api.graph.views import router as graph_router
 from soc_api.incidents.views import router as incidents_router
+from soc_api.playbooks.views import router as playbooks_router
 from soc_api.rules.views import router as rules_router
 from soc_api.setup.gate import SetupCheck, SetupGate
 from soc_api.setup.views import router as setup_router
@@ -51,6 +52,9 @@ ROUTERS = (
     assignees_router,  # before users_router: /users/assignable is not a username
     users_router,
     compliance_router,
+    reports_router,
+    notices_router,
+    playbooks_router,
 )
 
 

@@ -12,6 +12,8 @@ from soc_core.state.db import StateStore
 from soc_core.storage.base import EventStore
 
 if TYPE_CHECKING:
+    from playbooks.loader import PlaybookProblem
+    from playbooks.runner import PlaybookEngine
     from soc_api.runtime.graph import GraphService
 
 
@@ -26,3 +28,5 @@ class AppContext:
     graph: GraphService | None = None  # the running platform's network graph
     started_at: float = field(default_factory=time.time)
     demo: bool = False  # `soc run --demo`: synthetic data in its own data directory
+    playbooks: PlaybookEngine | None = None  # the running playbook engine (None: responses are off)
+    playbook_problems: list[PlaybookProblem] = field(default_factory=list)
