@@ -95,7 +95,10 @@ def open_incident(
     """Open an incident (optionally from alerts)."""
     with ctx.state.session() as session:
         row = create_incident(session, body=body, principal=principal, now=dt.datetime.now(dt.UTC))
-        return Incident.build(row, category_label=category_label(row.category))
+        created = Incident.build(row, category_label=category_label(row.category))
+    if ctx.playbooks is not None:  # playbooks `on: incident` (通报 for 较大 and above)
+        ctx.playbooks.submit_incident(created.id)
+    return created
 
 
 @router.get("/{incident_id}", response_model=Incident)
@@ -124,7 +127,10 @@ def change_incident(
             principal=principal,
             now=dt.datetime.now(dt.UTC),
         )
-        return Incident.build(row, category_label=category_label(row.category))
+        changed = Incident.build(row, category_label=category_label(row.category))
+    if ctx.playbooks is not None and body.level is not None:
+        ctx.playbooks.submit_incident(changed.id)
+    return changed
 
 
 @router.post("/{incident_id}/timeline", response_model=TimelineOut, status_code=status.HTTP_201_CREATED)
