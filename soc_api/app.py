@@ -27,6 +27,8 @@ from soc_api.events.views import router as events_router
 from soc_api.graph.views import router as graph_router
 from soc_api.incidents.views import router as incidents_router
 from soc_api.playbooks.views import router as playbooks_router
+from soc_api.reports.views import notices_router
+from soc_api.reports.views import router as reports_router
 from soc_api.rules.views import router as rules_router
 from soc_api.setup.gate import SetupCheck, SetupGate
 from soc_api.setup.views import router as setup_router

@@ -133,7 +133,7 @@ def _secret_values(value: Any) -> Iterable[str]:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of a secret replaced by ``***`` (longest first, so parts cannot leak)."""
+    """``text`` with every secret replaced by ``***``, longest first so that no part of one leaks."""
     for secret in sorted(set(secrets), key=len, reverse=True):
         text = text.replace(secret, "***")
     return text

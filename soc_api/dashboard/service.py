@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from soc_core.state.alerts import list_rule_health
-from soc_core.state.models import AlertRecord, AssetRecord, utc
+from soc_core.state.models import AlertRecord, AssetRecord, IncidentRecord, utc
+from soc_core.state.response import Notice, ReportRecord
 from soc_core.storage.base import EventStore
 from soc_core.storage.embedded_query import parse_interval
-from soc_core.vocabulary import DEAD_LETTER_DATASET, RuleState, Severity
+from soc_core.vocabulary import DEAD_LETTER_DATASET, NoticeStatus, ReportStatus, RuleState, Severity
 
 TOP = 10
 MAX_ALERT_POINTS = 200_000
@@ -124,3 +125,74 @@ def rule_figures(session: Session) -> dict[str, Any]:
             for r in busiest
         ],
     }
+
+
+def response_figures(session: Session, *, now: dt.datetime, reports: bool, notices: bool) -> dict[str, Any]:
+    """通报 records not reported in time and notices past their rectification period, with counts
+    of those still open; each half only for a caller who may read it (else nulls and no items)."""
+    when = utc(now)
+    figures: dict[str, Any] = {
+        "reports_overdue": None,
+        "reports_open": None,
+        "notices_overdue": None,
+        "notices_open": None,
+        "overdue_reports": [],
+        "overdue_notices": [],
+    }
+    if reports:
+        late = and_(ReportRecord.status == ReportStatus.DRAFT.value, ReportRecord.deadline_at < when)
+        overdue, open_ = session.execute(
+            select(
+                func.count(case((late, 1))),
+                func.count(case((ReportRecord.status != ReportStatus.CLOSED.value, 1))),
+            )
+        ).one()
+        rows = session.execute(
+            select(
+                ReportRecord.id,
+                ReportRecord.incident_id,
+                IncidentRecord.title,
+                ReportRecord.affected_system,
+                ReportRecord.unit,
+                ReportRecord.deadline_at,
+            )
+            .outerjoin(IncidentRecord, IncidentRecord.id == ReportRecord.incident_id)
+            .where(late)
+            .order_by(ReportRecord.deadline_at, ReportRecord.id)
+            .limit(TOP)
+        )
+        figures.update(
+            reports_overdue=int(overdue),
+            reports_open=int(open_),
+            overdue_reports=[
+                {
+                    "id": id_,
+                    "incident_id": incident_id,
+                    "title": title or system or unit,
+                    "deadline_at": utc(deadline),
+                }
+                for id_, incident_id, title, system, unit, deadline in rows
+            ],
+        )
+    if notices:
+        late = and_(Notice.status != NoticeStatus.CLOSED.value, Notice.due_at < when)
+        overdue, open_ = session.execute(
+            select(
+                func.count(case((late, 1))), func.count(case((Notice.status != NoticeStatus.CLOSED.value, 1)))
+            )
+        ).one()
+        notice_rows = session.execute(
+            select(Notice.id, Notice.title, Notice.owner_unit, Notice.due_at)
+            .where(late)
+            .order_by(Notice.due_at, Notice.id)
+            .limit(TOP)
+        )
+        figures.update(
+            notices_overdue=int(overdue),
+            notices_open=int(open_),
+            overdue_notices=[
+                {"id": id_, "title": title, "owner_unit": owner, "due_at": utc(due)}
+                for id_, title, owner, due in notice_rows
+            ],
+        )
+    return figures

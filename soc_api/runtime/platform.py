@@ -29,6 +29,9 @@ from collectors.parsers.declarative import load_declarative
 from collectors.traffic.suricata import SuricataSensor
 from collectors.transports.filetail import FileTailer
 from collectors.transports.syslog import SyslogServer, SyslogTlsServer
+from playbooks.engine import build_engine as build_playbook_engine
+from playbooks.loader import PlaybookProblem
+from playbooks.runner import PlaybookEngine
 from soc_api.app import create_app
 from soc_api.context import AppContext
 from soc_api.runtime.assets import make_enricher
@@ -44,6 +47,7 @@ from soc_api.runtime.workers import ParsePool, default_workers
 from soc_api.setup.service import begin_setup
 from soc_core.audit import append_audit
 from soc_core.config import FileSource, Settings
+from soc_core.detection import Outcome
 from soc_core.errors import ConfigError
 from soc_core.records import RawRecord
 from soc_core.state.db import StateStore, open_state
@@ -77,6 +81,8 @@ class Platform:
         self.pipeline: Pipeline | None = None
         self.pool: ParsePool | None = None
         self.detection: DetectionService | None = None
+        self.playbooks: PlaybookEngine | None = None
+        self.playbook_problems: list[PlaybookProblem] = []
         self.hunts: HuntService | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.syslog: SyslogServer | None = None
@@ -114,6 +120,14 @@ class Platform:
             engine = await asyncio.to_thread(build_engine, s.detection)
             self.detection = DetectionService(engine, self.state)
             await asyncio.to_thread(self.detection.start)
+        if s.playbooks.enabled:
+            self.playbooks, self.playbook_problems = await asyncio.to_thread(
+                build_playbook_engine, s, self.state
+            )
+            for problem in self.playbook_problems:
+                log.warning("playbook not loaded: %s", problem)
+            self.playbooks.start()
+            log.info("playbooks: %d loaded", len(self.playbooks.playbooks))
         workers = s.ingest.parse_workers if s.ingest.parse_workers is not None else default_workers()
         if workers > 0:
             self.pool = ParsePool(
@@ -136,7 +150,7 @@ class Platform:
             sources=s.sources,
             on_stored=self._on_stored if self.tailer else None,
             detector=self.detection.engine if self.detection is not None else None,
-            on_alerts=self.detection.record_alerts if self.detection is not None else None,
+            on_alerts=self._record_alerts if self.detection is not None else None,
             enricher=None if self.pool is not None else make_enricher(s.state_url),
             graph=self.network,
         )
@@ -192,6 +206,8 @@ class Platform:
             ingest_stats=self.ingest_stats,
             graph=self.network.graph,
             demo=self.demo,
+            playbooks=self.playbooks,
+            playbook_problems=self.playbook_problems,
         )
         config = uvicorn.Config(
             create_app(ctx),
@@ -209,6 +225,13 @@ class Platform:
                 self._tasks[-1].result()  # raises the bind error
             await asyncio.sleep(0.02)
         self._announce()
+
+    def _record_alerts(self, outcome: Outcome) -> None:
+        """Detection's alerts to the state store, then the new ones to the playbooks."""
+        assert self.detection is not None
+        self.detection.record_alerts(outcome)
+        if self.playbooks is not None and outcome.new:
+            self.playbooks.submit_alerts(outcome.new)
 
     async def wait(self) -> None:
         """Run until :meth:`request_stop` (SIGINT/SIGTERM)."""
@@ -245,6 +268,8 @@ class Platform:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.pool is not None:
             self.pool.close()
+        if self.playbooks is not None:
+            await asyncio.to_thread(self.playbooks.stop)
         if self.detection is not None:
             try:
                 await asyncio.to_thread(self.detection.save)

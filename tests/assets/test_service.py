@@ -426,7 +426,7 @@ def test_upgrade_from_0002_keeps_data_and_seeds_zones(state_url: str) -> None:
         engine.dispose()
 
     with open_state(state_url) as store:
-        assert store.current_revision() == head_revision() == "0004"
+        assert store.current_revision() == head_revision() == "0006"
         assert [z.id for z in service.list_zones(state=store)] == [
             "dmz",
             "internet",

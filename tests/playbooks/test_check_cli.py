@@ -34,7 +34,8 @@ def test_errors_name_file_and_line(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     (tmp_path / "bad-action.yaml").write_text(
-        "id: worse\nname: 更坏\ntrigger:\n  on: alert\nsteps:\n  - action: reboot_everything\n", encoding="utf-8"
+        "id: worse\nname: 更坏\ntrigger:\n  on: alert\nsteps:\n  - action: reboot_everything\n",
+        encoding="utf-8",
     )
     (tmp_path / "dup.yml").write_text(
         "id: good\nname: 重复\ntrigger: {on: alert}\nsteps: [{action: enrich}]\n", encoding="utf-8"
@@ -47,5 +48,7 @@ def test_errors_name_file_and_line(tmp_path: Path) -> None:
     errors = {Path(e["path"]).name: (e["line"], e["message"]) for e in summary["errors"]}
     assert errors["bad-ttl.yml"][0] == 6 and "not a duration: '3 weeks'" in errors["bad-ttl.yml"][1]
     assert errors["bad-action.yaml"][0] == 6 and "reboot_everything" in errors["bad-action.yaml"][1]
-    assert errors["good.yml"][1] == "id 'good' is already used by " + str(tmp_path / "dup.yml")  # files load sorted
+    assert errors["good.yml"][1] == "id 'good' is already used by " + str(
+        tmp_path / "dup.yml"
+    )  # files load sorted
     assert errors["broken.yml"][1].startswith("invalid YAML")

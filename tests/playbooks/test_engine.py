@@ -193,7 +193,9 @@ def test_a_restart_while_waiting_for_approval_resumes_and_no_step_runs_twice(
     assert len(runs(state)) == 1 and runs(state)[0].status == "waiting"
     assert len(receiver.bodies) == 1
 
-    second.decide(pending_approval(state), approve=True, actor="secadmin", roles=["security_admin"], source_ip=None)
+    second.decide(
+        pending_approval(state), approve=True, actor="secadmin", roles=["security_admin"], source_ip=None
+    )
     second.run_pending()
     (run,) = runs(state)
     assert run.status == "succeeded"
@@ -223,7 +225,9 @@ def test_a_rejected_approval_blocks_nothing_and_the_run_goes_on(
     engine = engine_for(state, settings, [playbook(tmp_path, BLOCK_AFTER_NOTIFY)], Clock())
     raise_alert(state, engine, an_alert())
     engine.run_pending()
-    engine.decide(pending_approval(state), approve=False, actor="secadmin", roles=[], source_ip=None, reason="误报")
+    engine.decide(
+        pending_approval(state), approve=False, actor="secadmin", roles=[], source_ip=None, reason="误报"
+    )
     engine.run_pending()
     (run,) = runs(state)
     assert run.status == "succeeded"
@@ -232,7 +236,9 @@ def test_a_rejected_approval_blocks_nothing_and_the_run_goes_on(
         assert list(session.scalars(select(BlockRecord))) == []
 
 
-def test_a_failing_channel_is_retried_with_backoff(tmp_path: Path, state: StateStore, receiver: Receiver) -> None:
+def test_a_failing_channel_is_retried_with_backoff(
+    tmp_path: Path, state: StateStore, receiver: Receiver
+) -> None:
     settings = settings_for(tmp_path, receiver)
     clock = Clock()
     engine = engine_for(state, settings, [playbook(tmp_path, BLOCK_AFTER_NOTIFY)], clock)
@@ -258,7 +264,9 @@ def test_a_failing_channel_is_retried_with_backoff(tmp_path: Path, state: StateS
     assert len(receiver.bodies) == 3
 
 
-def test_ttl_expiry_lifts_the_block_and_is_recorded(tmp_path: Path, state: StateStore, receiver: Receiver) -> None:
+def test_ttl_expiry_lifts_the_block_and_is_recorded(
+    tmp_path: Path, state: StateStore, receiver: Receiver
+) -> None:
     settings = settings_for(tmp_path, receiver)
     clock = Clock()
     engine = engine_for(state, settings, [playbook(tmp_path, BLOCK_AFTER_NOTIFY)], clock)
@@ -301,7 +309,9 @@ def test_escalation_fires_from_the_persistent_timer_only_for_unacknowledged_aler
     tmp_path: Path, state: StateStore, receiver: Receiver
 ) -> None:
     settings = settings_for(tmp_path, receiver)
-    engine = engine_for(state, settings, [playbook(tmp_path, ESCALATE)], Clock(dt.datetime.now(dt.UTC)), timers=True)
+    engine = engine_for(
+        state, settings, [playbook(tmp_path, ESCALATE)], Clock(dt.datetime.now(dt.UTC)), timers=True
+    )
     engine.clock = lambda: dt.datetime.now(dt.UTC)
     engine.start()
     try:
@@ -310,7 +320,9 @@ def test_escalation_fires_from_the_persistent_timer_only_for_unacknowledged_aler
         with state.session() as session:
             session.get(AlertRecord, "alert-2").status = "in_progress"  # type: ignore[union-attr]
         _wait_for(lambda: len(receiver.bodies) >= 1)
-        _wait_for(lambda: all((r.context["steps"].get("1-escalate_after") or {}).get("fired") for r in runs(state)))
+        _wait_for(
+            lambda: all((r.context["steps"].get("1-escalate_after") or {}).get("fired") for r in runs(state))
+        )
     finally:
         engine.stop()
     assert len(receiver.bodies) == 1
@@ -386,7 +398,9 @@ def test_triggers_match_on_severity_tags_rules_zones_and_criticality(tmp_path: P
     alert = {"severity": 4, "tags": ["attack.T1110"], "rule_id": "x"}
     assert matches_alert(pb, alert, zones={"dmz"}, criticalities=[Criticality.CRITICAL])
     assert not matches_alert(pb, {**alert, "severity": 3}, zones={"dmz"}, criticalities=[Criticality.HIGH])
-    assert not matches_alert(pb, {**alert, "tags": ["attack.t1190"]}, zones={"dmz"}, criticalities=[Criticality.HIGH])
+    assert not matches_alert(
+        pb, {**alert, "tags": ["attack.t1190"]}, zones={"dmz"}, criticalities=[Criticality.HIGH]
+    )
     assert not matches_alert(pb, alert, zones={"private"}, criticalities=[Criticality.HIGH])
     assert not matches_alert(pb, alert, zones={"dmz"}, criticalities=[Criticality.MEDIUM])
 
@@ -396,4 +410,12 @@ def test_the_shipped_library_is_valid_and_has_at_least_eight_playbooks() -> None
     assert problems == []
     assert len(valid) >= 8
     actions = {step.action for p in valid for step in p.steps}
-    assert actions == {"enrich", "notify", "create_incident", "block", "wait_for_approval", "escalate_after", "report"}
+    assert actions == {
+        "enrich",
+        "notify",
+        "create_incident",
+        "block",
+        "wait_for_approval",
+        "escalate_after",
+        "report",
+    }
