@@ -12,11 +12,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from soc_core.fonts import find_cjk_font
 from compliance.export.pdf import write_pdf
 from compliance.export.xlsx import write_xlsx
 from compliance.models import ComplianceReport
 from soc_core.errors import ConfigError
+from soc_core.fonts import find_cjk_font
 from tests.compliance.report_factory import INCIDENT_TITLE, SOURCE_MATCH, sample_report
 
 TITLE = "网络安全等级保护（第三级）测评证据报告"

@@ -126,6 +126,49 @@ function ruleHealth(rules) {
   );
 }
 
+/** 通报 records not reported in time and notices past their period, in red, linking to each. */
+function responseCard(resp, ctx) {
+  if (!resp || (resp.reports_overdue === null && resp.notices_overdue === null)) return null;
+  const overdue = (resp.reports_overdue || 0) + (resp.notices_overdue || 0);
+  const stats = [];
+  if (resp.reports_overdue !== null) {
+    stats.push(
+      h('div', { class: ['mini', resp.reports_overdue ? 'bad' : 'ok'], id: 'dash-reports-overdue' }, h('b', {}, fmtNum(resp.reports_overdue)), t('dash.reportsOverdue')),
+      h('div', { class: 'mini' }, h('b', {}, fmtNum(resp.reports_open)), t('dash.reportsOpen')),
+    );
+  }
+  if (resp.notices_overdue !== null) {
+    stats.push(
+      h('div', { class: ['mini', resp.notices_overdue ? 'bad' : 'ok'], id: 'dash-notices-overdue' }, h('b', {}, fmtNum(resp.notices_overdue)), t('dash.noticesOverdue')),
+      h('div', { class: 'mini' }, h('b', {}, fmtNum(resp.notices_open)), t('dash.noticesOpen')),
+    );
+  }
+  const items = [
+    ...(resp.overdue_reports || []).map((r) =>
+      h(
+        'li',
+        {},
+        ctx.can('reports:read') ? h('a', { class: 'text-danger strong', href: `#/reports/${encodeURIComponent(r.id)}` }, `${t('dash.reportItem', { id: r.id })} ${display(r.title)}`) : h('span', { class: 'text-danger' }, display(r.title)),
+        h('span', { class: 'text-danger small' }, t('dash.dueWas', { time: fmtTime(r.deadline_at) })),
+      ),
+    ),
+    ...(resp.overdue_notices || []).map((n) =>
+      h(
+        'li',
+        {},
+        ctx.can('notices:read') ? h('a', { class: 'text-danger strong', href: `#/notices/${encodeURIComponent(n.id)}` }, `${t('dash.noticeItem', { id: n.id })} ${display(n.title)}`) : h('span', { class: 'text-danger' }, display(n.title)),
+        h('span', { class: 'muted small' }, display(n.owner_unit)),
+        h('span', { class: 'text-danger small' }, t('dash.dueWas', { time: fmtTime(n.due_at) })),
+      ),
+    ),
+  ];
+  return panel(
+    t('dash.response'),
+    h('div', {}, h('div', { class: 'mini-stats' }, stats), items.length ? h('ul', { class: 'failing-list overdue-list', id: 'dash-overdue' }, items) : h('p', { class: 'muted' }, t('dash.nothingOverdue'))),
+    overdue ? h('span', { class: 'chip chip-danger' }, t('dash.overdueCount', { n: overdue })) : null,
+  );
+}
+
 export async function render(root, ctx) {
   const rangeSel = select({ id: 'dash-range' }, Object.keys(RANGES).map((k) => [k, t(`range.${k}`)]), RANGES[ctx.query.range] ? ctx.query.range : '24h');
   const auto = h('input', { type: 'checkbox', id: 'dash-auto', checked: true });
@@ -201,6 +244,7 @@ export async function render(root, ctx) {
     replace(
       board,
       cards,
+      responseCard(d.response, ctx),
       h(
         'div',
         { class: 'grid-2' },
