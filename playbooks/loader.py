@@ -38,7 +38,9 @@ def _line_of(doc: Any, loc: tuple[int | str, ...]) -> int:
     line = getattr(doc, "line", 1)
     node = doc
     for part in loc:
-        if (isinstance(node, LineMap) and isinstance(part, str) and part in node) or (isinstance(node, LineList) and isinstance(part, int) and part < len(node)):
+        in_map = isinstance(node, LineMap) and isinstance(part, str) and part in node
+        in_list = isinstance(node, LineList) and isinstance(part, int) and part < len(node)
+        if in_map or in_list:
             line = node.line_of(part)
             node = node[part]
         elif isinstance(node, LineMap | LineList):

@@ -29,8 +29,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from soc_core.fonts import find_cjk_font
 from compliance.models import ComplianceReport, ItemResult
+from soc_core.fonts import find_cjk_font
 from soc_core.vocabulary import ADMIN_ROLES, ComplianceStatus, IncidentLevel, Role
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
