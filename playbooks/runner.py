@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import msgspec
@@ -231,10 +232,13 @@ class PlaybookEngine:
             )
             return list(rows)
 
+    def _after_commit(self) -> AbstractContextManager[None]:
+        return self.timers.after_commit() if self.timers is not None else nullcontext()
+
     def _advance(self, run_id: int) -> None:
         """Run steps of one run until it finishes, waits or fails."""
         while not self._stop.is_set():
-            with self.state.session() as session:
+            with self._after_commit(), self.state.session() as session:
                 run = session.get(PlaybookRun, run_id)
                 if run is None or run.status not in (RunStatus.RUNNING, RunStatus.WAITING):
                     return

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -42,6 +43,7 @@ class Timers:
     def __init__(self, engine: Engine, handler: TimerHandler) -> None:
         self.key = str(engine.url)
         self.handler = handler
+        self._deferred = threading.local()
         self.scheduler = BackgroundScheduler(
             timezone=dt.UTC,
             jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=TABLE)},
@@ -62,7 +64,31 @@ class Timers:
             if _handlers.get(self.key) is self.handler:
                 del _handlers[self.key]
 
+    @contextmanager
+    def after_commit(self) -> Iterator[None]:
+        """Hold the jobs scheduled inside the block and add them once it ends without error.
+
+        The job store writes through its own connection: adding a job while this thread's
+        step transaction holds SQLite's write lock would wait on itself, and a step that
+        rolls back must not leave its timer behind.
+        """
+        pending: list[tuple[str, dt.datetime, str, tuple[Any, ...]]] = []
+        self._deferred.pending = pending
+        try:
+            yield
+        finally:
+            self._deferred.pending = None
+        for job_id, when, kind, args in pending:
+            self._add(job_id, when, kind, *args)
+
     def _at(self, job_id: str, when: dt.datetime, kind: str, *args: Any) -> None:
+        pending = getattr(self._deferred, "pending", None)
+        if pending is not None:
+            pending.append((job_id, when, kind, args))
+            return
+        self._add(job_id, when, kind, *args)
+
+    def _add(self, job_id: str, when: dt.datetime, kind: str, *args: Any) -> None:
         self.scheduler.add_job(
             fire,
             "date",
