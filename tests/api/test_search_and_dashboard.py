@@ -441,6 +441,14 @@ def test_the_dashboard_figures(api: Api) -> None:
             ],
         },
         "sources": [],
+        "response": {
+            "reports_overdue": 0,
+            "reports_open": 0,
+            "notices_overdue": 0,
+            "notices_open": 0,
+            "overdue_reports": [],
+            "overdue_notices": [],
+        },
     }
     refused = api.get("/api/v1/dashboard", **{"from": window["to"], "to": window["from"]})
     assert (refused.status_code, refused.json()) == (400, {"detail": "'from' must be before 'to'"})
