@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from netns_support import TwoHosts, require_tools, two_hosts
 from sqlalchemy import select
 
 from playbooks.channels import build_channels
@@ -419,3 +420,63 @@ def test_the_shipped_library_is_valid_and_has_at_least_eight_playbooks() -> None
         "escalate_after",
         "report",
     }
+
+
+# -- the acceptance path on a real firewall: engine → approval → nftables in a namespace -----
+
+PORT = 8443
+
+
+def _netns_engine(
+    tmp_path: Path, state: StateStore, receiver: Receiver, hosts: TwoHosts, nft: str, clock: Clock
+) -> PlaybookEngine:
+    settings = settings_for(tmp_path, receiver, netns=hosts.gateway, nft=nft, dry_run=False)
+    return engine_for(state, settings, [playbook(tmp_path, BLOCK_AFTER_NOTIFY)], clock)
+
+
+def test_an_approved_block_cuts_the_source_off_until_its_ttl_expires(
+    tmp_path: Path, state: StateStore, receiver: Receiver
+) -> None:
+    nft = require_tools("nft")["nft"]
+    clock = Clock()
+    with two_hosts() as hosts:
+        hosts.listen(PORT)
+        engine = _netns_engine(tmp_path, state, receiver, hosts, nft, clock)
+        assert hosts.can_connect(PORT)
+        raise_alert(state, engine, an_alert(source_ip=hosts.client_ip))
+        engine.run_pending()
+        assert hosts.can_connect(PORT), "waiting for approval must not block anything"
+        engine.decide(
+            pending_approval(state), approve=True, actor="secadmin", roles=["security_admin"], source_ip=None
+        )
+        engine.run_pending()
+        assert not hosts.can_connect(PORT, timeout=1.0)
+        with state.session(readonly=True) as session:
+            block = session.scalars(select(BlockRecord)).one()
+            assert (block.address, block.status, block.dry_run) == (hosts.client_ip, "active", False)
+        clock.now = T0 + dt.timedelta(hours=1, seconds=1)
+        engine.run_pending()
+        assert hosts.can_connect(PORT)
+        with state.session(readonly=True) as session:
+            assert session.scalars(select(BlockRecord.status)).one() == "expired"
+            audit = [(e.action, e.actor, e.target) for e in list_audit(session, limit=100)]
+        assert ("response.block", "playbook:test-block", hosts.client_ip) in audit
+        assert ("response.unblock", "playbook:ttl", hosts.client_ip) in audit
+
+
+def test_a_rejected_block_leaves_the_source_reachable(
+    tmp_path: Path, state: StateStore, receiver: Receiver
+) -> None:
+    nft = require_tools("nft")["nft"]
+    with two_hosts() as hosts:
+        hosts.listen(PORT)
+        engine = _netns_engine(tmp_path, state, receiver, hosts, nft, Clock())
+        raise_alert(state, engine, an_alert(source_ip=hosts.client_ip))
+        engine.run_pending()
+        engine.decide(pending_approval(state), approve=False, actor="secadmin", roles=[], source_ip=None)
+        engine.run_pending()
+        assert hosts.can_connect(PORT)
+        listed = hosts.run(hosts.gateway, nft, "list", "ruleset")
+        assert hosts.client_ip not in listed
+        (run,) = runs(state)
+        assert [s.status for s in run.steps] == ["succeeded", "skipped", "succeeded"]
