@@ -101,7 +101,8 @@ def alert_message(ctx: StepContext, *, title: str | None = None, escalation: boo
     base = ctx.settings.playbooks.console_url.rstrip("/")
     alert = ctx.alert
     context = ctx.run.context
-    enrich = next((v for k, v in (context.get("steps") or {}).items() if "asset" in v), {})
+    steps: dict[str, dict[str, Any]] = context.get("steps") or {}
+    enrich: dict[str, Any] = next((v for v in steps.values() if "asset" in v), {})
     lines: list[str] = []
     if alert:
         lines += [

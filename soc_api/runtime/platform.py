@@ -121,13 +121,12 @@ class Platform:
             self.detection = DetectionService(engine, self.state)
             await asyncio.to_thread(self.detection.start)
         if s.playbooks.enabled:
-            self.playbooks, self.playbook_problems = await asyncio.to_thread(
-                build_playbook_engine, s, self.state
-            )
+            playbooks, self.playbook_problems = await asyncio.to_thread(build_playbook_engine, s, self.state)
             for problem in self.playbook_problems:
                 log.warning("playbook not loaded: %s", problem)
-            self.playbooks.start()
-            log.info("playbooks: %d loaded", len(self.playbooks.playbooks))
+            playbooks.start()
+            self.playbooks = playbooks
+            log.info("playbooks: %d loaded", len(playbooks.playbooks))
         workers = s.ingest.parse_workers if s.ingest.parse_workers is not None else default_workers()
         if workers > 0:
             self.pool = ParsePool(
