@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -15,6 +16,8 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+
+_CST = dt.timezone(dt.timedelta(hours=8))
 
 TEST_PASSWORD = "Sh4owang-Test-Pw!"
 
@@ -218,14 +221,19 @@ def wait_for(predicate: Any, *, timeout: float, interval: float = 0.1) -> Any:
     raise TimeoutError(f"condition not met in {timeout}s (last value {json.dumps(last, default=str)})")
 
 
-def firewall_line(seq: int) -> bytes:
-    """A realistic key=value firewall line with documentation addresses and a unique seq."""
+def firewall_line(seq: int, at: dt.datetime | None = None) -> bytes:
+    """A realistic key=value firewall line with documentation addresses and a unique seq.
+
+    Stamped Nov 27 16:00:00 device time unless ``at`` is given (tests that search "the last
+    24 hours" pass the current time).
+    """
+    header = "Nov 27 16:00:00" if at is None else at.astimezone(_CST).strftime("%b %d %H:%M:%S")
     src = f"192.0.2.{seq % 250 + 1}"
     dst = f"198.51.100.{(seq * 7) % 250 + 1}"
     dport = (22, 80, 443, 3389, 445, 8080, 53)[seq % 7]
     action = "deny" if seq % 5 == 0 else "permit"
     return (
-        f"<134>Nov 27 16:00:00 fw01 policy: devname=fw01 seq={seq} src={src} dst={dst} "
+        f"<134>{header} fw01 policy: devname=fw01 seq={seq} src={src} dst={dst} "
         f"sport={1024 + seq % 60000} dport={dport} proto=tcp action={action} policy=p{seq % 40} "
         f"sent={seq % 9000} rcvd={seq % 7000} zone=trust-untrust"
     ).encode()

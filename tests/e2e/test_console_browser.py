@@ -72,9 +72,8 @@ def platform(tmp_path: Path) -> Iterator[PlatformProcess]:
     add_user(data_dir, "auditor", "audit_admin")
     add_user(data_dir, "officer", "compliance_officer")
     with PlatformProcess(data_dir) as soc:
-        send_tcp(
-            soc.syslog_port, [sqli_line(dt.datetime.now(dt.UTC)), *(firewall_line(i) for i in range(300))]
-        )
+        now = dt.datetime.now(dt.UTC)
+        send_tcp(soc.syslog_port, [sqli_line(now), *(firewall_line(i, now) for i in range(300))])
         soc.login("ana")
         wait_for(lambda: soc.get("/api/v1/alerts")["total"] >= 1, timeout=60, interval=0.3)
         wait_for(lambda: soc.get("/api/v1/events", q="*", limit=1)["count"] == 1, timeout=60, interval=0.3)

@@ -19,6 +19,7 @@ import * as assetsPage from './pages/assets.js';
 import * as compliancePage from './pages/compliance.js';
 import * as reportsPage from './pages/reports.js';
 import * as noticesPage from './pages/notices.js';
+import * as responsePage from './pages/response.js';
 
 const SESSION_MARK = 'shaowang.session';
 
@@ -27,6 +28,7 @@ const NAV_GROUPS = [
   ['ops', [
     ['alerts', 'alerts:read', 'M12 3l9 16H3L12 3zm0 6v5m0 2.5v.5'],
     ['incidents', 'incidents:read', 'M5 4h10l4 4v12H5V4zm9 0v5h5M8 13h8M8 17h6'],
+    ['response', 'playbooks:read', 'M13 2L4 14h7l-1 8 9-12h-7l1-8z'],
     ['search', 'events:read', 'M10.5 4a6.5 6.5 0 1 1 0 13 6.5 6.5 0 0 1 0-13zm4.8 11.3L20 20'],
     ['reports', 'reports:read', 'M6 3h12v18H6V3zm3 5h6M9 11h6M9 14h3m4 2.5a2.5 2.5 0 1 1-5 0 2.5 2.5 0 0 1 5 0zM13.5 15.5v1l.8.6'],
     ['notices', 'notices:read', 'M4 10v4l11 5V5L4 10zm0 0h-1v4h1m11-5a3 3 0 0 1 0 6M7 15l1 5h3l-1-4'],
@@ -55,6 +57,8 @@ const ROUTES = [
   [/^\/alerts\/([^/]+)$/, alertDetailPage, 'alerts', 'alerts:read'],
   [/^\/incidents$/, incidentsPage, 'incidents', 'incidents:read'],
   [/^\/incidents\/([^/]+)$/, incidentDetailPage, 'incidents', 'incidents:read'],
+  [/^\/response$/, responsePage, 'response', 'playbooks:read'],
+  [/^\/response\/runs\/([^/]+)$/, responsePage, 'response', 'playbooks:read'],
   [/^\/search$/, searchPage, 'search', 'events:read'],
   [/^\/reports$/, reportsPage, 'reports', 'reports:read'],
   [/^\/reports\/([^/]+)$/, reportsPage, 'reports', 'reports:read'],
