@@ -10,59 +10,19 @@ Screenshots of the queue, alert, search, dashboard, map and compliance pages are
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+from browser_support import launch, playwright, shot, sign_in, sqli_line
 
 from soc_api.testing import PlatformProcess, add_user, firewall_line, send_tcp, wait_for
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(os.environ.get("SOC_TEST_ARTIFACTS", "test-artifacts")) / "console"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-CST = dt.timezone(dt.timedelta(hours=8))
 COMMENT = "确认为外部 SQL 注入扫描，已在 WAF 封禁来源地址"
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
-
-
-def _playwright() -> Any:
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does)"
-        if _in_ci():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    return sync_playwright()
-
-
-def sqli_line(now: dt.datetime) -> bytes:
-    """An nginx access line with a SQL injection in the query string, as the portal logs it."""
-    local = now.astimezone(CST)
-    stamp = local.strftime("%d/%b/%Y:%H:%M:%S +0800")
-    header = local.strftime("%b %d %H:%M:%S")
-    return (
-        f'<190>{header} zwfw-portal nginx: 203.0.113.45 - - [{stamp}] "GET /zwfw/search?id=1%27%20UNION'
-        f'%20SELECT%20username,password%20FROM%20users-- HTTP/1.1" 200 512 "-" "Mozilla/5.0"'
-    ).encode()
 
 
 @pytest.fixture
@@ -80,37 +40,24 @@ def platform(tmp_path: Path) -> Iterator[PlatformProcess]:
         yield soc
 
 
-def _sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/#/login")
-    page.fill("#login-username", username)
-    page.fill("#login-password", "Sh4owang-Test-Pw!")
-    page.click("#login-submit")
-    page.wait_for_selector("#current-user")
-
-
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 def test_analyst_closes_an_alert_and_the_audit_admin_sees_it(platform: PlatformProcess) -> None:
     base = platform.api
     alert = platform.get("/api/v1/alerts")["items"][0]
     assert alert["source_ip"] == "203.0.113.45"
     errors: list[str] = []
-    with _playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with playwright() as pw:
+        browser = launch(pw)
         try:
             analyst = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
             page = analyst.new_page()
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            _sign_in(page, base, "ana")
+            sign_in(page, base, "ana")
 
             # The queue shows the alert the line raised.
             page.goto(base + "/#/alerts")
             row = page.wait_for_selector(f'tr[data-alert-id="{alert["id"]}"]')
             assert "203.0.113.45" in row.inner_text()
-            _shot(page, "alerts-queue")
+            shot(page, "alerts-queue")
 
             # Assign, close with a disposition and a comment.
             row.click()
@@ -121,7 +68,7 @@ def test_analyst_closes_an_alert_and_the_audit_admin_sees_it(platform: PlatformP
             page.fill("#alert-comment", COMMENT)
             page.click("#alert-save")
             page.wait_for_selector(f'#alert-comments li.comment:has-text("{COMMENT}")')
-            _shot(page, "alert-detail")
+            shot(page, "alert-detail")
             saved = platform.get(f"/api/v1/alerts/{alert['id']}")
             assert (saved["status"], saved["assignee"], saved["disposition"]) == (
                 "closed",
@@ -136,13 +83,13 @@ def test_analyst_closes_an_alert_and_the_audit_admin_sees_it(platform: PlatformP
             page.click("#search-submit")
             page.wait_for_selector("#search-results tbody tr")
             page.wait_for_selector("#field-sidebar :text('source.ip')")
-            _shot(page, "search")
+            shot(page, "search")
             page.goto(base + "/#/dashboard")
             page.wait_for_selector("#dashboard svg")
-            _shot(page, "dashboard")
+            shot(page, "dashboard")
             page.goto(base + "/#/map")
             page.wait_for_selector("#map-svg circle[data-ip]")
-            _shot(page, "map")
+            shot(page, "map")
 
             # The operation log is not the analyst's: no menu entry, and the API refuses it.
             assert page.locator('a[data-nav="audit"]').count() == 0
@@ -154,13 +101,13 @@ def test_analyst_closes_an_alert_and_the_audit_admin_sees_it(platform: PlatformP
             auditor = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
             page = auditor.new_page()
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            _sign_in(page, base, "auditor")
+            sign_in(page, base, "auditor")
             page.goto(base + "/#/audit")
             entry = page.wait_for_selector('#audit-table tr[data-action="alert.update"]')
             text = entry.inner_text()
             assert "ana" in text and alert["id"] in text
             assert page.locator('#audit-table tr[data-action="user.login"]').count() >= 2
-            _shot(page, "operation-log")
+            shot(page, "operation-log")
             auditor.close()
         finally:
             browser.close()
@@ -175,15 +122,15 @@ def test_compliance_officer_reads_the_gap_view_and_downloads_the_evidence_pack(
     base = platform.api
     platform.login("officer")
     errors: list[str] = []
-    with _playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with playwright() as pw:
+        browser = launch(pw)
         try:
             officer = browser.new_context(
                 viewport={"width": 1440, "height": 900}, locale="zh-CN", accept_downloads=True
             )
             page = officer.new_page()
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            _sign_in(page, base, "officer")
+            sign_in(page, base, "officer")
             page.click('a[data-nav="compliance"]')
             page.wait_for_selector("#compliance-items details.gap-item")
             status = platform.get("/api/v1/compliance/status")
@@ -214,7 +161,7 @@ def test_compliance_officer_reads_the_gap_view_and_downloads_the_evidence_pack(
             assert first["text"] in detail.inner_text()
             evidence_keys = detail.locator(".ev-dl dt").all_inner_texts()
             assert evidence_keys == list(first["evidence"])
-            _shot(page, "compliance")
+            shot(page, "compliance")
 
             with page.expect_download() as download_info:
                 page.click("#compliance-export")
@@ -234,7 +181,7 @@ def test_compliance_officer_reads_the_gap_view_and_downloads_the_evidence_pack(
             analyst = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
             page = analyst.new_page()
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            _sign_in(page, base, "ana")
+            sign_in(page, base, "ana")
             assert page.locator('a[data-nav="alerts"]').count() == 1
             assert page.locator('a[data-nav="compliance"]').count() == 0
             analyst.close()

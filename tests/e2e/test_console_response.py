@@ -1,4 +1,4 @@
-"""The 响应编排 (response) page in a real browser (Playwright driving Debian's Chromium) on a real ``soc run``.
+"""The 响应编排 (response) page in a real browser (Playwright driving Chromium) on a real ``soc run``.
 
 A site playbook blocks the source of the SQL injection alert through a dry-run nftables
 responder once a security admin approves. The analyst sees the pending approval read-only; the
@@ -11,31 +11,18 @@ page says so. Screenshots go to ``$SOC_TEST_ARTIFACTS/console`` (default ``test-
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import SQLI_SOURCE, launch, playwright, shot, sign_in, sqli_line
 
-from soc_api.testing import TEST_PASSWORD, PlatformProcess, add_user, send_tcp, wait_for
+from soc_api.testing import PlatformProcess, add_user, send_tcp, wait_for
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(os.environ.get("SOC_TEST_ARTIFACTS", "test-artifacts")) / "console"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-CST = dt.timezone(dt.timedelta(hours=8))
-SOURCE = "203.0.113.45"
+SOURCE = SQLI_SOURCE
 SQLI_RULE = "e9b0b9d5-f088-5e19-a531-ac845390b489"  # rules/sigma/web/web_sql_injection.yml
 REASON = "已核实为外部 SQL 注入扫描来源"
 
@@ -60,32 +47,6 @@ steps:
   - {name: 资产信息, action: enrich}
   - {name: 重启主机, action: reboot}
 """
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
-
-
-def _playwright() -> Any:
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does)"
-        if _in_ci():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    return sync_playwright()
-
-
-def sqli_line(now: dt.datetime) -> bytes:
-    """An nginx access line with a SQL injection in the query string, as the portal logs it."""
-    local = now.astimezone(CST)
-    stamp = local.strftime("%d/%b/%Y:%H:%M:%S +0800")
-    header = local.strftime("%b %d %H:%M:%S")
-    return (
-        f'<190>{header} zwfw-portal nginx: {SOURCE} - - [{stamp}] "GET /zwfw/search?id=1%27%20UNION'
-        f'%20SELECT%20username,password%20FROM%20users-- HTTP/1.1" 200 512 "-" "Mozilla/5.0"'
-    ).encode()
 
 
 def _settings(tmp_path: Path, body: str) -> dict[str, str]:
@@ -120,19 +81,6 @@ def platform(tmp_path: Path) -> Iterator[PlatformProcess]:
         yield soc
 
 
-def _sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/#/login")
-    page.fill("#login-username", username)
-    page.fill("#login-password", TEST_PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_selector("#current-user")
-
-
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 def _context(browser: Any, errors: list[str]) -> tuple[Any, Any]:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     page = context.new_page()
@@ -149,12 +97,12 @@ def test_security_admin_approves_the_block_and_lifts_it(platform: PlatformProces
     assert platform.get(f"/api/v1/playbooks/runs/{run_id}")["alert_id"] == alert["id"]
     pending_row = f'#approvals-table tr[data-approval-id="{approval["id"]}"]'
     errors: list[str] = []
-    with _playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with playwright() as pw:
+        browser = launch(pw)
         try:
             # The analyst reads the page, approvals first, but has nothing to press.
             analyst, page = _context(browser, errors)
-            _sign_in(page, base, "ana")
+            sign_in(page, base, "ana")
             page.click('a[data-nav="response"]')
             row = page.wait_for_selector(f'{pending_row}[data-status="pending"]')
             assert "待审批" in row.inner_text() and SOURCE in row.inner_text()
@@ -163,7 +111,7 @@ def test_security_admin_approves_the_block_and_lifts_it(platform: PlatformProces
             analyst.close()
 
             security, page = _context(browser, errors)
-            _sign_in(page, base, "sec")
+            sign_in(page, base, "sec")
             page.click('a[data-nav="response"]')
             page.wait_for_selector(f'{pending_row}[data-status="pending"]')
             assert page.locator('[data-tab="approvals"] .tab-count').inner_text() == "1"
@@ -204,7 +152,7 @@ def test_security_admin_approves_the_block_and_lifts_it(platform: PlatformProces
             assert outputs.locator('dd[data-key="blocked"]').inner_text() == "是"
             assert outputs.locator('dd[data-key="dry_run"]').inner_text() == "是"
             page.wait_for_selector("#toast:not(.show)", state="attached")
-            _shot(page, "response")
+            shot(page, "response")
 
             # The block: a dry run for the source, approved by the security admin; lifted by hand.
             page.click("a.back")
@@ -222,7 +170,7 @@ def test_security_admin_approves_the_block_and_lifts_it(platform: PlatformProces
             )
             assert "已解除" in block_row.inner_text() and "演练" in block_row.inner_text()
             assert page.locator(f"#block-lift-{block_id}").count() == 0
-            _shot(page, "response-blocks")
+            shot(page, "response-blocks")
 
             # The playbooks: the one loaded, and the refused file with its line.
             assert page.locator('[data-tab="playbooks"] .tab-count-danger').inner_text() == "✕ 1"
@@ -259,11 +207,11 @@ def test_the_page_says_when_the_engine_is_off(tmp_path: Path) -> None:
     add_user(data_dir, "sec", "security_admin")
     env = _settings(tmp_path, "[playbooks]\nenabled = false\n")
     errors: list[str] = []
-    with PlatformProcess(data_dir, env=env) as soc, _playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with PlatformProcess(data_dir, env=env) as soc, playwright() as pw:
+        browser = launch(pw)
         try:
             _, page = _context(browser, errors)
-            _sign_in(page, soc.api, "sec")
+            sign_in(page, soc.api, "sec")
             page.click('a[data-nav="response"]')
             notice = page.wait_for_selector("#response-engine-off")
             assert "剧本引擎未在本节点运行" in notice.inner_text()
