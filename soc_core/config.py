@@ -107,6 +107,11 @@ class StoreSettings(BaseModel):
     seal_interval_s: float = 5.0
     seal_max_events: int = 200_000
     compact_min_files: int = 8
+    search_cache_mb: int = Field(
+        default=256,
+        ge=0,
+        description="decoded row groups kept for fetching search hits (the newest data is searched most)",
+    )
 
     @field_validator("retention_days")
     @classmethod

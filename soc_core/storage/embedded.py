@@ -34,8 +34,9 @@ from soc_core.digests import file_digests
 from soc_core.errors import StoreError
 from soc_core.events import Event, utc
 from soc_core.storage.base import PartitionProblem, VerifyReport
+from soc_core.storage.embedded_fetch import FILE_COLUMN, ROW_COLUMN, Hit, fetch_rows, order_rows
 from soc_core.storage.embedded_manifest import Manifest
-from soc_core.storage.embedded_query import QueryEngine, parse_interval, quote_ident, rows_to_docs
+from soc_core.storage.embedded_query import QueryEngine, document, parse_interval, quote_ident
 from soc_core.storage.embedded_schema import TIMESTAMP
 from soc_core.storage.embedded_seal import Layout, Sealer, sealed_files_on_disk
 from soc_core.storage.embedded_segments import (
@@ -52,6 +53,7 @@ _SEAL_BATCH_BYTES = 256 << 20  # one seal reads at most this much segment data
 _RETENTION_EVERY_S = 3600.0
 _MAX_FILLED_BUCKETS = 100_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+TIE_ROWS = 1000  # rows sharing the time at a search's limit, fetched to be ordered by event.id
 FIRST_SLICE = dt.timedelta(minutes=5)  # the newest-first search looks here first, then 4x further
 _BUCKET_ORIGIN = dt.datetime(2000, 1, 3, tzinfo=dt.UTC)  # a Monday, time_bucket()'s default origin
 
@@ -110,7 +112,7 @@ class EmbeddedEventStore:
         self.background_error: str | None = None
         if writer:
             self._open_writer()
-        self.engine = QueryEngine(self.layout, self.manifest)
+        self.engine = QueryEngine(self.layout, self.manifest, cache_bytes=self.settings.search_cache_mb << 20)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -311,52 +313,57 @@ class EmbeddedEventStore:
         limit: int = 100,
         order: Literal["asc", "desc"] = "desc",
     ) -> list[dict[str, Any]]:
-        """Matching documents (nested ECS dicts) ordered by ``@timestamp``."""
-        direction = "ASC" if order == "asc" else "DESC"
-        ts = quote_ident(TIMESTAMP)
+        """Matching documents (nested ECS dicts) ordered by ``@timestamp`` then ``event.id``."""
         n = max(0, int(limit))
         start, end = _utc_or_none(start), _utc_or_none(end)
         if n == 0:
             return []
-
-        def order_by(cols: dict[str, str]) -> str:
-            tie = f', "event.id" {direction}' if "event.id" in cols else ""
-            return f"ORDER BY {ts} {direction}{tie} LIMIT {n}"
-
-        # Two phases: find the time span of the first n hits reading only the filter columns
-        # and @timestamp (no tie-breaker: it would read event.id for every row), then read whole
-        # rows only inside that span. Files are sorted by @timestamp, so row-group min/max
-        # statistics skip everything else: 10M events, one source.ip: 1.8 s -> 0.15 s.
-        if order == "desc":
-            hits = self._newest_hits(query, start, end, n)
-        else:
-            hits = self.engine.rows(
-                query,
-                start,
-                end,
-                lambda where, _c: f"SELECT {ts} FROM events WHERE {where} ORDER BY {ts} ASC LIMIT {n}",
+        # Phase one finds the hits reading only the filter columns and @timestamp (with each
+        # row's file and row number); phase two reads whole rows for just those hits, from
+        # row groups kept decoded (embedded_fetch). A file retired in between (compaction,
+        # retention) means searching again on a fresh snapshot.
+        last: FileNotFoundError | None = None
+        for _attempt in range(4):
+            hits = (
+                self._newest_hits(query, start, end, n)
+                if order == "desc"
+                else self._oldest_hits(query, start, end, n)
             )
-        if not hits:
-            return []
-        lo, hi = min(h[0] for h in hits), max(h[0] for h in hits)
-        lo = max(lo, start) if start is not None else lo
-        hi_end = hi + dt.timedelta(microseconds=1)
-        hi_end = min(hi_end, end) if end is not None else hi_end
+            if not hits:
+                return []
+            if len(hits) == n:  # the limit cut the hits: rows tied at the cut are taken by event.id
+                hits = self._settle_ties(query, hits, n, descending=order == "desc")
+            try:
+                rows = fetch_rows(hits, self.engine.row_groups)
+            except FileNotFoundError as exc:
+                last = exc
+                continue
+            return [document(row) for row in order_rows(rows, descending=order == "desc")[:n]]
+        raise StoreError(f"search kept racing with file changes: {last}", where=str(self.layout.root))
 
-        def fetch(where: str, cols: dict[str, str]) -> str:
-            wanted = ", ".join(quote_ident(name) for name in cols) or ts
-            return f"SELECT {wanted} FROM events WHERE {where} {order_by(cols)}"
+    def _hits(
+        self, query: str, start: dt.datetime | None, end: dt.datetime | None, tail_sql: str
+    ) -> list[Hit]:
+        """Hits of the phase-one SQL ``tail_sql`` (appended to ``SELECT ... FROM events WHERE``)."""
+        ts = quote_ident(TIMESTAMP)
 
-        table = self.engine.arrow(query, lo, hi_end, fetch, populated_only=True)
-        return rows_to_docs(table)
+        def build(where: str, _cols: dict[str, str]) -> str:
+            return f'SELECT {ts}, "{FILE_COLUMN}", "{ROW_COLUMN}" FROM events WHERE {where} {tail_sql}'
+
+        rows, tail = self.engine.rows_with_tail(query, start, end, build)
+        return [Hit(at, file, int(row), None if file is not None else tail) for at, file, row in rows]
+
+    def _oldest_hits(
+        self, query: str, start: dt.datetime | None, end: dt.datetime | None, n: int
+    ) -> list[Hit]:
+        return self._hits(query, start, end, f"ORDER BY {quote_ident(TIMESTAMP)} ASC LIMIT {n}")
 
     def _newest_hits(
         self, query: str, start: dt.datetime | None, end: dt.datetime | None, n: int
-    ) -> list[tuple[Any, ...]]:
-        """The timestamps of the newest ``n`` hits, looking back in slices that grow fourfold
-        (5 min, 20 min, 80 min …): a value seen every few minutes is answered from the last few
-        minutes of data instead of the whole range; a rare one costs one scan plus a few
-        slices' overhead."""
+    ) -> list[Hit]:
+        """The newest ``n`` hits, looking back in slices that grow fourfold (5 min, 20 min,
+        80 min …): a value seen every few minutes is answered from the last few minutes of data
+        instead of the whole range; a rare one costs one scan plus a few slices' overhead."""
         span = self.engine.time_range()
         if span is None:
             return []
@@ -368,18 +375,38 @@ class EmbeddedEventStore:
             else min(end, newest + dt.timedelta(microseconds=1))
         )
         ts = quote_ident(TIMESTAMP)
-        hits: list[tuple[Any, ...]] = []
+        hits: list[Hit] = []
         width = FIRST_SLICE
         while hi > lo_bound and len(hits) < n:
             lo = max(lo_bound, hi - width)
-            want = n - len(hits)
-
-            def newest_sql(where: str, _cols: dict[str, str], want: int = want) -> str:
-                return f"SELECT {ts} FROM events WHERE {where} ORDER BY {ts} DESC LIMIT {want}"
-
-            hits += self.engine.rows(query, lo, hi, newest_sql)
+            hits += self._hits(query, lo, hi, f"ORDER BY {ts} DESC LIMIT {n - len(hits)}")
             hi, width = lo, width * 4
         return hits
+
+    def _settle_ties(self, query: str, hits: list[Hit], n: int, *, descending: bool) -> list[Hit]:
+        """``hits`` cut at ``n`` by time alone, with every row at the cut's time instead of
+        those the cut happened to take, so ordering by ``event.id`` can choose among them
+        (phase one leaves event.id unread: reading it for every candidate row costs more than
+        the phase itself). Beyond ``TIE_ROWS`` tied rows the database chooses."""
+        edge = hits[-1].timestamp
+        kept = [hit for hit in hits if hit.timestamp != edge]
+        ts = quote_ident(TIMESTAMP)
+        columns = f'{ts}, "{FILE_COLUMN}", "{ROW_COLUMN}"'
+        until = edge + dt.timedelta(microseconds=1)
+
+        def tied(where: str, _cols: dict[str, str]) -> str:
+            return f"SELECT {columns} FROM events WHERE {where} LIMIT {TIE_ROWS + 1}"
+
+        rows, tail = self.engine.rows_with_tail(query, edge, until, tied)
+        if len(rows) > TIE_ROWS:
+            direction = "DESC" if descending else "ASC"
+
+            def first(where: str, cols: dict[str, str]) -> str:
+                tie = f'ORDER BY "event.id" {direction} NULLS LAST' if "event.id" in cols else ""
+                return f"SELECT {columns} FROM events WHERE {where} {tie} LIMIT {n - len(kept)}"
+
+            rows, tail = self.engine.rows_with_tail(query, edge, until, first)
+        return kept + [Hit(at, file, int(row), None if file is not None else tail) for at, file, row in rows]
 
     def count(
         self, query: str = "*", *, start: dt.datetime | None = None, end: dt.datetime | None = None

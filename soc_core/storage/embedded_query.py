@@ -19,18 +19,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from soc_core.errors import QuerySyntaxError, StoreError
 from soc_core.events import unflatten, utc
 from soc_core.storage import lucene
+from soc_core.storage.embedded_fetch import DEFAULT_CACHE_BYTES, FILE_COLUMN, ROW_COLUMN, RowGroupCache
 from soc_core.storage.embedded_manifest import FileInfo, Manifest
 from soc_core.storage.embedded_schema import TIMESTAMP, concat, conform, decode_payloads, empty_table, iso_utc
 from soc_core.storage.embedded_seal import Layout
@@ -81,13 +80,12 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def rows_to_docs(table: pa.Table) -> list[dict[str, Any]]:
-    """Flat result rows → nested ECS documents (nulls dropped, datetimes as RFC 3339)."""
-    docs = []
-    for row in table.to_pylist():
-        doc = unflatten({k: _clean(v) for k, v in row.items() if v is not None})
-        docs.append(msgspec.to_builtins(doc))
-    return docs
+def document(row: dict[str, Any]) -> dict[str, Any]:
+    """A flat result row → the nested ECS document (nulls dropped, datetimes as RFC 3339)."""
+    result: dict[str, Any] = msgspec.to_builtins(
+        unflatten({k: _clean(v) for k, v in row.items() if v is not None})
+    )
+    return result
 
 
 VIEWS_PER_CONNECTION = 16
@@ -111,16 +109,16 @@ class QueryEngine:
     connections: concurrent searches run side by side instead of queueing on one, and no more
     of them than the cores can serve (each connection keeps its view, so few is cheaper)."""
 
-    def __init__(self, layout: Layout, manifest: Manifest) -> None:
+    def __init__(self, layout: Layout, manifest: Manifest, *, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.layout = layout
         self.manifest = manifest
+        self.row_groups = RowGroupCache(cache_bytes)
         self._lock = threading.RLock()  # the tail cache and snapshots
         self._db = duckdb.connect()
         self._connections: list[_Connection] = []
         self._idle: queue.LifoQueue[_Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(POOL_SIZE)
         self._tail_cache: dict[int, tuple[int, pa.Table]] = {}
-        self._file_columns: dict[str, frozenset[str]] = {}
 
     def time_range(self) -> tuple[dt.datetime, dt.datetime] | None:
         """The oldest and newest ``@timestamp`` stored (sealed files and tail), or None if empty."""
@@ -134,23 +132,6 @@ class QueryEngine:
         if not bounds:
             return None
         return min(utc(b) for b in bounds), max(utc(b) for b in bounds)
-
-    def populated(self, snap: Snapshot) -> set[str]:
-        """Columns that hold a value somewhere in the snapshot (sealed files from their Parquet
-        statistics, cached per immutable file; the tail by null counts)."""
-        found: set[str] = set()
-        for info in snap.files:
-            cached = self._file_columns.get(info.path)
-            if cached is None:
-                cached = _file_populated(self.layout.root / info.path)
-                with self._lock:
-                    self._file_columns[info.path] = cached
-            found |= cached
-        tail = snap.tail
-        for name, column in zip(tail.column_names, tail.columns, strict=True):
-            if column.null_count < tail.num_rows:
-                found.add(name)
-        return found
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[_Connection]:
@@ -222,7 +203,7 @@ class QueryEngine:
                 continue
             for stale in set(self._tail_cache) - set(seg_ids):
                 del self._tail_cache[stale]
-            return Snapshot(sorted(files, key=lambda f: f.path), concat(tails), seq)
+            return Snapshot(sorted(files, key=lambda f: f.path), _numbered(concat(tails)), seq)
         raise StoreError(
             "could not take a consistent snapshot: the store changed too fast", where=str(self.layout.root)
         )
@@ -231,7 +212,11 @@ class QueryEngine:
 
     def _view(self, conn: _Connection, snap: Snapshot) -> tuple[str, dict[str, str]]:
         """The view over the snapshot's files and tail, and its columns; built and described only
-        for a file set (or tail columns) this connection has not seen lately."""
+        for a file set (or tail columns) this connection has not seen lately.
+
+        The view has the columns the data has (a field no event carries is not a column: the
+        query compiler treats it as matching nothing, as ES does); binding a union of every ECS
+        column cost more than most searches themselves."""
         key = (tuple(f.path for f in snap.files), snap.tail.num_rows > 0 and snap.tail.schema)
         if snap.tail.num_rows:
             conn.con.register("__tail", snap.tail)  # views read it by name: fresh rows each time
@@ -242,16 +227,25 @@ class QueryEngine:
         parts = []
         if snap.files:
             paths = ", ".join(_sql_str(str(self.layout.root / f.path)) for f in snap.files)
+            # The file and row number of each row: a search reads whole rows only for its hits.
             parts.append(
-                f"SELECT * FROM read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
+                f'SELECT *, filename AS "{FILE_COLUMN}", file_row_number AS "{ROW_COLUMN}" '
+                f"FROM read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
             )
         if snap.tail.num_rows:
-            parts.append("SELECT * FROM __tail")
-        parts.append("SELECT * FROM __base")
+            parts.append(f'SELECT *, NULL::VARCHAR AS "{FILE_COLUMN}" FROM __tail')
+        if not parts:  # an empty store still answers (no rows) with every ECS column
+            parts.append(
+                f'SELECT *, NULL::VARCHAR AS "{FILE_COLUMN}", NULL::BIGINT AS "{ROW_COLUMN}" FROM __base'
+            )
         conn.made += 1
         name = f"events_{conn.made}"
         conn.con.execute(f"CREATE TEMP VIEW {name} AS " + " UNION ALL BY NAME ".join(parts)).fetchall()
-        columns = {str(r[0]): str(r[1]) for r in conn.con.execute(f"DESCRIBE {name}").fetchall()}
+        columns = {
+            str(r[0]): str(r[1])
+            for r in conn.con.execute(f"DESCRIBE {name}").fetchall()
+            if not str(r[0]).startswith("__")  # positions, not event fields
+        }
         conn.views[key] = (name, columns)
         while len(conn.views) > VIEWS_PER_CONNECTION:
             _, (old, _cols) = conn.views.popitem(last=False)
@@ -280,10 +274,6 @@ class QueryEngine:
     def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return con.execute(sql, params).fetchall()
 
-    @staticmethod
-    def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pa.Table:
-        return con.sql(sql, params=params).to_arrow_table()
-
     def rows(
         self,
         query: str,
@@ -292,21 +282,19 @@ class QueryEngine:
         build: Callable[[str, dict[str, str]], str | None],
     ) -> list[tuple[Any, ...]]:
         """Rows of the SQL ``build(where, columns)`` returns ([] when it returns None)."""
-        return self._run(query, start, end, build, self._rows, [])
+        return self.rows_with_tail(query, start, end, build)[0]
 
-    def arrow(
+    def rows_with_tail(
         self,
         query: str,
         start: dt.datetime | None,
         end: dt.datetime | None,
         build: Callable[[str, dict[str, str]], str | None],
-        *,
-        populated_only: bool = False,
-    ) -> pa.Table:
-        """Arrow result of the SQL ``build(where, columns)`` returns. With ``populated_only``,
-        ``build`` sees only the columns that hold a value in the files and tail it reads (the
-        view itself has every ECS column, and a row of 240 nulls costs as much as a full one)."""
-        return self._run(query, start, end, build, self._arrow, empty_table(), populated_only=populated_only)
+    ) -> tuple[list[tuple[Any, ...]], pa.Table]:
+        """As :meth:`rows`, with the snapshot's tail table the rows' tail positions refer to."""
+        none: list[tuple[Any, ...]] = []
+        rows, snap = self._run(query, start, end, build, self._rows, none)
+        return rows, snap.tail
 
     def _run(
         self,
@@ -316,9 +304,7 @@ class QueryEngine:
         build: Callable[[str, dict[str, str]], str | None],
         execute: Callable[[duckdb.DuckDBPyConnection, str, list[Any]], T],
         empty: T,
-        *,
-        populated_only: bool = False,
-    ) -> T:
+    ) -> tuple[T, Snapshot]:
         """Snapshot, compile ``query``, build the SQL and execute it, retrying on vanished files."""
         start = None if start is None else utc(start)
         end = None if end is None else utc(end)
@@ -329,14 +315,11 @@ class QueryEngine:
                 try:
                     view, columns = self._view(conn, snap)  # DESCRIBE opens the files too
                     where, params = self._filter(query, columns, start, end)
-                    if populated_only:
-                        present = self.populated(snap)
-                        columns = {name: kind for name, kind in columns.items() if name in present}
                     sql = build(where, columns)
                     if sql is None:
-                        return empty
+                        return empty, snap
                     # Builders name the view ``events``; this snapshot's view has its own name.
-                    return execute(conn.con, _EVENTS_TABLE.sub(view, sql), params)
+                    return execute(conn.con, _EVENTS_TABLE.sub(view, sql), params), snap
                 except duckdb.IOException as exc:
                     last = exc  # a file vanished (compaction/retention): fresh snapshot
                 except duckdb.InvalidInputException as exc:
@@ -351,29 +334,22 @@ class QueryEngine:
             raise StoreError(f"query kept racing with file changes: {last}", where=str(self.layout.root))
 
 
+_row_numbers = pa.array([], pa.int64())
+
+
+def _numbered(tail: pa.Table) -> pa.Table:
+    """The tail with each row's position in ``__row`` (a slice of one shared 0, 1, 2 … array)."""
+    global _row_numbers
+    n = tail.num_rows
+    if n == 0:
+        return tail
+    if len(_row_numbers) < n:
+        _row_numbers = pa.array(range(max(n, 2 * len(_row_numbers))), pa.int64())
+    return tail.append_column(ROW_COLUMN, _row_numbers.slice(0, n))
+
+
 def _parse_iso(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _file_populated(path: Path) -> frozenset[str]:
-    """Top-level columns of a Parquet file with at least one value (all of them when the file
-    carries no statistics to tell)."""
-    parquet = pq.ParquetFile(path)
-    names = parquet.schema_arrow.names
-    meta = parquet.metadata
-    if meta.num_columns != len(names):  # a nested column: leaves do not map one to one
-        return frozenset(names)
-    found: set[str] = set()
-    for group in range(meta.num_row_groups):
-        row_group = meta.row_group(group)
-        for index, name in enumerate(names):
-            if name in found:
-                continue
-            chunk = row_group.column(index)
-            stats = chunk.statistics
-            if stats is None or not stats.has_null_count or stats.null_count < chunk.num_values:
-                found.add(name)
-    return frozenset(found)
 
 
 def _overlaps(info: FileInfo, start: dt.datetime | None, end: dt.datetime | None) -> bool:

@@ -5,14 +5,17 @@ for frequent and rare values, sealed and unsealed, from one thread or many."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import threading
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 from embedded_support import T0, fw_event, settings
 
 from soc_core.events import Event
+from soc_core.storage import embedded, embedded_seal
 from soc_core.storage.embedded import FIRST_SLICE, EmbeddedEventStore
 
 # Over two days: host .1 every minute, host .2 every 7 hours, host .3 once, 30 hours back.
@@ -115,3 +118,85 @@ def test_concurrent_searches_agree_with_sequential_ones(
     for thread in threads:
         thread.join()
     assert wrong == []
+
+
+def _sorted_ids(events: list[Event], limit: int, *, descending: bool, ip: str | None = None) -> list[str]:
+    hits = [e for e in events if ip is None or (e.source is not None and e.source.ip == ip)]
+    hits.sort(key=lambda e: (e.timestamp, e.event.id or ""), reverse=descending)
+    return [e.event.id or "" for e in hits[:limit]]
+
+
+@pytest.fixture
+def many_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[EmbeddedEventStore, list[Event]]]:
+    """Two sealed files of 64-row groups plus an unsealed tail; every time shared by 3 rows
+    (so ties fall across row groups, files and the tail)."""
+    monkeypatch.setattr(embedded_seal, "ROW_GROUP_ROWS", 64)
+    events = []
+    for i in range(900):
+        event = fw_event(i, when=T0 + dt.timedelta(seconds=i // 3))
+        assert event.source is not None
+        event.source.ip = f"192.0.2.{i % 4}"
+        events.append(event)
+    # written out of id order, so ordering by event.id is not the order rows were stored in
+    shuffled = events[:]
+    random.Random(5).shuffle(shuffled)
+    with EmbeddedEventStore.open_writer(tmp_path, settings()) as s:
+        s.append(sorted(shuffled[:400], key=lambda e: e.timestamp))
+        s.seal_now(compact=False)
+        s.append(sorted(shuffled[400:800], key=lambda e: e.timestamp))
+        s.seal_now(compact=False)
+        s.append(shuffled[800:])
+        assert s.stats()["sealed_files"] >= 2 and s.stats()["unsealed_events"] == 100
+        yield s, events
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4, 65, 200, 1000])
+@pytest.mark.parametrize("order", ["desc", "asc"])
+def test_rows_are_fetched_by_position_across_groups_files_and_tail(
+    many_groups: tuple[EmbeddedEventStore, list[Event]], limit: int, order: Literal["asc", "desc"]
+) -> None:
+    s, events = many_groups
+    descending = order == "desc"
+    assert ids(s.search(limit=limit, order=order)) == _sorted_ids(events, limit, descending=descending)
+    got = s.search("source.ip:192.0.2.1", limit=limit, order=order)
+    assert ids(got) == _sorted_ids(events, limit, descending=descending, ip="192.0.2.1")
+    by_id = {e.event.id: e for e in events}
+    for doc in got:  # whole rows, not just the columns phase one read
+        assert doc["event"]["original"] == by_id[doc["event"]["id"]].event.original
+        assert doc["destination"]["port"] in (443, 53, 22)
+
+
+def test_ties_beyond_the_fetched_bound_are_chosen_by_the_database(
+    many_groups: tuple[EmbeddedEventStore, list[Event]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, events = many_groups
+    monkeypatch.setattr(embedded, "TIE_ROWS", 1)  # three rows share each time
+    for limit in (1, 2, 5):
+        assert ids(s.search(limit=limit)) == _sorted_ids(events, limit, descending=True)
+        assert ids(s.search(limit=limit, order="asc")) == _sorted_ids(events, limit, descending=False)
+
+
+def test_decoded_row_groups_are_reused_and_survive_compaction(
+    many_groups: tuple[EmbeddedEventStore, list[Event]],
+) -> None:
+    s, events = many_groups
+    cache = s.engine.row_groups
+    first = ids(s.search("source.ip:192.0.2.2", limit=30))
+    misses = cache.stats()["misses"]
+    assert misses >= 1
+    assert ids(s.search("source.ip:192.0.2.2", limit=30)) == first
+    assert cache.stats()["misses"] == misses and cache.stats()["hits"] >= 1
+    s.seal_now()  # seals the tail and compacts: the files the cache knows are retired
+    assert ids(s.search("source.ip:192.0.2.2", limit=30)) == first
+    assert ids(s.search(limit=900)) == _sorted_ids(events, 900, descending=True)
+
+
+def test_a_cache_of_no_bytes_still_answers(
+    many_groups: tuple[EmbeddedEventStore, list[Event]],
+) -> None:
+    s, events = many_groups
+    s.engine.row_groups.max_bytes = 0
+    assert ids(s.search(limit=50)) == _sorted_ids(events, 50, descending=True)
+    assert s.engine.row_groups.stats()["row_groups"] == 0
