@@ -17,6 +17,7 @@ from typing import Literal
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from soc_api.auth.permissions import Permission, allowed
 from soc_api.context import AppContext
@@ -69,6 +70,15 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
 
 
+def _resolved(session: Session, *, token: str, now: dt.datetime, idle: int) -> SessionLookup:
+    user = resolve_session(session, token=token, now=now, idle_minutes=idle)
+    return (
+        SessionLookup("unknown")
+        if user is None
+        else SessionLookup("valid", user.username, tuple(user.role_names))
+    )
+
+
 def current_principal(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
@@ -86,17 +96,18 @@ def current_principal(
     idle = ctx.settings.api.session_idle_minutes
     with ctx.state.session(readonly=True) as session:
         found = lookup_session(session, token=token, now=now, idle_minutes=idle)
-    if found.state in ("stale", "expired"):
-        # Slide the idle clock, or mark the session revoked for good; leave the block normally
-        # so that is committed rather than rolled back by the refusal below.
+    if found.state == "expired" or (found.state == "stale" and found.urgent):
+        # Mark the session revoked for good, or slide an idle clock that must not wait; leave
+        # the block normally so that is committed rather than rolled back by a refusal below.
         with ctx.state.session() as session:
-            user = resolve_session(session, token=token, now=now, idle_minutes=idle)
-            found = (
-                SessionLookup("unknown")
-                if user is None
-                else SessionLookup("valid", user.username, tuple(user.role_names))
-            )
-    if found.state != "valid" or found.username is None:
+            found = _resolved(session, token=token, now=now, idle=idle)
+    elif found.state == "stale":
+        # Valid either way: slide now unless another request is writing (a crowd of sessions
+        # going stale together would queue on the database), else on a later request.
+        with ctx.state.session_unless_busy() as session:
+            if session is not None:
+                found = _resolved(session, token=token, now=now, idle=idle)
+    if found.state not in ("valid", "stale") or found.username is None:
         raise _unauthorized("invalid or expired session")
     username, roles = found.username, frozenset(Role(r) for r in found.roles)
     principal = Principal(

@@ -10,6 +10,7 @@ PostgreSQL serialises chained writers with lock rows (``SELECT … FOR UPDATE``)
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +66,12 @@ class StateStore:
             bind=readonly_engine, expire_on_commit=False, info={READONLY_KEY: True}
         )
         event.listen(self._readonly_sessions, "before_flush", _guard_readonly)
+        # SQLite has one writer at a time; its busy handler polls with sleeps of up to 100 ms, so
+        # a burst of writers in this process (sessions sliding their idle clocks together) took
+        # hundreds of ms. Queue them on a lock instead; other processes still meet busy_timeout.
+        self._write_lock: threading.RLock | None = (
+            threading.RLock() if engine.dialect.name == "sqlite" else None
+        )
 
     @property
     def dialect(self) -> str:
@@ -75,16 +82,44 @@ class StateStore:
     def session(self, *, readonly: bool = False) -> Iterator[Session]:
         """A session that commits when the block succeeds and rolls back when it raises."""
         factory = self._readonly_sessions if readonly else self._sessions
-        session = factory()
+        lock = None if readonly else self._write_lock
+        if lock is not None and not lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_S):
+            raise StoreError(
+                f"no write access to the state database within {SQLITE_BUSY_TIMEOUT_S:g} s",
+                where=repr(self),
+            )
         try:
-            yield session
-            if not readonly:
-                session.commit()  # read-only: close() below ends the transaction, objects stay loaded
-        except BaseException:
-            session.rollback()
-            raise
+            session = factory()
+            try:
+                yield session
+                if not readonly:
+                    session.commit()  # read-only: close() below ends the transaction, objects stay loaded
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
         finally:
-            session.close()
+            if lock is not None:
+                lock.release()
+
+    @contextmanager
+    def session_unless_busy(self) -> Iterator[Session | None]:
+        """A write session, or None at once when another thread of this process is writing
+        (SQLite): for writes that may as well happen on a later occasion."""
+        lock = self._write_lock
+        if lock is None:
+            with self.session() as session:
+                yield session
+            return
+        if not lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            with self.session() as session:  # re-enters the lock this thread holds
+                yield session
+        finally:
+            lock.release()
 
     def current_revision(self) -> str | None:
         """The migration revision the database is at."""

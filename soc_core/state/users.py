@@ -492,11 +492,14 @@ class SessionLookup:
     ``state``: ``valid`` (use it as is), ``stale`` (valid, but its idle clock should slide:
     call :func:`resolve_session` in a write transaction), ``expired`` (dead: call
     :func:`resolve_session` to mark it revoked) or ``unknown`` (no such live session).
+    ``urgent``: a stale session idle for half its timeout or more, whose slide must not wait
+    for a later request.
     """
 
     state: Literal["valid", "stale", "expired", "unknown"]
     username: str | None = None
     roles: tuple[str, ...] = ()
+    urgent: bool = False
 
 
 def lookup_session(
@@ -521,8 +524,9 @@ def lookup_session(
     idle = dt.timedelta(minutes=idle_minutes)
     if now >= row.expires_at or now - row.last_seen_at >= idle or now - row.created_at >= max_age:
         return SessionLookup("expired")
-    state: Literal["valid", "stale"] = "stale" if now - row.last_seen_at >= slide_every else "valid"
-    return SessionLookup(state, row.user.username, tuple(row.user.role_names))
+    idle_for = now - row.last_seen_at
+    state: Literal["valid", "stale"] = "stale" if idle_for >= slide_every else "valid"
+    return SessionLookup(state, row.user.username, tuple(row.user.role_names), urgent=idle_for >= idle / 2)
 
 
 def revoke_session(

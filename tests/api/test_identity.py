@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -193,3 +194,53 @@ def test_requests_slide_the_idle_clock_at_most_every_30_seconds(api: Api) -> Non
     aged = _last_seen(api)
     assert api.client.get("/api/v1/auth/me", headers=headers).status_code == 200
     assert _last_seen(api) > aged + dt.timedelta(seconds=50)
+
+
+def _hold_the_writer(api: Api, release: threading.Event) -> threading.Thread:
+    """Another thread of the server holding a write session until ``release`` is set."""
+    holding = threading.Event()
+
+    def writer() -> None:
+        with api.state.session():
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert holding.wait(30)
+    return thread
+
+
+def test_a_slide_that_would_queue_behind_another_writer_is_left_to_a_later_request(tmp_path: Path) -> None:
+    with api_for(tmp_path, f"sqlite:///{tmp_path / 's.db'}") as api:
+        headers = api.headers(Role.ANALYST)
+        _age_sessions(api, 1)  # due to slide, far from the 30-minute timeout
+        aged = _last_seen(api)
+        release = threading.Event()
+        writer = _hold_the_writer(api, release)
+        try:
+            assert api.client.get("/api/v1/auth/me", headers=headers).status_code == 200
+        finally:
+            release.set()
+            writer.join()
+        assert _last_seen(api) == aged  # valid, answered at once, not slid
+        assert api.client.get("/api/v1/auth/me", headers=headers).status_code == 200
+        assert _last_seen(api) > aged + dt.timedelta(seconds=50)
+
+
+def test_a_session_idle_for_half_its_timeout_slides_even_behind_another_writer(tmp_path: Path) -> None:
+    with api_for(tmp_path, f"sqlite:///{tmp_path / 's.db'}") as api:
+        headers = api.headers(Role.ANALYST)
+        _age_sessions(api, 16)
+        aged = _last_seen(api)
+        release = threading.Event()
+        writer = _hold_the_writer(api, release)
+        timer = threading.Timer(0.3, release.set)  # the request waits for the writer, then slides
+        timer.start()
+        try:
+            assert api.client.get("/api/v1/auth/me", headers=headers).status_code == 200
+        finally:
+            release.set()
+            writer.join()
+            timer.cancel()
+        assert _last_seen(api) > aged + dt.timedelta(minutes=15)
