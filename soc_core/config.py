@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from soc_core.errors import ConfigError
@@ -95,10 +95,18 @@ class ApiSettings(BaseModel):
     token_secret: str | None = Field(default=None, description="generated into the data dir when unset")
 
 
+class ElasticsearchSettings(BaseModel):
+    """The Elasticsearch 8 cluster used when ``store.backend = "elasticsearch"``."""
+
+    url: str | None = Field(default=None, description="e.g. https://user:password@es.example:9200")
+    namespace: str = Field(default="default", description="data streams are logs-<dataset>-<namespace>")
+
+
 class StoreSettings(BaseModel):
     """Event store."""
 
     backend: Literal["embedded", "elasticsearch"] = "embedded"
+    elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
     retention_days: int = MIN_RETENTION_DAYS
     retention_override: str | None = Field(
         default=None, description="required reason when retention_days is below 180; recorded"
@@ -119,6 +127,12 @@ class StoreSettings(BaseModel):
         if value < 1:
             raise ValueError("retention_days must be at least 1")
         return value
+
+    @model_validator(mode="after")
+    def _elasticsearch_has_url(self) -> StoreSettings:
+        if self.backend == "elasticsearch" and not (self.elasticsearch.url or "").strip():
+            raise ValueError('store.backend = "elasticsearch" needs store.elasticsearch.url')
+        return self
 
 
 class StateSettings(BaseModel):

@@ -17,7 +17,8 @@ from soc_api.runtime.network import NetworkModel
 from soc_api.runtime.pipeline import Pipeline
 from soc_core.records import RawRecord
 from soc_core.state.db import open_state
-from soc_core.storage.embedded import EmbeddedEventStore
+from soc_core.storage.elastic import ElasticEventStore
+from soc_core.storage.factory import open_event_store, store_overrides
 
 BATCH = 5000
 
@@ -28,6 +29,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_data_arg(p)
     p.add_argument("--format", default=None, help="auto (default) or a dataset id such as syslog.kv")
     p.add_argument("--timezone", default=None, help="device-local timezone (default Asia/Shanghai)")
+    p.add_argument(
+        "--store",
+        choices=("embedded", "elasticsearch"),
+        default=None,
+        help="event store (default: store.backend in the settings, embedded)",
+    )
+    p.add_argument(
+        "--es-url", default=None, metavar="URL", help="Elasticsearch URL (default: store.elasticsearch.url)"
+    )
     p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files of raw lines; - for stdin")
     p.set_defaults(func=cmd_ingest)
 
@@ -48,11 +58,11 @@ def _records(path: Path) -> Iterator[RawRecord]:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Ingest every line; print a JSON summary."""
-    settings = settings_from_args(args)
+    settings = settings_from_args(args, **store_overrides(args.store, args.es_url))
     declared = load_declarative(settings.parsers.dirs, shipped=settings.parsers.shipped)
     for problem in declared.errors:  # a broken definition is skipped, the others are used
         print(f"soc ingest: parser definition refused: {problem}", file=sys.stderr)
-    store = EmbeddedEventStore.open_writer(settings.data_dir, settings.store)
+    store = open_event_store(settings, writer=True)
     state = open_state(settings.state_url)
     # the same enrichment, graph aggregates and discovery as soc run
     network = NetworkModel(settings, state=state, data_dir=settings.data_dir)
@@ -77,7 +87,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     batch = []
             if batch:
                 pipeline.process_batch(batch)
-        store.seal_now()  # a batch import ends sealed: Parquet partitions, in the manifest
+        if isinstance(store, ElasticEventStore):
+            store.refresh()  # searchable now, not at the cluster's next refresh
+        else:
+            store.seal_now()  # a batch import ends sealed: Parquet partitions, in the manifest
         network.save()
     finally:
         store.close()

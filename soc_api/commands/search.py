@@ -8,7 +8,7 @@ import sys
 import msgspec
 
 from soc_api.commands.common import add_data_arg, parse_time, settings_from_args
-from soc_core.storage.embedded import EmbeddedEventStore
+from soc_core.storage.factory import open_event_store, store_overrides
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,15 +20,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--limit", type=int, default=100, metavar="N", help="at most N events (default 100)")
     p.add_argument("--asc", action="store_true", help="oldest first (default newest first)")
     p.add_argument("--count", action="store_true", help="print only the number of matching events")
+    p.add_argument(
+        "--store",
+        choices=("embedded", "elasticsearch"),
+        default=None,
+        help="event store (default: store.backend in the settings, embedded)",
+    )
+    p.add_argument(
+        "--es-url", default=None, metavar="URL", help="Elasticsearch URL (default: store.elasticsearch.url)"
+    )
     p.add_argument("query", nargs="?", default="*", help="Lucene query string (default *)")
     p.set_defaults(func=cmd_search)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     """Print matching events as NDJSON, or their count."""
-    settings = settings_from_args(args)
+    settings = settings_from_args(args, **store_overrides(args.store, args.es_url))
     start, end = parse_time(args.start), parse_time(args.end)
-    store = EmbeddedEventStore.open_reader(settings.data_dir)
+    store = open_event_store(settings, writer=False)
     try:
         if args.count:
             print(store.count(args.query, start=start, end=end))

@@ -101,6 +101,12 @@ class Platform:
     async def start(self) -> None:
         """Open the stores, start intake, the pipeline and the API."""
         s = self.settings
+        if s.store.backend != "embedded":  # refused, not quietly replaced by the embedded store
+            raise ConfigError(
+                "the Elasticsearch backend is available to soc ingest and soc search; "
+                "soc run uses the embedded store for now",
+                where="store.backend",
+            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.state = open_state(s.state_url)
         self.store = EmbeddedEventStore.open_writer(self.data_dir, s.store)
