@@ -43,6 +43,20 @@ def add_data_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_store_args(parser: argparse.ArgumentParser) -> None:
+    """``--store`` and ``--es-url``: the event store, over ``store.backend`` and
+    ``store.elasticsearch.url`` in the settings."""
+    parser.add_argument(
+        "--store",
+        choices=("embedded", "elasticsearch"),
+        default=None,
+        help="event store (default: store.backend in the settings, embedded)",
+    )
+    parser.add_argument(
+        "--es-url", default=None, metavar="URL", help="Elasticsearch URL (default: store.elasticsearch.url)"
+    )
+
+
 def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
     """Settings from file and environment, with the command line on top."""
     if getattr(args, "data", None) is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from collectors.intake import IntakeStats
 from collectors.parsers.declarative import load_declarative
-from soc_api.commands.common import add_data_arg, read_lines, settings_from_args
+from soc_api.commands.common import add_data_arg, add_store_args, read_lines, settings_from_args
 from soc_api.runtime.assets import make_enricher
 from soc_api.runtime.network import NetworkModel
 from soc_api.runtime.pipeline import Pipeline
@@ -29,15 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_data_arg(p)
     p.add_argument("--format", default=None, help="auto (default) or a dataset id such as syslog.kv")
     p.add_argument("--timezone", default=None, help="device-local timezone (default Asia/Shanghai)")
-    p.add_argument(
-        "--store",
-        choices=("embedded", "elasticsearch"),
-        default=None,
-        help="event store (default: store.backend in the settings, embedded)",
-    )
-    p.add_argument(
-        "--es-url", default=None, metavar="URL", help="Elasticsearch URL (default: store.elasticsearch.url)"
-    )
+    add_store_args(p)
     p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files of raw lines; - for stdin")
     p.set_defaults(func=cmd_ingest)
 

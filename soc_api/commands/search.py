@@ -7,7 +7,7 @@ import sys
 
 import msgspec
 
-from soc_api.commands.common import add_data_arg, parse_time, settings_from_args
+from soc_api.commands.common import add_data_arg, add_store_args, parse_time, settings_from_args
 from soc_core.storage.factory import open_event_store, store_overrides
 
 
@@ -20,15 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--limit", type=int, default=100, metavar="N", help="at most N events (default 100)")
     p.add_argument("--asc", action="store_true", help="oldest first (default newest first)")
     p.add_argument("--count", action="store_true", help="print only the number of matching events")
-    p.add_argument(
-        "--store",
-        choices=("embedded", "elasticsearch"),
-        default=None,
-        help="event store (default: store.backend in the settings, embedded)",
-    )
-    p.add_argument(
-        "--es-url", default=None, metavar="URL", help="Elasticsearch URL (default: store.elasticsearch.url)"
-    )
+    add_store_args(p)
     p.add_argument("query", nargs="?", default="*", help="Lucene query string (default *)")
     p.set_defaults(func=cmd_search)
 
