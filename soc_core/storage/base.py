@@ -10,6 +10,23 @@ import msgspec
 
 from soc_core.events import Event
 
+MAX_FILLED_BUCKETS = 100_000  # beyond this many buckets a histogram answers the non-empty ones
+
+
+def fill_buckets(counts: dict[dt.datetime, int], step: dt.timedelta) -> list[tuple[dt.datetime, int]]:
+    """Histogram counts ascending, with the empty buckets between first and last (as ES does);
+    only the non-empty ones when that would make more than ``MAX_FILLED_BUCKETS``."""
+    if not counts:
+        return []
+    bucket, last = min(counts), max(counts)
+    if (last - bucket) / step > MAX_FILLED_BUCKETS:  # e.g. 1s over months: sparse answer
+        return sorted((k, v) for k, v in counts.items() if v)
+    out: list[tuple[dt.datetime, int]] = []
+    while bucket <= last:
+        out.append((bucket, counts.get(bucket, 0)))
+        bucket += step
+    return out
+
 
 class PartitionProblem(msgspec.Struct, kw_only=True):
     """One finding of ``verify``: which partition, and what is wrong with it."""

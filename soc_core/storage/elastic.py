@@ -37,8 +37,8 @@ from soc_core.config import StoreSettings
 from soc_core.errors import QuerySyntaxError, RetentionPolicyError, StoreError
 from soc_core.events import Event, utc
 from soc_core.storage import elastic_templates as tpl
-from soc_core.storage.base import VerifyReport
-from soc_core.storage.embedded import encode_batch
+from soc_core.storage.base import VerifyReport, fill_buckets
+from soc_core.storage.embedded import BUCKET_ORIGIN, encode_batch
 from soc_core.storage.embedded_query import parse_interval
 from soc_core.storage.embedded_schema import ECS_COLUMNS, dynamic_columns, iso_utc
 from soc_core.storage.lucene import DEFAULT_FIELDS, compile_query
@@ -48,8 +48,6 @@ log = logging.getLogger(__name__)
 CARDINALITY_PRECISION = 40_000  # ES's maximum: counts below it are exact
 _RETRYABLE = frozenset({429, 500, 502, 503, 504})
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_BUCKET_ORIGIN = dt.datetime(2000, 1, 3, tzinfo=dt.UTC)  # the embedded store's (a Monday)
-_MAX_FILLED_BUCKETS = 100_000
 _decoder = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
 
@@ -401,7 +399,7 @@ class ElasticEventStore:
             "fixed_interval": f"{step_s}s",  # ES has no fixed weeks: 1w is 604800s
             "min_doc_count": 0,
         }
-        shift = int((_BUCKET_ORIGIN - _EPOCH).total_seconds()) % step_s
+        shift = int((BUCKET_ORIGIN - _EPOCH).total_seconds()) % step_s
         if shift:
             histogram["offset"] = f"+{shift}s"
         where = self._query(query, start, end)
@@ -420,18 +418,7 @@ class ElasticEventStore:
             )
             counts = _bucket_counts(body)
             return sorted(counts.items())
-        counts = _bucket_counts(body)
-        if not counts:
-            return []
-        first, last = min(counts), max(counts)
-        if (last - first) / step > _MAX_FILLED_BUCKETS:
-            return sorted((k, v) for k, v in counts.items() if v)
-        out: list[tuple[dt.datetime, int]] = []
-        bucket = first
-        while bucket <= last:
-            out.append((bucket, counts.get(bucket, 0)))
-            bucket += step
-        return out
+        return fill_buckets(_bucket_counts(body), step)
 
     # -- integrity and lifecycle -----------------------------------------------------------
 

@@ -28,12 +28,13 @@ from typing import Any, Literal
 
 import duckdb
 import msgspec
+import pyarrow as pa
 
 from soc_core.config import StoreSettings
 from soc_core.digests import file_digests
 from soc_core.errors import StoreError
 from soc_core.events import Event, utc
-from soc_core.storage.base import PartitionProblem, VerifyReport
+from soc_core.storage.base import PartitionProblem, VerifyReport, fill_buckets
 from soc_core.storage.embedded_fetch import FILE_COLUMN, ROW_COLUMN, Hit, fetch_rows, order_rows
 from soc_core.storage.embedded_manifest import Manifest
 from soc_core.storage.embedded_query import QueryEngine, document, parse_interval, quote_ident
@@ -51,11 +52,10 @@ _batch_encoder = msgspec.json.Encoder()
 
 _SEAL_BATCH_BYTES = 256 << 20  # one seal reads at most this much segment data
 _RETENTION_EVERY_S = 3600.0
-_MAX_FILLED_BUCKETS = 100_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 TIE_ROWS = 1000  # rows sharing the time at a search's limit, fetched to be ordered by event.id
 FIRST_SLICE = dt.timedelta(minutes=5)  # the newest-first search looks here first, then 4x further
-_BUCKET_ORIGIN = dt.datetime(2000, 1, 3, tzinfo=dt.UTC)  # a Monday, time_bucket()'s default origin
+BUCKET_ORIGIN = dt.datetime(2000, 1, 3, tzinfo=dt.UTC)  # a Monday, time_bucket()'s default origin
 
 
 def encode_batch(events: Sequence[Event]) -> bytes:
@@ -350,8 +350,7 @@ class EmbeddedEventStore:
         def build(where: str, _cols: dict[str, str]) -> str:
             return f'SELECT {ts}, "{FILE_COLUMN}", "{ROW_COLUMN}" FROM events WHERE {where} {tail_sql}'
 
-        rows, tail = self.engine.rows_with_tail(query, start, end, build)
-        return [Hit(at, file, int(row), None if file is not None else tail) for at, file, row in rows]
+        return _as_hits(*self.engine.rows_with_tail(query, start, end, build))
 
     def _oldest_hits(
         self, query: str, start: dt.datetime | None, end: dt.datetime | None, n: int
@@ -406,7 +405,7 @@ class EmbeddedEventStore:
                 return f"SELECT {columns} FROM events WHERE {where} {tie} LIMIT {n - len(kept)}"
 
             rows, tail = self.engine.rows_with_tail(query, edge, until, first)
-        return kept + [Hit(at, file, int(row), None if file is not None else tail) for at, file, row in rows]
+        return kept + _as_hits(rows, tail)
 
     def count(
         self, query: str = "*", *, start: dt.datetime | None = None, end: dt.datetime | None = None
@@ -478,7 +477,7 @@ class EmbeddedEventStore:
         step = parse_interval(interval)
         step_us = step // dt.timedelta(microseconds=1)
         ts = quote_ident(TIMESTAMP)
-        origin_us = (_BUCKET_ORIGIN - _EPOCH) // dt.timedelta(microseconds=1)
+        origin_us = (BUCKET_ORIGIN - _EPOCH) // dt.timedelta(microseconds=1)
 
         def build(where: str, _cols: dict[str, str]) -> str:
             # Integer floor division on epoch microseconds: same buckets as time_bucket()
@@ -490,17 +489,7 @@ class EmbeddedEventStore:
             )
 
         rows = self.engine.rows(query, start, end, build)
-        counts = {_BUCKET_ORIGIN + int(b) * step: int(c) for b, c in rows}
-        if not counts:
-            return []
-        out: list[tuple[dt.datetime, int]] = []
-        bucket, last = min(counts), max(counts)
-        if (last - bucket) / step > _MAX_FILLED_BUCKETS:  # e.g. 1s over months: sparse answer
-            return sorted(counts.items())
-        while bucket <= last:
-            out.append((bucket, counts.get(bucket, 0)))
-            bucket += step
-        return out
+        return fill_buckets({BUCKET_ORIGIN + int(b) * step: int(c) for b, c in rows}, step)
 
     # -- integrity and stats ---------------------------------------------------------------
 
@@ -612,6 +601,11 @@ class EmbeddedEventStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _as_hits(rows: list[tuple[Any, ...]], tail: pa.Table) -> list[Hit]:
+    """Phase-one rows (time, file, row number) as hits; a row without a file is in ``tail``."""
+    return [Hit(at, file, int(row), None if file is not None else tail) for at, file, row in rows]
 
 
 def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:

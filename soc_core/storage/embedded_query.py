@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import duckdb
 import msgspec
@@ -35,7 +35,6 @@ from soc_core.storage.embedded_schema import TIMESTAMP, concat, conform, decode_
 from soc_core.storage.embedded_seal import Layout
 from soc_core.storage.embedded_segments import list_segments, read_segment, segment_name
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 _RETRIES = 8
 _INTERVAL_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
@@ -270,10 +269,6 @@ class QueryEngine:
             params.append(end)
         return (" AND ".join(clauses) or "TRUE"), params
 
-    @staticmethod
-    def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        return con.execute(sql, params).fetchall()
-
     def rows(
         self,
         query: str,
@@ -291,21 +286,8 @@ class QueryEngine:
         end: dt.datetime | None,
         build: Callable[[str, dict[str, str]], str | None],
     ) -> tuple[list[tuple[Any, ...]], pa.Table]:
-        """As :meth:`rows`, with the snapshot's tail table the rows' tail positions refer to."""
-        none: list[tuple[Any, ...]] = []
-        rows, snap = self._run(query, start, end, build, self._rows, none)
-        return rows, snap.tail
-
-    def _run(
-        self,
-        query: str,
-        start: dt.datetime | None,
-        end: dt.datetime | None,
-        build: Callable[[str, dict[str, str]], str | None],
-        execute: Callable[[duckdb.DuckDBPyConnection, str, list[Any]], T],
-        empty: T,
-    ) -> tuple[T, Snapshot]:
-        """Snapshot, compile ``query``, build the SQL and execute it, retrying on vanished files."""
+        """As :meth:`rows`, with the snapshot's tail table the rows' tail positions refer to:
+        snapshot, compile ``query``, build the SQL and run it, retrying on vanished files."""
         start = None if start is None else utc(start)
         end = None if end is None else utc(end)
         with self._connection() as conn:
@@ -317,9 +299,9 @@ class QueryEngine:
                     where, params = self._filter(query, columns, start, end)
                     sql = build(where, columns)
                     if sql is None:
-                        return empty, snap
+                        return [], snap.tail
                     # Builders name the view ``events``; this snapshot's view has its own name.
-                    return execute(conn.con, _EVENTS_TABLE.sub(view, sql), params), snap
+                    return conn.con.execute(_EVENTS_TABLE.sub(view, sql), params).fetchall(), snap.tail
                 except duckdb.IOException as exc:
                     last = exc  # a file vanished (compaction/retention): fresh snapshot
                 except duckdb.InvalidInputException as exc:
