@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "graph",
     "compliance",
     "playbooks",
+    "scaleout",
 )
 
 

@@ -321,6 +321,33 @@ class ReportSettings(BaseModel):
     )
 
 
+class ScaleoutSettings(BaseModel):
+    """``soc collector`` → NATS JetStream → ``soc worker`` (multi-node deployments)."""
+
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server(s), comma-separated")
+    stream: str = Field(default="SHAOWANG", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="JetStream stream")
+    partitions: int = Field(
+        default=8, ge=1, le=256, description="event partitions (fixed once the stream has data)"
+    )
+    partition_fields: list[str] = Field(
+        default_factory=lambda: ["source.ip", "user.name", "host.name"],
+        min_length=1,
+        description="an event goes to the partition of the first of these it carries",
+    )
+    batch_max: int = Field(
+        default=500, ge=1, le=10_000, description="events per bus message and per worker fetch"
+    )
+    lease_s: float = Field(
+        default=5.0, gt=0, le=300, description="a dead worker's partitions move after this"
+    )
+    ack_wait_s: float = Field(
+        default=10.0, gt=0, le=3600, description="an unacknowledged batch is redelivered after this"
+    )
+    max_pending: int = Field(
+        default=50_000, ge=1, description="collector: events parsed but not yet accepted by the bus"
+    )
+
+
 class Settings(BaseSettings):
     """All settings. Nested keys map to ``SOC_SECTION__KEY`` environment variables."""
 
@@ -342,6 +369,7 @@ class Settings(BaseSettings):
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
     playbooks: PlaybookSettings = Field(default_factory=PlaybookSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    scaleout: ScaleoutSettings = Field(default_factory=ScaleoutSettings)
     files: list[FileSource] = Field(default_factory=list)
     sources: list[SourceMapping] = Field(default_factory=list)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from detectors.sigma.engine import DetectionEngine, health_rows
-from detectors.sigma.rules import SHIPPED_RULES, load_rules
+from detectors.sigma.rules import SHIPPED_RULES, RuleSet, load_rules
 from soc_core.config import DetectionSettings
 from soc_core.detection import Detector, Outcome
 from soc_core.state.alerts import load_detection_state, record_rule_health, save_alerts, save_detection_state
@@ -35,7 +35,11 @@ def rule_paths(settings: DetectionSettings) -> list[Path]:
 
 def build_engine(settings: DetectionSettings) -> DetectionEngine:
     """Load and compile the configured rules; refusals are logged with their reasons."""
-    ruleset = load_rules(rule_paths(settings), placeholders=settings.placeholders)
+    return engine_for(load_rules(rule_paths(settings), placeholders=settings.placeholders), settings)
+
+
+def engine_for(ruleset: RuleSet, settings: DetectionSettings) -> DetectionEngine:
+    """An engine with its own windows and dedup state over rules already loaded."""
     return DetectionEngine(
         ruleset,
         timezone=settings.timezone,

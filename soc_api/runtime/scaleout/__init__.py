@@ -1,0 +1,1 @@
+"""Scale-out: collectors and workers over NATS JetStream."""
