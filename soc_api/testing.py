@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -199,6 +201,94 @@ def send_tcp(port: int, lines: Iterable[bytes], *, chunk: int = 256 * 1024) -> i
             sock.sendall(buf)
             sent += len(buf)
     return sent
+
+
+def nats_server_binary() -> str | None:
+    """Debian's ``nats-server`` (in /usr/sbin, which a user's PATH may lack), or None."""
+    found = shutil.which("nats-server")
+    if found is None and Path("/usr/sbin/nats-server").exists():
+        found = "/usr/sbin/nats-server"
+    return found
+
+
+class NatsServer:
+    """A JetStream-enabled ``nats-server`` on a free loopback port, its store in ``workdir``."""
+
+    def __init__(self, workdir: Path, binary: str) -> None:
+        self.port = free_port()
+        self.url = f"nats://127.0.0.1:{self.port}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.log_path = workdir / "nats.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(workdir / "jetstream")],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 20) -> None:
+        """Until the server accepts connections; raises with its log if it exited."""
+
+        def accepting() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"nats-server exited: {self.log_path.read_text(errors='replace')}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            except OSError:
+                return False
+            return True
+
+        wait_for(accepting, timeout=timeout, interval=0.05)
+
+    def stop(self) -> None:
+        """Terminate and wait."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self._log.close()
+
+
+class SocNode:
+    """One ``soc collector`` or ``soc worker`` process with its output in ``<workdir>/<name>.log``."""
+
+    def __init__(self, workdir: Path, config: Path, role: str, name: str, *args: str) -> None:
+        self.name = name
+        self.log_path = workdir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        env = {**os.environ, "SOC_CONFIG": str(config), "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            soc_command(role, "--name", name, *args), stdout=self._log, stderr=subprocess.STDOUT, env=env
+        )
+
+    def log(self) -> str:
+        """Everything the process has printed so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_line(self, pattern: str, *, timeout: float = 60) -> None:
+        """Until the output matches ``pattern`` (a regex); raises if the process exits first."""
+
+        def seen() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+            return re.search(pattern, self.log()) is not None
+
+        wait_for(seen, timeout=timeout, interval=0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM, then SIGKILL after ``timeout``."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
 
 
 def search_count(data_dir: Path, query: str = "*") -> int:

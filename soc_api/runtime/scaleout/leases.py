@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
@@ -25,7 +25,13 @@ PARTITION = "partition."
 
 
 class Leases:
-    """One worker's view of the lease bucket; :meth:`tick` keeps it current."""
+    """One worker's view of the lease bucket; :meth:`tick` keeps it current.
+
+    Giving a partition back is two steps: :meth:`tick` asks its loop to stop (``on_stop``)
+    and keeps renewing the lease; the loop, once its batch in progress is done, calls
+    :meth:`finished`, which frees the lease. No other worker can take the partition while a
+    batch of it is still being processed here.
+    """
 
     def __init__(
         self,
@@ -34,14 +40,20 @@ class Leases:
         name: str,
         partitions: int,
         on_gained: Callable[[int], None],
-        on_lost: Callable[[int], Awaitable[None]],
+        on_stop: Callable[[int], None],
     ) -> None:
         self.kv = kv
         self.name = name
         self.partitions = partitions
         self.owned: dict[int, int] = {}  # partition → revision of our lease
+        self.releasing: set[int] = set()
         self._on_gained = on_gained
-        self._on_lost = on_lost
+        self._on_stop = on_stop
+
+    @property
+    def serving(self) -> list[int]:
+        """Partitions owned and not being given back."""
+        return sorted(set(self.owned) - self.releasing)
 
     async def live_workers(self) -> int:
         """Workers with a current heartbeat (this one included once it has beaten)."""
@@ -63,13 +75,15 @@ class Leases:
                 # Expired (we were too slow) or taken: someone else may serve it already.
                 log.warning("lease of partition %d lost", partition)
                 del self.owned[partition]
-                await self._on_lost(partition)
+                self.releasing.discard(partition)
+                self._on_stop(partition)
         fair = math.ceil(self.partitions / max(1, await self.live_workers()))
-        if len(self.owned) < fair:
-            await self._take(fair - len(self.owned))
-        elif len(self.owned) > fair:
-            for partition in sorted(self.owned, reverse=True)[: len(self.owned) - fair]:
-                await self.release(partition)
+        serving = self.serving
+        if len(serving) < fair:
+            await self._take(fair - len(serving))
+        elif len(serving) > fair:
+            for partition in serving[fair:]:
+                self.release(partition)
 
     async def _take(self, wanted: int) -> None:
         # Start at a place of our own so joining workers do not all race for partition 0.
@@ -89,20 +103,24 @@ class Leases:
             log.info("worker %s took partition %d", self.name, partition)
             self._on_gained(partition)
 
-    async def release(self, partition: int) -> None:
-        """Stop serving ``partition`` (its batch in progress finishes), then free the lease."""
+    def release(self, partition: int) -> None:
+        """Begin giving ``partition`` back: its loop stops after the batch in progress."""
+        if partition in self.owned and partition not in self.releasing:
+            self.releasing.add(partition)
+            self._on_stop(partition)
+
+    async def finished(self, partition: int) -> None:
+        """The loop of ``partition`` has stopped: free its lease if it is still ours."""
+        self.releasing.discard(partition)
         revision = self.owned.pop(partition, None)
         if revision is None:
             return
-        await self._on_lost(partition)
-        # (a failed delete: renewed by nobody since, it expires on its own)
+        # (a failed delete: renewed by somebody else since, or expired; nothing to free)
         with contextlib.suppress(KeyWrongLastSequenceError, KeyNotFoundError):
             await self.kv.delete(PARTITION + str(partition), last=revision)
         log.info("worker %s gave back partition %d", self.name, partition)
 
-    async def release_all(self) -> None:
-        """Give every lease back (clean shutdown): the others take over without waiting a TTL."""
-        for partition in list(self.owned):
-            await self.release(partition)
+    async def forget_heartbeat(self) -> None:
+        """Leave the set of live workers (clean shutdown): the others rebalance at once."""
         with contextlib.suppress(KeyWrongLastSequenceError, KeyNotFoundError):
             await self.kv.delete(HEARTBEAT + self.name)

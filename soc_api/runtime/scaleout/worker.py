@@ -37,6 +37,7 @@ from typing import Any
 
 import msgspec
 import nats.errors
+from nats.js import JetStreamContext
 
 from detectors.sigma.engine import DetectionEngine
 from detectors.sigma.rules import RuleSet, load_rules
@@ -55,6 +56,8 @@ from soc_core.storage.factory import open_event_store
 from soc_core.vocabulary import DEAD_LETTER_DATASET
 
 log = logging.getLogger("shaowang.worker")
+
+FETCH_WAIT_S = 0.5  # how long an idle partition loop waits for messages (and to notice a stop)
 
 
 class PartitionState(msgspec.Struct, kw_only=True):
@@ -82,9 +85,14 @@ def state_name(partition: int) -> str:
 
 
 def settled_alert_id(alert: Alert) -> str:
-    """An id from what raised the alert: the same events give the same id on any worker."""
+    """An id from what raised the alert: the same events give the same id on any worker.
+
+    Only the first event counts: later matches of the same batch fold into a new alert before
+    it leaves ``settle``, and a redelivered batch can hold more of them than the first pass did.
+    """
     digest = hashlib.blake2b(digest_size=16)
-    for part in (alert.rule_id, alert.timestamp.isoformat(), alert.group_key or "", *alert.event_ids):
+    first = alert.event_ids[0] if alert.event_ids else ""
+    for part in (alert.rule_id, alert.timestamp.isoformat(), alert.group_key or "", first):
         digest.update(part.encode())
         digest.update(b"\x1f")
     return digest.hexdigest()
@@ -133,13 +141,11 @@ class Worker:
             name=self.name,
             partitions=s.scaleout.partitions,
             on_gained=self._gained,
-            on_lost=self._lost,
+            on_stop=self._stop_partition,
         )
         await self.leases.tick()
         self._tick_task = asyncio.create_task(self._tick_loop(), name="leases")
-        print(
-            f"worker {self.name} ready: partitions {sorted(self.leases.owned)}", file=sys.stderr, flush=True
-        )
+        print(f"worker {self.name} ready: partitions {self.leases.serving}", file=sys.stderr, flush=True)
 
     async def _tick_loop(self) -> None:
         assert self.leases is not None
@@ -157,48 +163,55 @@ class Worker:
         partition.task = asyncio.create_task(self._serve(partition), name=f"partition-{number}")
         self._partitions[number] = partition
 
-    async def _lost(self, number: int) -> None:
-        partition = self._partitions.pop(number, None)
-        if partition is None or partition.task is None:
-            return
-        partition.stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await partition.task
+    def _stop_partition(self, number: int) -> None:
+        partition = self._partitions.get(number)
+        if partition is not None:
+            partition.stop.set()
 
     async def _serve(self, partition: _Partition) -> None:
-        assert self.bus is not None
-        await asyncio.to_thread(self._restore, partition)
-        subscription = await self.bus.consumer(partition.number)
+        assert self.bus is not None and self.leases is not None
         try:
-            while not partition.stop.is_set():
-                try:
-                    messages = await subscription.fetch(FETCH_MESSAGES, timeout=1.0)
-                except nats.errors.TimeoutError:
-                    continue
-                messages.sort(key=lambda m: m.metadata.sequence.stream)
-                batch: list[tuple[int, list[Event]]] = []
-                for message in messages:
-                    try:
-                        batch.append((message.metadata.sequence.stream, decode_events(message.data)))
-                    except msgspec.DecodeError as exc:  # not from a collector: keep it out of the loop
-                        log.error(
-                            "partition %d: message %d is not an event batch: %s",
-                            partition.number,
-                            message.metadata.sequence.stream,
-                            exc,
-                        )
-                        self.counters.bad_messages += 1
-                        await message.term()
-                await self._process_until_done(partition, batch)
-                for message in messages:
-                    await message.ack()
-                self.counters.messages += len(messages)
+            await asyncio.to_thread(self._restore, partition)
+            subscription = await self.bus.consumer(partition.number)
+            try:
+                while not partition.stop.is_set():
+                    await self._serve_once(partition, subscription)
+            finally:
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()
         except Exception:
             log.exception("partition %d stopped", partition.number)
-            raise
         finally:
-            with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
+            self._partitions.pop(partition.number, None)
+            await self.leases.finished(partition.number)
+
+    async def _serve_once(
+        self, partition: _Partition, subscription: JetStreamContext.PullSubscription
+    ) -> None:
+        try:
+            messages = await subscription.fetch(FETCH_MESSAGES, timeout=FETCH_WAIT_S)
+        except (nats.errors.TimeoutError, TimeoutError):  # nats raises either, by version and path
+            return
+        messages.sort(key=lambda m: m.metadata.sequence.stream)
+        batch: list[tuple[int, list[Event]]] = []
+        for message in messages:
+            try:
+                batch.append((message.metadata.sequence.stream, decode_events(message.data)))
+            except msgspec.DecodeError as exc:  # not from a collector: keep it out of the loop
+                log.error(
+                    "partition %d: message %d is not an event batch: %s",
+                    partition.number,
+                    message.metadata.sequence.stream,
+                    exc,
+                )
+                with self._lock:
+                    self.counters.bad_messages += 1
+                await message.term()
+        await self._process_until_done(partition, batch)
+        for message in messages:
+            await message.ack()
+        with self._lock:
+            self.counters.messages += len(messages)
 
     def _restore(self, partition: _Partition) -> None:
         """The partition's engine and detected sequence as the state store has them."""
@@ -276,7 +289,7 @@ class Worker:
         """Counters and owned partitions."""
         with self._lock:
             figures = msgspec.to_builtins(self.counters)
-        owned = sorted(self.leases.owned) if self.leases is not None else []
+        owned = self.leases.serving if self.leases is not None else []
         return {"name": self.name, "partitions": owned, **figures}
 
     async def stop(self) -> None:
@@ -285,11 +298,13 @@ class Worker:
             self._tick_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._tick_task
+        for partition in list(self._partitions.values()):
+            partition.stop.set()
+        tasks = [p.task for p in self._partitions.values() if p.task is not None]
+        await asyncio.gather(*tasks, return_exceptions=True)  # each frees its lease when done
         if self.leases is not None:
             with contextlib.suppress(Exception):
-                await self.leases.release_all()
-        for number in list(self._partitions):
-            await self._lost(number)
+                await self.leases.forget_heartbeat()
         if self.bus is not None:
             await self.bus.close()
         if self.store is not None:

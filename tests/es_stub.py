@@ -89,6 +89,9 @@ class EsStub:
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _ids: Iterator[int] = field(default_factory=lambda: iter(range(1, 1 << 62)))
+    conflicts: int = 0  # create operations refused because the _id was already stored
+    held: int = 0  # _bulk requests waiting in hold_bulks()
+    _gate: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -99,6 +102,7 @@ class EsStub:
     def start(self) -> EsStub:
         """Listen on a random port in a background thread."""
         stub = self
+        self._gate.set()
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -117,6 +121,10 @@ class EsStub:
                     {k.lower(): v for k, v in self.headers.items()},
                     body,
                 )
+                if req.path.endswith("/_bulk") and not stub._gate.is_set():
+                    with stub.lock:
+                        stub.held += 1
+                    stub._gate.wait()  # outside the lock: other requests go on
                 with stub.lock:
                     stub.requests.append(req)
                     try:
@@ -126,13 +134,16 @@ class EsStub:
                         error = {"type": exc.kind, "reason": exc.reason}
                         answer = {"error": {"root_cause": [error], **error}, "status": exc.status}
                 data = json.dumps(answer).encode()
-                self.send_response(status)
-                for name, value in PRODUCT_HEADERS.items():
-                    if stub.product_header or name != "X-Elastic-Product":
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    for name, value in PRODUCT_HEADERS.items():
+                        if stub.product_header or name != "X-Elastic-Product":
+                            self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client is gone (killed): nobody to answer
 
             do_GET = do_PUT = do_POST = do_DELETE = _serve
 
@@ -149,6 +160,15 @@ class EsStub:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+    def hold_bulks(self) -> None:
+        """Keep every ``_bulk`` request (read whole, not answered) until :meth:`release_bulks`:
+        a client killed meanwhile has sent its documents but never learns they were stored."""
+        self._gate.clear()
+
+    def release_bulks(self) -> None:
+        """Answer the held ``_bulk`` requests and stop holding."""
+        self._gate.set()
 
     def reset_requests(self) -> None:
         """Forget the requests recorded so far."""
@@ -230,6 +250,7 @@ class EsStub:
                 items.append({"create": {"_index": index, "_id": doc_id, "status": status, "error": error}})
                 continue
             if doc_id in stream:
+                self.conflicts += 1
                 items.append(
                     {
                         "create": {
