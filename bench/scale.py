@@ -1,6 +1,6 @@
 """Scale-out: events/s through ``soc worker`` with 1 and with 2 workers, in the same run.
 
-    python bench/scale.py                      # 200,000 events, 8 partitions
+    python bench/scale.py                      # 300,000 events, 8 partitions
     python bench/scale.py --events 50000 --workers 1 2 --repeats 1
 
 Per round: a fresh ``nats-server -js`` on loopback; the events (realistic key=value firewall
@@ -99,12 +99,12 @@ def run_round(
     workdir.mkdir(parents=True)
     server = NatsServer(workdir / "nats", binary)
     server.wait_ready()
-    settings = ScaleoutSettings(nats_url=server.url, partitions=partitions, lease_s=2, batch_max=500)
+    settings = ScaleoutSettings(nats_url=server.url, partitions=partitions, lease_s=5, batch_max=500)
     config = workdir / "shaowang.toml"
     config.write_text(
         f'data_dir = "{workdir / "data"}"\n'
         f'[state]\nurl = "sqlite:///{workdir / "state.db"}"\n'
-        f'[scaleout]\nnats_url = "{server.url}"\npartitions = {partitions}\nlease_s = 2\nbatch_max = 500\n'
+        f'[scaleout]\nnats_url = "{server.url}"\npartitions = {partitions}\nlease_s = 5\nbatch_max = 500\n'
         "[ingest]\nparse_workers = 0\n",
         encoding="utf-8",
     )
@@ -181,7 +181,7 @@ async def _balanced(bus: Bus, partitions: int, workers: int, share: int) -> bool
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)

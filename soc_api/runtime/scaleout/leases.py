@@ -63,9 +63,13 @@ class Leases:
             return 0
         return sum(1 for key in keys if key.startswith(HEARTBEAT))
 
+    async def beat(self) -> None:
+        """Say this worker is alive (for one TTL)."""
+        await self.kv.put(HEARTBEAT + self.name, self.name.encode())
+
     async def tick(self) -> None:
         """Beat, renew what we own, then take or give back partitions towards the fair share."""
-        await self.kv.put(HEARTBEAT + self.name, self.name.encode())
+        await self.beat()
         for partition, revision in list(self.owned.items()):
             try:
                 self.owned[partition] = await self.kv.update(

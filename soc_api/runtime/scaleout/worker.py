@@ -31,7 +31,8 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,7 @@ from soc_core.vocabulary import DEAD_LETTER_DATASET
 
 log = logging.getLogger("shaowang.worker")
 
+PROCESSING_THREADS = 2
 FETCH_WAIT_S = 0.5  # how long an idle partition loop waits for messages (and to notice a stop)
 
 
@@ -121,7 +123,12 @@ class Worker:
         self.enricher: RegisterEnricher | None = None
         self.leases: Leases | None = None
         self._partitions: dict[int, _Partition] = {}
-        self._lock = threading.Lock()  # counters, from the processing threads
+        self._lock = threading.Lock()  # counters, from the processing thread
+        # Two processing threads for all partitions: a worker is one core (the GIL) either way;
+        # the second overlaps one partition's store and state writes (fsync, commit) with
+        # another's detection. More CPU-bound threads would starve the event loop that renews
+        # the leases (measured: with one per partition, leases of 2 s expired under load).
+        self._processing = ThreadPoolExecutor(max_workers=PROCESSING_THREADS, thread_name_prefix="partition")
         self._tick_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -143,6 +150,10 @@ class Worker:
             on_gained=self._gained,
             on_stop=self._stop_partition,
         )
+        # Beat first and look one tick later: workers started together then see each other
+        # and split the partitions at once instead of the first taking all and giving back.
+        await self.leases.beat()
+        await asyncio.sleep(s.scaleout.lease_s / 3)
         await self.leases.tick()
         self._tick_task = asyncio.create_task(self._tick_loop(), name="leases")
         print(f"worker {self.name} ready: partitions {self.leases.serving}", file=sys.stderr, flush=True)
@@ -171,7 +182,7 @@ class Worker:
     async def _serve(self, partition: _Partition) -> None:
         assert self.bus is not None and self.leases is not None
         try:
-            await asyncio.to_thread(self._restore, partition)
+            await self._in_thread(self._restore, partition)
             subscription = await self.bus.consumer(partition.number)
             try:
                 while not partition.stop.is_set():
@@ -213,6 +224,9 @@ class Worker:
         with self._lock:
             self.counters.messages += len(messages)
 
+    async def _in_thread(self, fn: Callable[..., None], *args: Any) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._processing, fn, *args)
+
     def _restore(self, partition: _Partition) -> None:
         """The partition's engine and detected sequence as the state store has them."""
         assert self.state is not None
@@ -230,7 +244,7 @@ class Worker:
         delay = 0.1
         while True:
             try:
-                await asyncio.to_thread(self._process, partition, batch)
+                await self._in_thread(self._process, partition, batch)
                 return
             except Exception:  # nothing is acknowledged: start again from the saved state
                 with self._lock:
@@ -238,7 +252,7 @@ class Worker:
                 log.exception("partition %d: a batch failed; retrying in %.1fs", partition.number, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-                await asyncio.to_thread(self._restore, partition)
+                await self._in_thread(self._restore, partition)
 
     def _process(self, partition: _Partition, batch: Sequence[tuple[int, list[Event]]]) -> None:
         """Steps 2-5 of the module docstring for one fetched batch."""
@@ -307,6 +321,7 @@ class Worker:
                 await self.leases.forget_heartbeat()
         if self.bus is not None:
             await self.bus.close()
+        self._processing.shutdown(wait=True)
         if self.store is not None:
             self.store.close()
         if self.state is not None:
