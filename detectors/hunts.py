@@ -4,12 +4,13 @@ On the embedded store a hunt reads the stored events of a time range window by w
 runs the same routing and compiled matchers the stream uses (so a hunt and the live engine can never
 disagree on what a rule means). Several rules hunt in one pass over each window: scheduled
 hunts are batched per window, never one read per rule. For Elasticsearch the same rule is
-converted through our ``shaowang_ecs`` pipeline with pySigma's Lucene or ES|QL backend
+converted through our ``shaowang_ecs_elastic`` pipeline with pySigma's Lucene or ES|QL backend
 (:func:`to_query`).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import BinaryIO, Literal
 from zoneinfo import ZoneInfo
 
 from detectors.sigma.logsources import EventShape, event_shape, shape_keys
-from detectors.sigma.pipeline import shaowang_ecs
+from detectors.sigma.pipeline import shaowang_ecs_elastic
 from detectors.sigma.rules import CompiledRule, load_rules
 from detectors.sigma.view import EventView
 from soc_core.config import Settings
@@ -108,6 +109,111 @@ def hunt(
     return result
 
 
+#: Documents per Elasticsearch search (its default ``index.max_result_window`` is 10,000).
+ES_PAGE = 10_000
+
+
+def lucene_expressible(rule: CompiledRule) -> bool:
+    """Whether Lucene can say what the rule says: not with time-of-day modifiers (``|hour``),
+    which pySigma's Elasticsearch backend turns into a comparison of the whole timestamp, nor
+    with regular expressions."""
+    from sigma.modifiers import SigmaRegularExpressionModifier, SigmaTimestampModifier
+    from sigma.rule import SigmaDetection, SigmaDetectionItem
+
+    # Regular expressions too: Lucene's are anchored, lack \d \w \s and (?i), and a keyword
+    # field's twin is lower-cased, so a rule's pattern would need rewriting to mean the same.
+    unsaid = (SigmaTimestampModifier, SigmaRegularExpressionModifier)
+
+    def plain(item: SigmaDetection | SigmaDetectionItem) -> bool:
+        if isinstance(item, SigmaDetectionItem):
+            return not any(issubclass(m, unsaid) for m in item.modifiers)
+        return all(plain(sub) for sub in item.detection_items)
+
+    return all(plain(detection) for detection in rule.rule.detection.detections.values())
+
+
+def lucene_queries(rule: CompiledRule) -> list[str]:
+    """The rule as Lucene query strings: pySigma's Elasticsearch backend with our ECS pipeline."""
+    from sigma.backends.elasticsearch.elasticsearch_lucene import LuceneBackend
+
+    cached = _LUCENE.get(id(rule))
+    if cached is not None and cached[0] is rule:
+        return cached[1]
+    backend = LuceneBackend(processing_pipeline=shaowang_ecs_elastic())
+    # A copy: conversion applies the pipeline to the rule in place. Output on: a base rule
+    # that feeds a correlation is still hunted (as the embedded hunt does), though pySigma
+    # would convert it to nothing.
+    sigma_rule = copy.deepcopy(rule.rule)
+    sigma_rule._output = True
+    queries = [str(query) for query in backend.convert_rule(sigma_rule)]
+    _LUCENE[id(rule)] = (rule, queries)
+    return queries
+
+
+_LUCENE: dict[
+    int, tuple[CompiledRule, list[str]]
+] = {}  # compiled rule → its queries (rules are reloaded rarely)
+
+
+def hunt_lucene(
+    *,
+    rules: Sequence[CompiledRule],
+    store: EventStore,
+    start: dt.datetime,
+    end: dt.datetime,
+    timezone: str,
+    limit: int = 10_000,
+    out: BinaryIO | None = None,
+    on_match: Callable[[CompiledRule, Event], bool] | None = None,
+) -> HuntResult:
+    """:func:`hunt` for Elasticsearch: each rule runs as its pySigma Lucene query in the cluster.
+
+    Only the matching documents travel. The stream's routing still applies to them (a rule
+    sees only events its logsource admits), so a hunt here and a hunt over the embedded store
+    find the same events. A rule Lucene cannot express (:func:`lucene_expressible`) is judged
+    here by the stream's matcher over the documents of the range (``timezone`` is the one its
+    time-of-day conditions are read in). ``scanned`` counts the documents read.
+    """
+    if end <= start:
+        raise ConfigError("hunt: the end of the range must be after its start")
+    result = HuntResult(matches={rule.id: 0 for rule in rules}, windows=1)
+    found = 0
+    tz = ZoneInfo(timezone)
+    for rule in rules:
+        seen: set[str] = set()  # a rule converted to several queries may return an event twice
+        native = lucene_expressible(rule)
+        for query in lucene_queries(rule) if native else ["*"]:
+            for doc in _read_matching(store, query, start, end):
+                result.scanned += 1
+                event = Event.from_dict(doc)
+                key = event.event.id or event.to_json().decode()
+                if key in seen or not rule.keys <= shape_keys(event_shape(event)):
+                    continue
+                if not native and not rule.matcher(EventView.of(event, timezone=tz)):
+                    continue
+                seen.add(key)
+                if on_match is not None and not on_match(rule, event):
+                    continue
+                result.matches[rule.id] += 1
+                found += 1
+                if out is not None:
+                    out.write(event.to_json() + b"\n")
+                if found >= limit:
+                    return result
+    return result
+
+
+def _read_matching(
+    store: EventStore, query: str, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, object]]:
+    """Every document of [start, end) matching ``query``, in pages the cluster accepts."""
+    docs = store.search(query, start=start, end=end, limit=ES_PAGE, order="asc")
+    if len(docs) < ES_PAGE or end - start <= dt.timedelta(seconds=1):
+        return docs
+    middle = start + (end - start) / 2
+    return _read_matching(store, query, start, middle) + _read_matching(store, query, middle, end)
+
+
 def hunt_embedded(
     *, rule_path: Path, settings: Settings, start: dt.datetime, end: dt.datetime, limit: int, out: BinaryIO
 ) -> dict[str, object]:
@@ -144,6 +250,8 @@ def to_query(rule_text: str, *, target: Literal["lucene", "esql"] = "lucene") ->
     from sigma.backends.elasticsearch.elasticsearch_lucene import LuceneBackend
     from sigma.collection import SigmaCollection
 
-    backend = (LuceneBackend if target == "lucene" else ESQLBackend)(processing_pipeline=shaowang_ecs())
+    backend = (LuceneBackend if target == "lucene" else ESQLBackend)(
+        processing_pipeline=shaowang_ecs_elastic()
+    )
     queries = backend.convert(SigmaCollection.from_yaml(rule_text))
     return [str(q) for q in queries]

@@ -90,6 +90,8 @@ class EsStub:
     _thread: threading.Thread | None = None
     _ids: Iterator[int] = field(default_factory=lambda: iter(range(1, 1 << 62)))
     conflicts: int = 0  # create operations refused because the _id was already stored
+    version: int = 0  # bumped by every write and template change: the search table is rebuilt
+    _table: tuple[Any, duckdb.DuckDBPyConnection, dict[str, str]] | None = None
     held: int = 0  # _bulk requests waiting in hold_bulks()
     _gate: threading.Event = field(default_factory=threading.Event)
 
@@ -201,9 +203,11 @@ class EsStub:
             return 200, {"acknowledged": True}
         if req.method == "PUT" and parts[0] == "_component_template" and len(parts) == 2:
             self.component_templates[parts[1]] = req.json()
+            self.version += 1
             return 200, {"acknowledged": True}
         if req.method == "PUT" and parts[0] == "_index_template" and len(parts) == 2:
             self.index_templates[parts[1]] = req.json()
+            self.version += 1
             return 200, {"acknowledged": True}
         if req.method in ("POST", "PUT") and parts == ["_bulk"]:
             return self.bulk(req)
@@ -266,6 +270,7 @@ class EsStub:
                 )
                 continue
             stream[doc_id] = doc
+            self.version += 1
             items.append({"create": {"_index": index, "_id": doc_id, "status": 201, "result": "created"}})
         errors = any(i["create"]["status"] >= 300 for i in items)
         return 200, {"took": 1, "errors": errors, "items": items}
@@ -295,6 +300,16 @@ class EsStub:
         for template in self.component_templates.values():
             walk(template.get("template", {}).get("mappings", {}).get("properties", {}), "")
         return out
+
+    def dynamic_string_mapping(self) -> dict[str, Any]:
+        """The mapping the installed dynamic template gives a new string field."""
+        for template in self.component_templates.values():
+            mappings = template.get("template", {}).get("mappings", {})
+            for entry in mappings.get("dynamic_templates", []):
+                for rule in entry.values():
+                    if rule.get("match_mapping_type") == "string":
+                        return dict(rule["mapping"])
+        return {"type": "keyword"}
 
     def matching_docs(self, pattern: str, req: Request) -> list[dict[str, Any]]:
         body = req.json() if req.body else {}
@@ -327,44 +342,61 @@ class EsStub:
     def evaluate(
         self, docs: list[dict[str, Any]], query: str, window: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        key = (self.version, tuple(id(doc) for doc in docs))
+        if self._table is None or self._table[0] != key:
+            if self._table is not None:
+                self._table[1].close()
+            con, columns = self._build_table(docs)
+            self._table = (key, con, columns)
+        _key, con, columns = self._table
+        flt = compile_query(query, columns) if query.strip() != "*" else None
+        clauses, params = ([f"({flt.sql})"], list(flt.params)) if flt else ([], [])
+        if "gte" in window or "lt" in window:
+            if "@timestamp" not in columns:
+                return []
+            for bound, op in (("gte", ">="), ("lt", "<")):
+                if bound in window:
+                    clauses.append(f'"@timestamp" {op} ?')
+                    params.append(_time(window[bound]))
+        where = " AND ".join(clauses) or "TRUE"
+        hits = con.execute(f'SELECT "__i" FROM events WHERE {where}', params).fetchall()
+        return [docs[int(i)] for (i,) in hits]
+
+    def _build_table(self, docs: list[dict[str, Any]]) -> tuple[duckdb.DuckDBPyConnection, dict[str, str]]:
+        """The documents as a DuckDB table typed by the installed mappings (kept until a write)."""
         types = self.field_types()
+        dynamic = self.dynamic_string_mapping()
         flats = [flatten(doc) for doc in docs]
         columns: dict[str, str] = {}
         lists: set[str] = set()
         for flat in flats:
-            for name, value in flat.items():
-                mapping = types.get(name, {"type": "keyword"})
+            for name, value in list(flat.items()):
+                mapping = types.get(name, dynamic)
                 if mapping.get("index") is False:
                     continue  # not indexed: ES cannot search it
                 columns[name] = _DUCK_TYPES.get(mapping.get("type", "keyword"), "VARCHAR")
                 if isinstance(value, list):
                     lists.add(name)
+                twin = mapping.get("fields", {}).get("ci")
+                if twin is not None and twin.get("normalizer") == "lowercase":  # a multi-field
+                    flat[name + ".ci"] = (
+                        [str(v).lower() for v in value] if isinstance(value, list) else str(value).lower()
+                    )
+                    columns[name + ".ci"] = "VARCHAR"
+                    if isinstance(value, list):
+                        lists.add(name + ".ci")
         for name in lists:
             columns[name] += "[]"
         con = duckdb.connect()
-        try:
-            con.execute("SET TimeZone = 'UTC'")
-            register_functions(con)
-            names = sorted(columns)
-            defs = ", ".join(['"__i" BIGINT', *(f"{_ident(n)} {columns[n]}" for n in names)])
-            con.execute(f"CREATE TABLE events ({defs})")
-            rows = [[i, *(_cell(flat.get(n), columns[n]) for n in names)] for i, flat in enumerate(flats)]
-            if rows:
-                con.executemany(f"INSERT INTO events VALUES ({', '.join('?' * (len(names) + 1))})", rows)
-            flt = compile_query(query, columns) if query.strip() != "*" else None
-            clauses, params = ([f"({flt.sql})"], list(flt.params)) if flt else ([], [])
-            if "gte" in window or "lt" in window:
-                if "@timestamp" not in columns:
-                    return []
-                for key, op in (("gte", ">="), ("lt", "<")):
-                    if key in window:
-                        clauses.append(f'"@timestamp" {op} ?')
-                        params.append(_time(window[key]))
-            where = " AND ".join(clauses) or "TRUE"
-            hits = con.execute(f'SELECT "__i" FROM events WHERE {where}', params).fetchall()
-        finally:
-            con.close()
-        return [docs[int(i)] for (i,) in hits]
+        con.execute("SET TimeZone = 'UTC'")
+        register_functions(con)
+        names = sorted(columns)
+        defs = ", ".join(['"__i" BIGINT', *(f"{_ident(n)} {columns[n]}" for n in names)])
+        con.execute(f"CREATE TABLE events ({defs})")
+        rows = [[i, *(_cell(flat.get(n), columns[n]) for n in names)] for i, flat in enumerate(flats)]
+        if rows:
+            con.executemany(f"INSERT INTO events VALUES ({', '.join('?' * (len(names) + 1))})", rows)
+        return con, columns
 
     def search(self, body: dict[str, Any], docs: list[dict[str, Any]]) -> dict[str, Any]:
         size = int(body.get("size", 10))

@@ -31,6 +31,7 @@ from sigma.processing.transformations import (
     DropDetectionItemTransformation,
     FieldFunctionTransformation,
     FieldMappingTransformation,
+    PreprocessingTransformation,
     ValueListPlaceholderTransformation,
 )
 from sigma.processing.transformations.base import ValueTransformation
@@ -567,14 +568,51 @@ def _initiated_item() -> ProcessingItem:
 
 def shaowang_ecs(*, placeholders: Mapping[str, Sequence[str]] | None = None) -> ProcessingPipeline:
     """The pipeline: Sigma taxonomy fields → ECS, Zeek fields → ours, ``|expand`` placeholders."""
-    items = [_initiated_item(), *_mapping_items(), *_zeek_vendor_items(), _zero_is_absent_item()]
-    if placeholders:
-        items.extend(placeholder_items(placeholders))
     return ProcessingPipeline(
         name=PIPELINE_NAME,
         priority=PIPELINE_PRIORITY,
         allowed_backends=frozenset(),
-        items=items,
+        items=_ecs_items(placeholders),
+        vars={name: list(values) for name, values in (placeholders or {}).items()},
+    )
+
+
+def _ecs_items(placeholders: Mapping[str, Sequence[str]] | None) -> list[ProcessingItem]:
+    # fresh items for every pipeline: pySigma binds an item to the pipeline that holds it
+    items = [_initiated_item(), *_mapping_items(), *_zeek_vendor_items(), _zero_is_absent_item()]
+    if placeholders:
+        items.extend(placeholder_items(placeholders))
+    return items
+
+
+def shaowang_ecs_elastic(*, placeholders: Mapping[str, Sequence[str]] | None = None) -> ProcessingPipeline:
+    """:func:`shaowang_ecs` for pySigma's Elasticsearch backends: string values of keyword
+    fields are lower-cased and matched on the field's lower-cased twin (``<field>.ci``, made
+    by our index templates), because Sigma compares strings without regard to case."""
+    from sigma.processing.transformations import AddFieldnameSuffixTransformation, CaseTransformation
+
+    from soc_core.storage.elastic_templates import CASE_INSENSITIVE_SUFFIX, exact_fields
+
+    exact = sorted(exact_fields())
+
+    def keyword_strings(transformation: PreprocessingTransformation, what: str) -> ProcessingItem:
+        return ProcessingItem(
+            identifier=f"{PIPELINE_NAME}_elastic_{what}",
+            transformation=transformation,
+            field_name_conditions=[IncludeFieldCondition(fields=exact)],
+            field_name_condition_negation=True,
+            detection_item_conditions=[MatchStringCondition(pattern=".*", cond="all")],
+        )
+
+    return ProcessingPipeline(
+        name=f"{PIPELINE_NAME}_elastic",
+        priority=PIPELINE_PRIORITY,
+        allowed_backends=frozenset(),
+        items=[
+            *_ecs_items(placeholders),
+            keyword_strings(CaseTransformation(method="lower"), "lower"),
+            keyword_strings(AddFieldnameSuffixTransformation(suffix=CASE_INSENSITIVE_SUFFIX), "ci"),
+        ],
         vars={name: list(values) for name, values in (placeholders or {}).items()},
     )
 

@@ -50,10 +50,37 @@ def check_namespace(namespace: str) -> str:
     return namespace
 
 
+#: Suffix of the lower-cased twin of every keyword field. Sigma matches strings without regard
+#: to case and pySigma's Elasticsearch backends do not: hunts query ``<field>.ci`` with
+#: lower-cased values (detectors.sigma.pipeline.shaowang_ecs_elastic). Index only, no doc values.
+CASE_INSENSITIVE_SUFFIX = ".ci"
+KEYWORD: dict[str, Any] = {
+    "type": "keyword",
+    "fields": {
+        "ci": {"type": "keyword", "normalizer": "lowercase", "doc_values": False, "ignore_above": 8191}
+    },
+}
+
+
+def exact_fields() -> frozenset[str]:
+    """ECS fields that are not plain keywords (ip, numbers, dates, text, not indexed): no ``.ci`` twin."""
+    out: set[str] = set()
+
+    def walk(props: dict[str, Any], prefix: str) -> None:
+        for name, mapping in props.items():
+            if "properties" in mapping:
+                walk(mapping["properties"], f"{prefix}{name}.")
+            elif "ci" not in mapping.get("fields", {}):
+                out.add(prefix + name)
+
+    walk(mappings()["properties"], "")
+    return frozenset(out)
+
+
 def _leaf(name: str, t: mi.Type) -> dict[str, Any] | None:
     if isinstance(t, mi.UnionType):
         inner = [x for x in t.types if not isinstance(x, mi.NoneType)]
-        return _leaf(name, inner[0]) if len(inner) == 1 else {"type": "keyword"}
+        return _leaf(name, inner[0]) if len(inner) == 1 else dict(KEYWORD)
     if isinstance(t, mi.ListType):
         return _leaf(name, t.item_type)
     if isinstance(t, mi.StructType):
@@ -67,7 +94,7 @@ def _leaf(name: str, t: mi.Type) -> dict[str, Any] | None:
             return {"type": "text"}
         if name.endswith(".ip") or name == "related.ip":
             return {"type": "ip"}
-        return {"type": "keyword"}
+        return dict(KEYWORD)
     if isinstance(t, mi.BoolType):
         return {"type": "boolean"}
     if isinstance(t, mi.IntType):
@@ -102,7 +129,7 @@ def mappings() -> dict[str, Any]:
             {
                 "strings_as_keyword": {
                     "match_mapping_type": "string",
-                    "mapping": {"type": "keyword", "ignore_above": 8191},
+                    "mapping": {**KEYWORD, "ignore_above": 8191},
                 }
             }
         ],

@@ -391,11 +391,14 @@ def test_opening_installs_ilm_and_templates(stub: EsStub) -> None:
     assert props["event"]["properties"]["risk_score"] == {"type": "double"}
     assert props["tls"]["properties"]["established"] == {"type": "boolean"}
     assert props["message"] == {"type": "text"}
-    assert props["event"]["properties"]["dataset"] == {"type": "keyword"}
+    # keywords have a lower-cased twin (index only) for Sigma's case-insensitive matching
+    twin = {"type": "keyword", "normalizer": "lowercase", "doc_values": False, "ignore_above": 8191}
+    assert props["event"]["properties"]["dataset"] == {"type": "keyword", "fields": {"ci": twin}}
     assert "extra" not in props
     assert props["labels"] == {"type": "object", "dynamic": True}
     dynamic = component["mappings"]["dynamic_templates"][0]["strings_as_keyword"]
     assert dynamic["mapping"]["type"] == "keyword"
+    assert dynamic["mapping"]["fields"] == {"ci": twin}
 
 
 @STUB_ONLY
