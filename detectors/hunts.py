@@ -214,18 +214,21 @@ def _read_matching(
     return _read_matching(store, query, start, middle) + _read_matching(store, query, middle, end)
 
 
-def hunt_embedded(
+def hunt_stored(
     *, rule_path: Path, settings: Settings, start: dt.datetime, end: dt.datetime, limit: int, out: BinaryIO
 ) -> dict[str, object]:
-    """``soc rules hunt`` on the embedded store: one rule file over a time range."""
-    from soc_core.storage.embedded import EmbeddedEventStore
+    """``soc rules hunt``: one rule file over a time range of the configured store (on
+    Elasticsearch as pySigma Lucene queries, see :func:`hunt_lucene`)."""
+    from soc_core.storage.elastic import ElasticEventStore
+    from soc_core.storage.factory import open_event_store
 
     ruleset = load_rules([rule_path], placeholders=settings.detection.placeholders)
     if ruleset.failed and not ruleset.rules:
         raise ConfigError(f"{rule_path}: {ruleset.failed[0].reason}")
-    store = EmbeddedEventStore.open_reader(settings.data_dir)
+    store = open_event_store(settings, writer=False)
+    run = hunt_lucene if isinstance(store, ElasticEventStore) else hunt
     try:
-        result = hunt(
+        result = run(
             rules=ruleset.rules,
             store=store,
             start=start,

@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from detectors.sigma.rules import SHIPPED_REGRESSION, SHIPPED_RULES, load_rules
-from soc_api.commands.common import add_data_arg, parse_time, settings_from_args
+from soc_api.commands.common import add_data_arg, add_store_args, parse_time, settings_from_args
+from soc_core.storage.factory import store_overrides
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     hunt.add_argument("--from", dest="start", required=True, metavar="TIME", help="ISO time (inclusive)")
     hunt.add_argument("--to", dest="end", required=True, metavar="TIME", help="ISO time (exclusive)")
     add_data_arg(hunt)
+    add_store_args(hunt)
     hunt.add_argument("--limit", type=int, default=10_000, help="stop after this many matches")
     hunt.set_defaults(func=run_hunt)
 
@@ -95,12 +97,12 @@ def run_test(args: argparse.Namespace) -> int:
 
 def run_hunt(args: argparse.Namespace) -> int:
     """Run one rule over stored events."""
-    from detectors.hunts import hunt_embedded
+    from detectors.hunts import hunt_stored
 
-    settings = settings_from_args(args)
+    settings = settings_from_args(args, **store_overrides(args.store, args.es_url))
     start, end = parse_time(args.start), parse_time(args.end)
     assert start is not None and end is not None  # required arguments
-    found = hunt_embedded(
+    found = hunt_stored(
         rule_path=args.rule,
         settings=settings,
         start=start,

@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import logging
 
-from soc_api.commands.common import add_data_arg, settings_from_args
+from soc_api.commands.common import add_data_arg, add_store_args, settings_from_args
 from soc_core.config import parse_hostport
+from soc_core.storage.factory import store_overrides
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,6 +17,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "run", help="run intake, pipeline, store and API (syslog 127.0.0.1:5514, API 127.0.0.1:8000)"
     )
     add_data_arg(p)
+    add_store_args(p)
     p.add_argument(
         "--syslog", metavar="HOST:PORT", help="syslog UDP+TCP listen address (default 127.0.0.1:5514)"
     )
@@ -46,6 +48,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.api:
         host, port = parse_hostport(args.api)
         overrides["api"] = {"host": host, "port": port}
+    overrides.update(store_overrides(args.store, args.es_url))
     settings = settings_from_args(args, **overrides)
     asyncio.run(run_platform(settings, demo=args.demo))
     return 0

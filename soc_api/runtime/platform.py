@@ -51,7 +51,8 @@ from soc_core.detection import Outcome
 from soc_core.errors import ConfigError
 from soc_core.records import RawRecord
 from soc_core.state.db import StateStore, open_state
-from soc_core.storage.embedded import EmbeddedEventStore
+from soc_core.storage.base import EventStore
+from soc_core.storage.factory import open_event_store
 from soc_core.vocabulary import MIN_RETENTION_DAYS, Role
 
 log = logging.getLogger("shaowang")
@@ -76,7 +77,7 @@ class Platform:
         self.data_dir = settings.data_dir
         self.stats = IntakeStats()
         self.queue = IntakeQueue(settings.ingest.queue_max_records)
-        self.store: EmbeddedEventStore | None = None
+        self.store: EventStore | None = None
         self.state: StateStore | None = None
         self.pipeline: Pipeline | None = None
         self.pool: ParsePool | None = None
@@ -101,15 +102,9 @@ class Platform:
     async def start(self) -> None:
         """Open the stores, start intake, the pipeline and the API."""
         s = self.settings
-        if s.store.backend != "embedded":  # refused, not quietly replaced by the embedded store
-            raise ConfigError(
-                "the Elasticsearch backend is available to soc ingest and soc search; "
-                "soc run uses the embedded store for now",
-                where="store.backend",
-            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.state = open_state(s.state_url)
-        self.store = EmbeddedEventStore.open_writer(self.data_dir, s.store)
+        self.store = await asyncio.to_thread(open_event_store, s, writer=True)
         self._record_start()
         if self.demo:  # the register first: enrichment and the graph read it from the start
             self._demo_accounts = await asyncio.to_thread(prepare_demo, self.state)
@@ -397,6 +392,9 @@ class Platform:
             f"  API      {base}/api/v1/  (docs /api/v1/docs, health /healthz)",
             f"  data     {Path(self.data_dir).resolve()}",
         ]
+        if s.store.backend == "elasticsearch":
+            where = getattr(self.store, "where", "")
+            lines.append(f"  events   Elasticsearch {where} (logs-*-{s.store.elasticsearch.namespace})")
         if self._demo_accounts:
             lines += demo_announcement(self._demo_accounts, base=base)
         with self.state.session() as session:

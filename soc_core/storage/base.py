@@ -115,6 +115,10 @@ class EventStore(Protocol):
         """Number of distinct values of ``field``."""
         ...
 
+    def stats(self) -> dict[str, Any]:
+        """Counts and sizes for operators (``soc store stats``, ``/api/v1/stats/ingest``)."""
+        ...
+
     def verify(self) -> VerifyReport:
         """Check sealed partitions against the manifest."""
         ...

@@ -104,6 +104,8 @@ class ElasticEventStore:
         self.pattern = tpl.index_pattern(namespace)
         self.retries = retries
         self.backoff_s = backoff_s
+        self.retention_days: int | None = None
+        self._figures = {"created": 0, "already_stored": 0, "bulk_requests": 0, "bulk_retries": 0}
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -143,10 +145,24 @@ class ElasticEventStore:
             if not version.startswith("8."):
                 raise StoreError(f"Elasticsearch {version} is not 8.x", where=where)
             store.install(days)
+            store.retention_days = days
         except BaseException:
             client.close()
             raise
         return store
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for operators (the figures ``soc run`` shows under ``store``)."""
+        per_dataset = self.terms("event.dataset", size=100)
+        return {
+            "backend": "elasticsearch",
+            "url": self.where,
+            "data_streams": self.pattern,
+            "events": self.count("*"),
+            "events_per_dataset": {str(name): n for name, n in sorted(per_dataset, key=lambda x: str(x[0]))},
+            "retention": {"days": self.retention_days, "ilm_policy": tpl.ILM_POLICY},
+            **self._figures,
+        }
 
     def install(self, retention_days: int) -> None:
         """Put the ILM policy, component template and index template (idempotent: PUT replaces)."""
@@ -209,6 +225,8 @@ class ElasticEventStore:
         pending = list(range(len(ops)))
         for attempt in range(self.retries + 1):
             body = b"".join(ops[i] for i in pending)
+            self._figures["bulk_requests"] += 1
+            self._figures["bulk_retries"] += 1 if attempt else 0
             with self._errors("bulk write"):
                 try:
                     # The NDJSON serializer sends bytes as they are: our lines, encoded once.
@@ -234,6 +252,7 @@ class ElasticEventStore:
                 status = int(result.get("status", 0))
                 if status in (200, 201) or status == 409:  # 409: the same _id is stored already
                     stored += 1
+                    self._figures["created" if status != 409 else "already_stored"] += 1
                 elif status in _RETRYABLE:
                     again.append(slot)
                 else:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from es_stub import EsStub
 from pydantic import ValidationError
 
 from collectors.intake import IntakeStats
@@ -24,6 +25,7 @@ from soc_core.config import DetectionSettings, HuntSchedule
 from soc_core.events import Endpoint, Event, EventInfo, Observer
 from soc_core.state.alerts import list_alerts
 from soc_core.state.db import StateStore, open_state
+from soc_core.storage.elastic import ElasticEventStore
 from soc_core.storage.embedded import EmbeddedEventStore
 from tests.runtime.test_detection_runtime import QUIET
 
@@ -250,17 +252,26 @@ def test_hunt_settings_are_validated() -> None:
         )
 
 
-def test_soc_rules_hunt_over_the_store(tmp_path: Path) -> None:
-    """The ad-hoc hunt command: matching events on stdout, a summary on stderr."""
+@pytest.mark.parametrize("backend", ["embedded", "elasticsearch"])
+def test_soc_rules_hunt_over_the_store(tmp_path: Path, backend: str) -> None:
+    """The ad-hoc hunt command: matching events on stdout, a summary on stderr. On
+    Elasticsearch (the wire-protocol stub here) the rule runs as its pySigma Lucene query."""
     rule = tmp_path / "rdp.yml"
     rule.write_text(RDP_DENIED, "utf-8")
-    store = EmbeddedEventStore.open_writer(tmp_path / "data", QUIET)
-    try:
-        store.append(
-            [_event(NOW - dt.timedelta(minutes=k), 3389 if k <= 3 else 22, source=k) for k in range(1, 11)]
-        )
-    finally:
-        store.close()
+    events = [_event(NOW - dt.timedelta(minutes=k), 3389 if k <= 3 else 22, source=k) for k in range(1, 11)]
+    stub = EsStub().start() if backend == "elasticsearch" else None
+    flags: list[str] = []
+    if stub is not None:
+        with ElasticEventStore.open(stub.url) as es:
+            es.append(events)
+        flags = ["--store", "elasticsearch", "--es-url", stub.url]
+        stub.reset_requests()
+    else:
+        store = EmbeddedEventStore.open_writer(tmp_path / "data", QUIET)
+        try:
+            store.append(events)
+        finally:
+            store.close()
     done = subprocess.run(
         [
             sys.executable,
@@ -275,14 +286,27 @@ def test_soc_rules_hunt_over_the_store(tmp_path: Path) -> None:
             NOW.isoformat(),
             "--data",
             str(tmp_path / "data"),
+            *flags,
         ],
         capture_output=True,
         timeout=120,
         check=False,
     )
+    if stub is not None:
+        stub.stop()
     assert done.returncode == 0, done.stderr.decode()
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert sorted(doc["source"]["ip"] for doc in lines) == ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
     summary = json.loads(done.stderr.decode().strip().splitlines()[-1])
-    assert summary["scanned"] == 10
     assert summary["matches"] == {"7c1e1c52-5d1a-4f43-8f0e-2b9a3c000001": 3}
+    if stub is None:
+        assert summary["scanned"] == 10  # every stored event of the range, matched here
+        return
+    assert summary["scanned"] == 3  # only the matches left the cluster
+    queries = [
+        r.json()["query"]["bool"]["filter"][0]["query_string"]["query"]
+        for r in stub.requests
+        if r.path.endswith("/_search")
+    ]
+    assert queries == ["destination.port:3389 AND event.type.ci:denied"]
+    assert not (tmp_path / "data" / "events").exists()

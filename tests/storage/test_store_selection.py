@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from es_stub import EsStub
 
+from soc_api.testing import PlatformProcess, add_user, send_tcp, wait_for
+
 LINES = (
     "<190>Nov 27 16:00:01 fw01 src=192.0.2.10 dst=198.51.100.7 dport=443 action=deny\n"
     "<190>Nov 27 16:00:02 fw01 src=192.0.2.11 dst=198.51.100.7 dport=22 action=deny\n"
@@ -134,15 +136,26 @@ def test_unreachable_url_is_named_without_credentials(tmp_path: Path) -> None:
         assert "s3cret" not in proc.stderr
 
 
-def test_soc_run_refuses_the_elasticsearch_backend_instead_of_writing_elsewhere(
-    tmp_path: Path, stub: EsStub
-) -> None:
-    config = tmp_path / "shaowang.toml"
-    config.write_text(f'[store]\nbackend = "elasticsearch"\n[store.elasticsearch]\nurl = "{stub.url}"\n')
+def test_soc_run_stores_into_elasticsearch_when_asked(tmp_path: Path, stub: EsStub) -> None:
+    """``soc run --store elasticsearch``: syslog in, documents in the data streams, nothing in
+    the embedded store, the store figures from the cluster."""
     data = tmp_path / "data"
-    proc = soc(
-        tmp_path, "run", "--data", str(data), "--syslog", "127.0.0.1:0", "--api", "127.0.0.1:0", config=config
-    )
-    assert proc.returncode != 0
-    assert "soc run uses the embedded store for now" in proc.stderr
-    assert not (data / "events").exists()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOC_")}
+    env["SOC_CONFIG"] = str(tmp_path / "none.toml")
+    (tmp_path / "none.toml").write_text("[detection]\nshipped = false\n", encoding="utf-8")
+    add_user(data, "sec", "security_admin")
+    platform = PlatformProcess(data, env=env, extra_args=("--store", "elasticsearch", "--es-url", stub.url))
+    with platform:
+        send_tcp(platform.syslog_port, [line.encode() for line in LINES.splitlines()])
+        wait_for(lambda: len(stub.documents()) >= 3, timeout=60)
+        platform.login("sec")
+        figures = platform.stats()
+        hits = platform.get("/api/v1/events", q="source.ip:192.0.2.11")
+    assert "events   Elasticsearch http://127.0.0.1:" in platform.log()
+    assert sorted(d["source"]["ip"] for d in stub.documents()) == ["192.0.2.10", "192.0.2.11", "192.0.2.12"]
+    assert all(name.startswith("logs-syslog.kv-") for name in stub.streams)
+    assert figures["store"]["backend"] == "elasticsearch"
+    assert figures["store"]["events"] == 3
+    assert figures["stored"] == 3
+    assert [doc["source"]["ip"] for doc in hits["events"]] == ["192.0.2.11"]
+    assert not (data / "events").exists()  # nothing went to the embedded store
