@@ -343,9 +343,6 @@ class ScaleoutSettings(BaseModel):
     ack_wait_s: float = Field(
         default=10.0, gt=0, le=3600, description="an unacknowledged batch is redelivered after this"
     )
-    max_pending: int = Field(
-        default=50_000, ge=1, description="collector: events parsed but not yet accepted by the bus"
-    )
 
 
 class Settings(BaseSettings):
