@@ -32,6 +32,27 @@ PAGE = 50_000  # documents read per query; a fuller window is split in halves
 
 
 @dataclass(slots=True)
+class _Tally:
+    """Counts matches, writes them out, says when the limit is reached."""
+
+    result: HuntResult
+    limit: int
+    out: BinaryIO | None
+    on_match: Callable[[CompiledRule, Event], bool] | None
+    found: int = 0
+
+    def add(self, rule: CompiledRule, event: Event) -> bool:
+        """Record one match (if ``on_match`` lets it count); True once the limit is reached."""
+        if self.on_match is not None and not self.on_match(rule, event):
+            return False
+        self.result.matches[rule.id] += 1
+        self.found += 1
+        if self.out is not None:
+            self.out.write(event.to_json() + b"\n")
+        return self.found >= self.limit
+
+
+@dataclass(slots=True)
 class HuntResult:
     """What one hunt pass found."""
 
@@ -81,7 +102,7 @@ def hunt(
         raise ConfigError("hunt: the end of the range must be after its start")
     tz = ZoneInfo(timezone)
     result = HuntResult(matches={rule.id: 0 for rule in rules})
-    found = 0
+    tally = _Tally(result, limit, out, on_match)
     routes: dict[EventShape, list[CompiledRule]] = {}
     for first, last in _windows(start, end, window):
         result.windows += 1
@@ -97,15 +118,8 @@ def hunt(
                 continue
             view = EventView.of(event, timezone=tz)
             for rule in admitted:
-                if rule.matcher(view):
-                    if on_match is not None and not on_match(rule, event):
-                        continue
-                    result.matches[rule.id] += 1
-                    found += 1
-                    if out is not None:
-                        out.write(event.to_json() + b"\n")
-                    if found >= limit:
-                        return result
+                if rule.matcher(view) and tally.add(rule, event):
+                    return result
     return result
 
 
@@ -177,7 +191,7 @@ def hunt_lucene(
     if end <= start:
         raise ConfigError("hunt: the end of the range must be after its start")
     result = HuntResult(matches={rule.id: 0 for rule in rules}, windows=1)
-    found = 0
+    tally = _Tally(result, limit, out, on_match)
     tz = ZoneInfo(timezone)
     for rule in rules:
         seen: set[str] = set()  # a rule converted to several queries may return an event twice
@@ -192,13 +206,7 @@ def hunt_lucene(
                 if not native and not rule.matcher(EventView.of(event, timezone=tz)):
                     continue
                 seen.add(key)
-                if on_match is not None and not on_match(rule, event):
-                    continue
-                result.matches[rule.id] += 1
-                found += 1
-                if out is not None:
-                    out.write(event.to_json() + b"\n")
-                if found >= limit:
+                if tally.add(rule, event):
                     return result
     return result
 

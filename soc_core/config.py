@@ -343,6 +343,10 @@ class ScaleoutSettings(BaseModel):
     ack_wait_s: float = Field(
         default=10.0, gt=0, le=3600, description="an unacknowledged batch is redelivered after this"
     )
+    alerts_from_workers: bool = Field(
+        default=False,
+        description="soc run: start playbooks for the alerts workers record in the shared state store",
+    )
 
 
 class Settings(BaseSettings):

@@ -17,7 +17,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Coroutine, Generator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ from collectors.intake import IntakeQueue, IntakeStats
 from collectors.parsers.declarative import load_declarative
 from collectors.traffic.suricata import SuricataSensor
 from collectors.transports.filetail import FileTailer
-from collectors.transports.syslog import SyslogServer, SyslogTlsServer
 from playbooks.engine import build_engine as build_playbook_engine
 from playbooks.loader import PlaybookProblem
 from playbooks.runner import PlaybookEngine
@@ -41,8 +40,10 @@ from soc_api.runtime.demo import announce as demo_announcement
 from soc_api.runtime.detection import DetectionService, build_engine, worker_factory
 from soc_api.runtime.health import SilenceWatch
 from soc_api.runtime.hunts import HuntService
+from soc_api.runtime.listeners import SyslogListeners
 from soc_api.runtime.network import NetworkModel
 from soc_api.runtime.pipeline import Pipeline
+from soc_api.runtime.scaleout.alert_feed import AlertFeed
 from soc_api.runtime.workers import ParsePool, default_workers
 from soc_api.setup.service import begin_setup
 from soc_core.audit import append_audit
@@ -56,6 +57,8 @@ from soc_core.storage.factory import open_event_store
 from soc_core.vocabulary import MIN_RETENTION_DAYS, Role
 
 log = logging.getLogger("shaowang")
+
+ALERT_FEED_INTERVAL_S = 2.0  # how often the console looks for alerts the workers recorded
 
 
 class _ApiServer(uvicorn.Server):
@@ -86,8 +89,7 @@ class Platform:
         self.playbook_problems: list[PlaybookProblem] = []
         self.hunts: HuntService | None = None
         self.scheduler: AsyncIOScheduler | None = None
-        self.syslog: SyslogServer | None = None
-        self.syslog_tls: SyslogTlsServer | None = None
+        self.listeners: SyslogListeners | None = None
         self.tailer: FileTailer | None = None
         self.capture: CaptureService | None = None
         self.sensor: SuricataSensor | None = None
@@ -169,6 +171,8 @@ class Platform:
                 jobs = self.hunts.schedule(self.scheduler)
                 self.scheduler.start()
                 log.info("scheduled hunts: %s", ", ".join(jobs))
+        if s.scaleout.alerts_from_workers and self.playbooks is not None:
+            self._tasks.append(asyncio.create_task(self._follow_worker_alerts(), name="worker-alerts"))
         self._tasks.append(asyncio.create_task(self._watch_sources(), name="source-health"))
         self._tasks.append(asyncio.create_task(self._save_graph(), name="graph"))
         self._tasks.append(
@@ -181,11 +185,8 @@ class Platform:
                 name="pipeline",
             )
         )
-        self.syslog = SyslogServer(s.syslog, self.queue, self.stats)
-        await _listen(self.syslog.start(), "syslog", s.syslog.host, s.syslog.port)
-        if s.syslog.tls.enabled:
-            self.syslog_tls = SyslogTlsServer(s.syslog.tls, self.queue, self.stats)
-            await _listen(self.syslog_tls.start(), "syslog TLS", s.syslog.tls.host, s.syslog.tls.port)
+        self.listeners = SyslogListeners(s.syslog, self.queue, self.stats)
+        await self.listeners.start()
         if self.tailer is not None:
             self._tasks.append(asyncio.create_task(self.tailer.run(), name="filetail"))
         if s.capture.interface:
@@ -243,10 +244,8 @@ class Platform:
 
     async def stop(self) -> None:
         """Stop intake, drain the queue into the store, close everything."""
-        if self.syslog is not None:
-            await self.syslog.stop()
-        if self.syslog_tls is not None:
-            await self.syslog_tls.stop()
+        if self.listeners is not None:
+            await self.listeners.stop()
         if self.tailer is not None:
             self.tailer.stop()
         if self.capture is not None:
@@ -310,6 +309,20 @@ class Platform:
                 await asyncio.to_thread(self.detection.save)
             except Exception:  # the next round tries again; detection itself goes on
                 log.exception("saving detection state failed")
+
+    async def _follow_worker_alerts(self) -> None:
+        """Playbooks for the alerts ``soc worker`` processes record (``scaleout.alerts_from_workers``)."""
+        assert self.state is not None and self.playbooks is not None
+        feed = AlertFeed(self.state, now=dt.datetime.now(dt.UTC))
+        while True:
+            try:
+                alerts = await asyncio.to_thread(feed.poll)
+            except Exception:  # the state store is back on the next round
+                log.exception("reading the workers' alerts failed")
+                alerts = []
+            if alerts:
+                self.playbooks.submit_alerts(alerts)
+            await asyncio.sleep(ALERT_FEED_INTERVAL_S)
 
     async def _watch_sources(self) -> None:
         """Raise ``shaowang.health`` events for senders that went silent (or came back)."""
@@ -378,14 +391,14 @@ class Platform:
                 )
 
     def _announce(self) -> None:
-        assert self.syslog is not None and self.state is not None
+        assert self.listeners is not None and self.state is not None
         s = self.settings
         lines = [
             "哨望 Shaowang is running",
-            f"  syslog   udp+tcp {self.settings.syslog.host}:{self.syslog.port}",
+            f"  syslog   udp+tcp {self.settings.syslog.host}:{self.listeners.syslog.port}",
         ]
-        if self.syslog_tls is not None:
-            lines.append(f"  syslog   tls     {s.syslog.tls.host}:{self.syslog_tls.port}")
+        if self.listeners.tls is not None:
+            lines.append(f"  syslog   tls     {s.syslog.tls.host}:{self.listeners.tls.port}")
         base = f"http://{s.api.host}:{s.api.port}"
         lines += [
             f"  console  {base}/",
@@ -410,13 +423,6 @@ class Platform:
                 "  (`soc user add` on this host works as well.)",
             ]
         print("\n".join(lines), flush=True)
-
-
-async def _listen(starting: Coroutine[Any, Any, None], what: str, host: str, port: int) -> None:
-    try:
-        await starting
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", where=what) from exc
 
 
 def _bind_api(host: str, port: int) -> socket.socket:

@@ -47,6 +47,19 @@ def record_to_alert(record: AlertRecord) -> Alert:
     return alert
 
 
+def alerts_recorded_since(
+    session: Session, *, since: dt.datetime, limit: int = 500
+) -> list[tuple[dt.datetime, Alert]]:
+    """(recorded at, alert) for alerts first recorded at or after ``since``, oldest first."""
+    rows = session.scalars(
+        select(AlertRecord)
+        .where(AlertRecord.created_at >= utc(since))
+        .order_by(AlertRecord.created_at, AlertRecord.id)
+        .limit(limit)
+    )
+    return [(utc(row.created_at), record_to_alert(row)) for row in rows]
+
+
 def _detection_columns(alert: Alert) -> dict[str, Any]:
     first = utc(alert.timestamp)
     return {

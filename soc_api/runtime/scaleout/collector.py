@@ -11,13 +11,10 @@ then drops new records with a count, as ``soc run`` does when its store stalls.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import signal
 import socket
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,13 +23,13 @@ import msgspec
 from collectors.intake import IntakeQueue, IntakeStats
 from collectors.parsers.declarative import load_declarative
 from collectors.transports.filetail import FileTailer
-from collectors.transports.syslog import SyslogServer, SyslogTlsServer
+from soc_api.runtime.listeners import SyslogListeners
 from soc_api.runtime.scaleout.bus import Bus, partition_of
+from soc_api.runtime.scaleout.node import run_node
 from soc_api.runtime.sources import SourceRouter
 from soc_api.runtime.workers import parse_records
 from soc_core.config import Settings
 from soc_core.detection import NoDetector
-from soc_core.errors import ConfigError
 from soc_core.events import Event
 from soc_core.records import RawRecord
 
@@ -74,8 +71,7 @@ class Collector:
         self.router = SourceRouter(settings.sources)
         self.counters = CollectorCounters()
         self.bus: Bus | None = None
-        self.syslog: SyslogServer | None = None
-        self.syslog_tls: SyslogTlsServer | None = None
+        self.listeners: SyslogListeners | None = None
         self.tailer: FileTailer | None = None
         self._stopping = False
         self._tasks: list[asyncio.Task[Any]] = []
@@ -92,11 +88,8 @@ class Collector:
             self.tailer = FileTailer(list(s.files), self.queue, self.stats, s.data_dir / "filetail.json")
             self._tasks.append(asyncio.create_task(self.tailer.run(), name="filetail"))
         self._tasks.append(asyncio.create_task(self._forward(), name="forward"))
-        self.syslog = SyslogServer(s.syslog, self.queue, self.stats)
-        await _listen(self.syslog.start(), "syslog", s.syslog.host, s.syslog.port)
-        if s.syslog.tls.enabled:
-            self.syslog_tls = SyslogTlsServer(s.syslog.tls, self.queue, self.stats)
-            await _listen(self.syslog_tls.start(), "syslog TLS", s.syslog.tls.host, s.syslog.tls.port)
+        self.listeners = SyslogListeners(s.syslog, self.queue, self.stats)
+        await self.listeners.start()
         log.info(
             "collector %s: syslog %s:%d → NATS %s stream %s (%d partitions by %s)",
             self.name,
@@ -178,10 +171,8 @@ class Collector:
 
     async def stop(self) -> None:
         """Stop intake, forward what is queued, close the bus connection."""
-        if self.syslog is not None:
-            await self.syslog.stop()
-        if self.syslog_tls is not None:
-            await self.syslog_tls.stop()
+        if self.listeners is not None:
+            await self.listeners.stop()
         if self.tailer is not None:
             self.tailer.stop()
         self._stopping = True
@@ -196,29 +187,6 @@ class Collector:
             await self.bus.close()
 
 
-async def _listen(starting: Any, what: str, host: str, port: int) -> None:
-    try:
-        await starting
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", where=what) from exc
-
-
-async def run_collector(settings: Settings, *, name: str | None = None, report_every_s: float = 30.0) -> None:
-    """Start, run until SIGINT/SIGTERM, forward what is queued, stop."""
-    collector = Collector(settings, name=name)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await collector.start()
-        last = time.monotonic()
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=report_every_s)
-            if time.monotonic() - last >= report_every_s:
-                last = time.monotonic()
-                log.info("collector: %s", collector.snapshot())
-    finally:
-        await collector.stop()
-        log.info("collector stopped: %s", collector.snapshot())
+async def run_collector(settings: Settings, *, name: str | None = None) -> None:
+    """Run a collector until SIGINT/SIGTERM, then stop it cleanly."""
+    await run_node(Collector(settings, name=name), role="collector")

@@ -26,11 +26,9 @@ import contextlib
 import hashlib
 import logging
 import os
-import signal
 import socket
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,6 +44,7 @@ from soc_api.runtime.assets import RegisterEnricher
 from soc_api.runtime.detection import engine_for, rule_paths
 from soc_api.runtime.scaleout.bus import FETCH_MESSAGES, Bus, decode_events
 from soc_api.runtime.scaleout.leases import Leases
+from soc_api.runtime.scaleout.node import run_node
 from soc_core.alerts import Alert
 from soc_core.config import Settings
 from soc_core.detection import Outcome
@@ -343,22 +342,6 @@ def _warn_unpartitioned(ruleset: RuleSet, partition_fields: Sequence[str]) -> No
             )
 
 
-async def run_worker(settings: Settings, *, name: str | None = None, report_every_s: float = 30.0) -> None:
-    """Start, run until SIGINT/SIGTERM, finish the batches in progress, stop."""
-    worker = Worker(settings, name=name)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await worker.start()
-        last = time.monotonic()
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=min(report_every_s, 1.0))
-            if time.monotonic() - last >= report_every_s:
-                last = time.monotonic()
-                log.info("worker: %s", worker.snapshot())
-    finally:
-        await worker.stop()
-        log.info("worker stopped: %s", worker.snapshot())
+async def run_worker(settings: Settings, *, name: str | None = None) -> None:
+    """Run a worker until SIGINT/SIGTERM, then stop it cleanly."""
+    await run_node(Worker(settings, name=name), role="worker")
