@@ -13,7 +13,9 @@ the bucket's TTL, renewed by compare-and-set); each partition has one durable pu
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ from soc_core.errors import ConfigError
 from soc_core.events import Event
 from soc_core.storage.embedded import encode_batch
 
+log = logging.getLogger("shaowang.bus")
 _events_decoder = msgspec.json.Decoder(Event)
 
 #: The bus keeps events this long when no worker takes them (a worker outage of a day loses nothing).
@@ -93,6 +96,22 @@ def message_id(events: Sequence[Event]) -> str:
     return digest.hexdigest()
 
 
+#: How long a collector or worker waits at start for a NATS server to answer.
+CONNECT_WAIT_S = 30.0
+
+
+async def _log_error(exc: Exception) -> None:
+    log.warning("NATS: %s", exc or type(exc).__name__)
+
+
+async def _log_disconnected() -> None:
+    log.warning("NATS: disconnected; reconnecting")
+
+
+async def _log_reconnected() -> None:
+    log.info("NATS: reconnected")
+
+
 @dataclass(slots=True)
 class Bus:
     """A connection to the bus, with the stream and the lease bucket in place."""
@@ -103,17 +122,29 @@ class Bus:
     leases: KeyValue
 
     @classmethod
-    async def connect(cls, settings: ScaleoutSettings, *, name: str) -> Bus:
-        """Connect and make sure the stream and the lease bucket exist."""
+    async def connect(cls, settings: ScaleoutSettings, *, name: str, wait_s: float = CONNECT_WAIT_S) -> Bus:
+        """Connect (waiting up to ``wait_s`` for a server) and make sure the stream and the
+        lease bucket exist. Once connected, the client reconnects on its own, without limit."""
         servers = [url.strip() for url in settings.nats_url.split(",") if url.strip()]
         try:
-            client = await nats.connect(
-                servers=servers,
-                name=name,
-                connect_timeout=5,
-                max_reconnect_attempts=-1,
-                allow_reconnect=True,
+            client = await asyncio.wait_for(
+                nats.connect(
+                    servers=servers,
+                    name=name,
+                    connect_timeout=5,
+                    max_reconnect_attempts=-1,
+                    allow_reconnect=True,
+                    error_cb=_log_error,
+                    disconnected_cb=_log_disconnected,
+                    reconnected_cb=_log_reconnected,
+                ),
+                timeout=wait_s,
             )
+        except TimeoutError:
+            raise ConfigError(
+                f"no NATS server answered at {', '.join(servers)} within {wait_s:.0f} s",
+                where="scaleout.nats_url",
+            ) from None
         except Exception as exc:  # nats raises several unrelated types for "cannot connect"
             raise ConfigError(
                 f"cannot reach NATS: {exc or type(exc).__name__}", where="scaleout.nats_url"

@@ -135,6 +135,13 @@ class Worker:
         s = self.settings
         self.state = await asyncio.to_thread(open_state, s.state_url)
         self.store = await asyncio.to_thread(open_event_store, s, writer=True)
+        if s.store.backend == "embedded":
+            log.warning(
+                "worker %s stores into its own embedded store in %s: searchable there only, and a "
+                "batch redelivered after a crash may be stored twice; several workers want Elasticsearch",
+                self.name,
+                s.data_dir,
+            )
         if s.detection.enabled:
             self.ruleset = await asyncio.to_thread(
                 load_rules, rule_paths(s.detection), placeholders=s.detection.placeholders
