@@ -12,6 +12,8 @@ import datetime as dt
 import gc
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -67,10 +69,31 @@ _router: SourceRouter | None = None
 WORKER_GC_THRESHOLDS: tuple[int, int, int] = (50_000, 20, 100)
 
 
+#: How often a parse worker checks that the process that started it is still there.
+PARENT_CHECK_S = 1.0
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Exit when the parent is gone (``kill -9`` of ``soc run`` leaves its pool behind otherwise:
+    idle workers waiting on a queue nobody writes, 200 MB each)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _init_worker(
-    config_bytes: bytes, detector_factory: DetectorFactory | None, enricher_factory: EnricherFactory | None
+    config_bytes: bytes,
+    detector_factory: DetectorFactory | None,
+    enricher_factory: EnricherFactory | None,
+    parent_pid: int | None = None,
 ) -> None:
     global _config, _detector, _enricher, _router
+    if parent_pid is not None:
+        _exit_with_parent(parent_pid)
     _config = msgspec.msgpack.decode(config_bytes, type=_WorkerConfig)
     # Spawned workers start with the built-in registry only; the main process has already
     # reported any broken definition, so the result is not looked at again here.
@@ -182,7 +205,7 @@ class ParsePool:
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(msgspec.msgpack.encode(config), detector_factory, enricher_factory),
+            initargs=(msgspec.msgpack.encode(config), detector_factory, enricher_factory, os.getpid()),
         )
 
     def submit(self, records: Sequence[RawRecord]) -> Future[bytes]:
@@ -198,6 +221,11 @@ class ParsePool:
     def close(self) -> None:
         """Stop the workers."""
         self._pool.shutdown(wait=True, cancel_futures=False)
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the running workers."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        return sorted(int(pid) for pid in processes)
 
 
 def decode_chunk(data: bytes) -> ParsedChunk:
