@@ -72,13 +72,18 @@ def _windows(
     return out
 
 
-def _read(store: EventStore, start: dt.datetime, end: dt.datetime) -> list[dict[str, object]]:
-    """All documents of [start, end), splitting the window until each part fits a page."""
-    docs = store.search("*", start=start, end=end, limit=PAGE + 1, order="asc")
-    if len(docs) <= PAGE or end - start <= dt.timedelta(seconds=1):
-        return docs[:PAGE] if len(docs) > PAGE else docs
+def _read(
+    store: EventStore, start: dt.datetime, end: dt.datetime, *, query: str = "*", page: int = PAGE
+) -> list[dict[str, object]]:
+    """All documents of [start, end) matching ``query``, splitting the window until each part
+    fits a page (a one-second part that does not is cut at ``page``)."""
+    docs = store.search(query, start=start, end=end, limit=page + 1, order="asc")
+    if len(docs) <= page or end - start <= dt.timedelta(seconds=1):
+        return docs[:page] if len(docs) > page else docs
     middle = start + (end - start) / 2
-    return _read(store, start, middle) + _read(store, middle, end)
+    return _read(store, start, middle, query=query, page=page) + _read(
+        store, middle, end, query=query, page=page
+    )
 
 
 def hunt(
@@ -97,7 +102,21 @@ def hunt(
 
     ``on_match`` (when given) sees every (rule, event) match and says whether it counts:
     a scheduled hunt uses it to raise alerts and to skip events a rule has already seen.
+    On Elasticsearch the rules run in the cluster (:func:`hunt_lucene`; ``window`` unused).
     """
+    from soc_core.storage.elastic import ElasticEventStore
+
+    if isinstance(store, ElasticEventStore):
+        return hunt_lucene(
+            rules=rules,
+            store=store,
+            start=start,
+            end=end,
+            timezone=timezone,
+            limit=limit,
+            out=out,
+            on_match=on_match,
+        )
     if end <= start:
         raise ConfigError("hunt: the end of the range must be after its start")
     tz = ZoneInfo(timezone)
@@ -123,7 +142,7 @@ def hunt(
     return result
 
 
-#: Documents per Elasticsearch search (its default ``index.max_result_window`` is 10,000).
+#: Most documents one Elasticsearch search may return (its default ``index.max_result_window``).
 ES_PAGE = 10_000
 
 
@@ -197,7 +216,7 @@ def hunt_lucene(
         seen: set[str] = set()  # a rule converted to several queries may return an event twice
         native = lucene_expressible(rule)
         for query in lucene_queries(rule) if native else ["*"]:
-            for doc in _read_matching(store, query, start, end):
+            for doc in _read(store, start, end, query=query, page=ES_PAGE - 1):
                 result.scanned += 1
                 event = Event.from_dict(doc)
                 key = event.event.id or event.to_json().decode()
@@ -211,32 +230,18 @@ def hunt_lucene(
     return result
 
 
-def _read_matching(
-    store: EventStore, query: str, start: dt.datetime, end: dt.datetime
-) -> list[dict[str, object]]:
-    """Every document of [start, end) matching ``query``, in pages the cluster accepts."""
-    docs = store.search(query, start=start, end=end, limit=ES_PAGE, order="asc")
-    if len(docs) < ES_PAGE or end - start <= dt.timedelta(seconds=1):
-        return docs
-    middle = start + (end - start) / 2
-    return _read_matching(store, query, start, middle) + _read_matching(store, query, middle, end)
-
-
 def hunt_stored(
     *, rule_path: Path, settings: Settings, start: dt.datetime, end: dt.datetime, limit: int, out: BinaryIO
 ) -> dict[str, object]:
-    """``soc rules hunt``: one rule file over a time range of the configured store (on
-    Elasticsearch as pySigma Lucene queries, see :func:`hunt_lucene`)."""
-    from soc_core.storage.elastic import ElasticEventStore
+    """``soc rules hunt``: one rule file over a time range of the configured store."""
     from soc_core.storage.factory import open_event_store
 
     ruleset = load_rules([rule_path], placeholders=settings.detection.placeholders)
     if ruleset.failed and not ruleset.rules:
         raise ConfigError(f"{rule_path}: {ruleset.failed[0].reason}")
     store = open_event_store(settings, writer=False)
-    run = hunt_lucene if isinstance(store, ElasticEventStore) else hunt
     try:
-        result = run(
+        result = hunt(
             rules=ruleset.rules,
             store=store,
             start=start,

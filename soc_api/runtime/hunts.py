@@ -25,7 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from detectors.alerting import AlertDeduper, Decision, RuleMeta, build_alert, rule_meta
-from detectors.hunts import hunt, hunt_lucene
+from detectors.hunts import hunt
 from detectors.sigma.rules import CompiledRule, load_rules
 from soc_core.config import DetectionSettings, HuntSchedule
 from soc_core.detection import Outcome
@@ -33,7 +33,6 @@ from soc_core.events import Event, utc
 from soc_core.state.alerts import HUNTS_STATE, load_detection_state, save_detection_state
 from soc_core.state.db import StateStore
 from soc_core.storage.base import EventStore
-from soc_core.storage.elastic import ElasticEventStore
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +164,7 @@ class HuntService:
         error = None
         result = None
         try:
-            # On Elasticsearch each rule runs as its pySigma Lucene query in the cluster.
-            run = hunt_lucene if isinstance(self.store, ElasticEventStore) else hunt
-            result = run(
+            result = hunt(
                 rules=rules,
                 store=self.store,
                 start=first,

@@ -53,6 +53,7 @@ from soc_core.errors import ConfigError
 from soc_core.records import RawRecord
 from soc_core.state.db import StateStore, open_state
 from soc_core.storage.base import EventStore
+from soc_core.storage.elastic import redacted
 from soc_core.storage.factory import open_event_store
 from soc_core.vocabulary import MIN_RETENTION_DAYS, Role
 
@@ -406,7 +407,7 @@ class Platform:
             f"  data     {Path(self.data_dir).resolve()}",
         ]
         if s.store.backend == "elasticsearch":
-            where = getattr(self.store, "where", "")
+            where = redacted(s.store.elasticsearch.url or "")
             lines.append(f"  events   Elasticsearch {where} (logs-*-{s.store.elasticsearch.namespace})")
         if self._demo_accounts:
             lines += demo_announcement(self._demo_accounts, base=base)

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -95,7 +95,7 @@ def test_lucene_hunt_on_elasticsearch_matches_the_embedded_hunt(
     start = min(e.timestamp for e in events) - dt.timedelta(days=1)
     end = max(e.timestamp for e in events) + dt.timedelta(days=1)
 
-    def collector(into: dict[str, set[str]]):  # type: ignore[no-untyped-def]
+    def collector(into: dict[str, set[str]]) -> Callable[[CompiledRule, Event], bool]:
         def on_match(rule: CompiledRule, event: Event) -> bool:
             into.setdefault(rule.id, set()).add(event.event.id or "")
             return True

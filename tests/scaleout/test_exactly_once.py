@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from es_stub import EsStub
@@ -90,8 +91,13 @@ def nats_url(tmp_path: Path) -> Iterator[str]:
         server.stop()
 
 
-def _seq(doc: dict[str, object]) -> int:
-    original = doc.get("event", {}).get("original", "")  # type: ignore[union-attr]
+def _kind(doc: dict[str, Any]) -> str | None:
+    kind: str | None = (doc.get("event") or {}).get("kind")
+    return kind
+
+
+def _seq(doc: dict[str, Any]) -> int:
+    original = (doc.get("event") or {}).get("original", "")
     m = re.search(r" seq=(\d+) ", str(original))
     assert m is not None, original
     return int(m.group(1))
@@ -147,8 +153,8 @@ def test_kill_9_of_a_worker_loses_nothing_and_duplicates_nothing(
         send_tcp(ports[0], (firewall_line(n) for n in range(1200, 1900)))
         send_tcp(ports[1], (firewall_line(n) for n in range(1900, LINES)))
 
-        def events() -> list[dict[str, object]]:
-            return [d for d in stub.documents() if d.get("event", {}).get("kind") != "alert"]  # type: ignore[union-attr]
+        def events() -> list[dict[str, Any]]:
+            return [d for d in stub.documents() if _kind(d) != "alert"]
 
         wait_for(lambda: len(events()) >= LINES, timeout=DEADLINE_S)
         wait_for(lambda: len(stub.documents()) >= LINES + 100, timeout=DEADLINE_S)  # and the alerts' mirrors
@@ -160,7 +166,7 @@ def test_kill_9_of_a_worker_loses_nothing_and_duplicates_nothing(
         assert sorted(counts) == list(range(LINES)), "an event is missing"
         assert max(counts.values()) == 1, "an event was stored twice"
         assert stub.conflicts > 0, "the killed worker's batch was not redelivered"
-        mirrors = [d for d in stub.documents() if d.get("event", {}).get("kind") == "alert"]  # type: ignore[union-attr]
+        mirrors = [d for d in stub.documents() if _kind(d) == "alert"]
         assert len(mirrors) == 100
 
         state = open_state(state_url, migrate_schema=False)

@@ -77,11 +77,6 @@ def partition_of(event: Event, *, fields: Sequence[str], partitions: int) -> int
     return zlib.crc32((event.event.id or "").encode()) % partitions
 
 
-def encode_events(events: Sequence[Event]) -> bytes:
-    """A bus message: NDJSON of the events (the event store's own batch encoding)."""
-    return encode_batch(events)
-
-
 def decode_events(payload: bytes) -> list[Event]:
     """The events of a bus message."""
     return _events_decoder.decode_lines(payload)
@@ -160,7 +155,7 @@ class Bus:
         """Send events to ``partition``; returns the stream sequence (raises if not accepted)."""
         ack = await self.js.publish(
             subject(self.settings, partition),
-            encode_events(events),
+            encode_batch(events),  # NDJSON of the events: the event store's own batch encoding
             headers={"Nats-Msg-Id": message_id(events)},
         )
         return ack.seq
