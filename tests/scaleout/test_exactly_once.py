@@ -16,23 +16,18 @@ alerts are exactly those of one pass over the events: no alert twice, no match c
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from es_stub import EsStub
 from state_fixtures import state_url  # noqa: F401  (the parametrised SQLite / PostgreSQL fixture)
 
 from soc_api.testing import (
-    NatsServer,
     SocNode,
     firewall_line,
     free_port,
-    nats_server_binary,
     send_tcp,
     wait_for,
 )
@@ -67,28 +62,6 @@ correlation:
   condition: {{gte: 10}}
 level: high
 """
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
-
-
-@pytest.fixture
-def nats_url(tmp_path: Path) -> Iterator[str]:
-    """A JetStream-enabled nats-server on a free loopback port, with its store in tmp_path."""
-    binary = nats_server_binary()
-    if binary is None:
-        reason = "nats-server is not installed (Debian package nats-server; .ci/run installs it)"
-        if _in_ci():
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    server = NatsServer(tmp_path / "nats", binary)
-    try:
-        server.wait_ready()
-        print(f"\nnats-server: {binary} at {server.url} (JetStream)")
-        yield server.url
-    finally:
-        server.stop()
 
 
 def _kind(doc: dict[str, Any]) -> str | None:
