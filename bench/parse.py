@@ -358,6 +358,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--only", action="append", metavar="DATASET", help="measure only these datasets")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -373,6 +374,9 @@ def main() -> None:
         ("huawei.ips", "Huawei IPS", huawei_lines(rng, args.lines // 4, ips=True), False),
         ("h3c.ips", "H3C IPS", h3c_lines(rng, args.lines // 4, ips=True), False),
     ]
+    if args.only:
+        workloads = [w for w in workloads if w[0] in args.only]
+        extra = [w for w in extra if w[0] in args.only]
     print(f"{args.lines:,} lines per workload, median of {args.repeats}, one core")
     verdicts: list[str] = []
     for dataset, name, lines, json_lines in extra:

@@ -156,7 +156,7 @@ def generate(n: int, end: dt.datetime, seed: int = 7) -> Iterator[tuple[list[Eve
                     ),
                     observer=Observer(
                         vendor="Fortinet",
-                        product="FortiGate",
+                        product="Fortigate",
                         type="firewall",
                         hostname=fw,
                         ingress=ObserverSide(interface=Interface(name="port1" if outbound else "wan1")),

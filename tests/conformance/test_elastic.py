@@ -156,12 +156,6 @@ CONVENTIONS: tuple[Convention, ...] = (
         "own logid lookup table; DESIGN §4 keeps the vendor's own word (the logid is in event.code)",
     ),
     Convention(
-        "fortinet_fortigate/log",
-        "observer.product",
-        lambda want, got, line: want == "Fortigate" and got == "FortiGate",
-        "Elastic spells the product 'Fortigate'; we use Fortinet's own spelling 'FortiGate'",
-    ),
-    Convention(
         "panw/panos",
         "event.action",
         lambda want, got, line: want == "url_filtering" and got == "alert",

@@ -27,8 +27,9 @@ What each kind of line becomes:
   (``cfgpath``), VPN negotiation and tunnels (network; ``remip`` is the source, ``locip`` the
   FortiGate), everything else as host/network information.
 
-``event.action`` is the line's own ``action`` (``status`` on FortiOS 4). Fields ECS lacks stay
-under ``fortinet.fortigate.*`` (``N/A`` and empty values dropped).
+``observer.product`` is ``Fortigate``, as Elastic writes it. ``event.action`` is the line's own
+``action`` (``status`` on FortiOS 4). Fields ECS lacks stay under ``fortinet.fortigate.*``
+(``N/A`` and empty values dropped).
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ from soc_core.records import RawRecord
 from soc_core.vocabulary import EventCategory, EventKind, EventOutcome, EventType
 
 VENDOR = "Fortinet"
-PRODUCT = "FortiGate"
+# Spelt as Elastic's FortiGate integration writes it (as cisco.asa writes ``asa``), so searches
+# and dashboards built on Elastic's documents find ours too.
+PRODUCT = "Fortigate"
 NAMESPACE = ("fortinet", "fortigate")
 # Vocabulary values as plain strings (an enum's .value costs a descriptor call per use).
 _C_AUTHENTICATION = EventCategory.AUTHENTICATION.value
