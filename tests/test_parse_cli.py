@@ -157,3 +157,15 @@ def test_broken_settings_exit_2(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "shaowang.toml" in proc.stderr.decode()
+
+
+def test_help_lists_the_yaml_datasets_and_format_accepts_them() -> None:
+    """The shipped YAML definitions are datasets like the others: named in --help, usable in --format."""
+    shipped = sorted(path.stem for path in (Path(__file__).parents[1] / "collectors/parsers/declarative/shipped").glob("*.yaml"))
+    assert "sangfor.ac" in shipped and "venustech.ids" in shipped
+    helptext = " ".join(soc_parse("--help").stdout.decode().split())  # argparse wraps lines
+    listed = helptext.split("declared in YAML (shipped):", 1)[1]
+    for dataset in shipped:
+        assert dataset in listed
+        proc = soc_parse("--format", dataset, stdin=b"")
+        assert proc.returncode == 0, proc.stderr.decode()

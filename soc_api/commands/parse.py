@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 from collectors.parse import parse_record
 from collectors.parsers import PARSERS
-from collectors.parsers.declarative import load_dirs, load_shipped
+from collectors.parsers.declarative import SHIPPED_DIR, load_dirs, load_shipped
 from collectors.parsers.timeparse import zone
 from soc_api.commands.common import read_lines
 from soc_api.runtime.sources import SourceRouter
@@ -46,7 +46,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--format",
         default="auto",
         metavar="auto|DATASET",
-        help=f"auto-detect (default) or force a dataset: {', '.join(PARSERS)}",
+        help=f"auto-detect (default) or force a dataset: {', '.join(PARSERS)}; "
+        f"declared in YAML (shipped): {', '.join(_shipped_datasets())}",
     )
     p.add_argument(
         "--dead-letter",
@@ -69,6 +70,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="files of raw lines; - or nothing for stdin")
     p.set_defaults(func=cmd_parse)
+
+
+def _shipped_datasets() -> list[str]:
+    """The dataset ids of the shipped YAML definitions (named by their file), for --help."""
+    return sorted(path.stem for path in SHIPPED_DIR.glob("*.yaml"))
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
