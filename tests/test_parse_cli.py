@@ -161,7 +161,8 @@ def test_broken_settings_exit_2(tmp_path: Path) -> None:
 
 def test_help_lists_the_yaml_datasets_and_format_accepts_them() -> None:
     """The shipped YAML definitions are datasets like the others: named in --help, usable in --format."""
-    shipped = sorted(path.stem for path in (Path(__file__).parents[1] / "collectors/parsers/declarative/shipped").glob("*.yaml"))
+    shipped_dir = Path(__file__).parents[1] / "collectors/parsers/declarative/shipped"
+    shipped = sorted(path.stem for path in shipped_dir.glob("*.yaml"))
     assert "sangfor.ac" in shipped and "venustech.ids" in shipped
     helptext = " ".join(soc_parse("--help").stdout.decode().split())  # argparse wraps lines
     listed = helptext.split("declared in YAML (shipped):", 1)[1]
