@@ -73,15 +73,15 @@ CN_DEVICES: dict[str, dict[int, str | None]] = {
         4: "syslog.kv",  # NSFOCUS SAS bastion: key:value; pairs
         5: "nsfocus.waf",
         6: "nsfocus.waf",
-        7: None,
-        8: None,  # NSFOCUS ADS hardware status: free text, product not parsed
+        7: "nsfocus.ads",
+        8: "nsfocus.ads",  # ADS anti-DDoS hardware status (a shipped YAML definition)
     },
     "other_cn_vendors.log": {
-        2: None,
-        3: None,
-        4: None,
-        5: None,
-        6: None,  # DPtech: vendor not parsed
+        2: "dptech.fw",
+        3: "dptech.fw",
+        4: "dptech.fw",
+        5: "dptech.fw",
+        6: "dptech.fw",  # DPtech 迪普 NAT444 / POLICY / %%--DPX lines (a shipped YAML definition)
         7: "netentsec.icg",
         8: "netentsec.icg",
         9: None,  # River Security (瑞数) access log, JSON cut short by its source
@@ -98,10 +98,10 @@ CN_DEVICES: dict[str, dict[int, str | None]] = {
     },
     "qianxin_360_wangshen.log": {
         2: "qianxin.waf",
-        3: None,
+        3: "qianxin.secssl",
         4: "qianxin.nsg",
         5: "qianxin.nsg",
-        6: None,  # 3: and 6: SecSSL VPN pipe-delimited: product not parsed
+        6: "qianxin.secssl",  # 3: and 6: SecSSL VPN pipe-delimited (a shipped YAML definition)
         7: "json.log",  # 天擎 EDR JSON
         8: "qianxin.waf",
     },

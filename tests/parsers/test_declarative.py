@@ -54,6 +54,9 @@ SHIPPED_IDS = {
     "netentsec.icg",
     "huawei.av",
     "qianxin.skyeye",
+    "qianxin.secssl",
+    "nsfocus.ads",
+    "dptech.fw",
 }
 
 
@@ -154,7 +157,7 @@ def test_shipped_definitions_say_whether_they_were_verified() -> None:
         assert definition.samples, f"{path.name} has no samples"
         # verified = its shape was checked against real device lines in ../shared/corpus
         # (tests/conformance/test_corpus_datasets.py expects those lines in these datasets)
-        if definition.id in {"netentsec.icg", "sangfor.sip"}:
+        if definition.id in {"netentsec.icg", "sangfor.sip", "qianxin.secssl", "nsfocus.ads"}:
             assert definition.verified
         else:
             assert not definition.verified
