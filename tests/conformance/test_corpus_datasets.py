@@ -22,6 +22,7 @@ WAZUH: dict[str, str] = {
     "iptables.ini": "iptables.log",
     "junos.ini": "juniper.srx",
     "modsecurity.ini": "modsecurity.auditlog",
+    "netscreen.ini": "juniper.netscreen",
     "nginx.ini": "nginx.access",
     "owlh.ini": "zeek.log",
     "paloalto.ini": "panw.panos",

@@ -57,6 +57,7 @@ SHIPPED_IDS = {
     "qianxin.secssl",
     "nsfocus.ads",
     "dptech.fw",
+    "juniper.netscreen",
 }
 
 
@@ -157,7 +158,7 @@ def test_shipped_definitions_say_whether_they_were_verified() -> None:
         assert definition.samples, f"{path.name} has no samples"
         # verified = its shape was checked against real device lines in ../shared/corpus
         # (tests/conformance/test_corpus_datasets.py expects those lines in these datasets)
-        if definition.id in {"netentsec.icg", "sangfor.sip", "qianxin.secssl", "nsfocus.ads"}:
+        if definition.id in {"netentsec.icg", "sangfor.sip", "qianxin.secssl", "nsfocus.ads", "juniper.netscreen"}:
             assert definition.verified
         else:
             assert not definition.verified
