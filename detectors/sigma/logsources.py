@@ -169,6 +169,8 @@ def _event_keys(
             keys.add(f"service:{product}")
             if vendor == "zeek":
                 keys.update(f"service:{alias}" for alias in _ZEEK_SERVICE_ALIASES.get(product, ()))
+    if dataset == "openssh.sshd":
+        keys.add("product:linux")  # SigmaHQ files sshd rules as product: linux, service: sshd
     if dataset == "fortinet.fortigate":
         # SigmaHQ's FortiGate rules say ``product: fortigate`` and name the log type as the
         # service; a FortiGate event log (configuration, logins, VPN) is neither traffic nor UTM

@@ -28,6 +28,7 @@ WAZUH: dict[str, str] = {
     "paloalto.ini": "panw.panos",
     "pfsense.ini": "pfsense.log",
     "squid_rules.ini": "squid.access",
+    "sshd.ini": "openssh.sshd",
 }
 # A line of a supported file whose content is another product: (file, substring) → dataset.
 WAZUH_EXCEPTIONS: dict[tuple[str, str], str] = {

@@ -276,3 +276,37 @@ def test_sigmahq_fortigate_rules_fire_on_fortigate_event_logs() -> None:
     assert (
         not {n for n, loaded in enumerate(engine.rules) if loaded.compiled.keys >= {"service:event"}} & keys
     )
+
+
+def test_sigmahq_sshd_rule_fires_on_real_sshd_lines() -> None:
+    """``product: linux`` + ``service: sshd`` rules meet ``openssh.sshd`` events (the shipped YAML
+    definition): SigmaHQ's keyword rule finds the real "Corrupted MAC" / "bad client public DH
+    value" lines of the wazuh corpus and nothing else there."""
+    rule = CORPUS / "sigmahq" / "rules" / "linux" / "builtin" / "sshd" / "lnx_sshd_susp_ssh.yml"
+    ini = CORPUS / "wazuh" / "sshd.ini"
+    if not rule.is_file() or not ini.is_file():
+        pytest.skip(f"SigmaHQ sshd rule or wazuh/sshd.ini not found under {CORPUS}")
+    from collectors.parsers.declarative import load_shipped
+    from collectors.parsers.declarative.loader import registry_snapshot
+    from detectors.sigma.engine import DetectionEngine
+
+    engine = DetectionEngine.from_paths([rule], dedup=False)
+    assert engine.report.compiled == engine.report.rules == 1
+    lines = [
+        text.split(" pass = ", 1)[1].encode()
+        for text in ini.read_text("utf-8").splitlines()
+        if text.startswith("log ") and " pass = " in text
+    ]
+    with registry_snapshot():
+        load_shipped()
+        events = []
+        for number, line in enumerate(lines, 1):
+            parsed = parse_record(make_record(line, offset=number))
+            assert parsed.events and parsed.events[0].event.dataset == "openssh.sshd", line
+            events.extend(parsed.events)
+    fired = [event.message or "" for event in events if engine.process([event])]
+    suspicious = [
+        m for m in (e.message or "" for e in events) if "Corrupted MAC" in m or "bad client public DH" in m
+    ]
+    assert len(suspicious) == 4  # two lines each, with and without "[preauth]"
+    assert fired == suspicious

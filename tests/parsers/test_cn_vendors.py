@@ -73,13 +73,13 @@ NOT_OURS: dict[str, list[tuple[bytes, str]]] = {
         (b"|!secevent|!", "Sangfor 安全感知平台 (SIP) '|!'-framed JSON: no parser of ours; dead-lettered"),
     ],
     "qianxin_360_wangshen.log": [
-        (b" Gateway |5|", "Qi-anxin SecSSL VPN gateway pipe-separated admin log: not a firewall/WAF record"),
-        (b" SecSSL3600 |5|", "Qi-anxin SecSSL3600 VPN pipe-separated admin log"),
+        (b" Gateway |5|", "Qi-anxin SecSSL VPN gateway pipe-separated admin log: qianxin.secssl (YAML)"),
+        (b" SecSSL3600 |5|", "Qi-anxin SecSSL3600 VPN pipe-separated admin log: qianxin.secssl (YAML)"),
         (b"\\u5929\\u64ce", "Qi-anxin 天擎 endpoint-security (EDR) JSON, Chinese \\u-escaped: json.log"),
     ],
     "nsfocus.log": [
         (b"user:weboper;loginip:", "NSFOCUS SAS bastion login ('user:…;loginip:…;'), no tag:waf_log_"),
-        (b"Hardware CPU:", "NSFOCUS ADS/WAF hardware status line, no tag:waf_log_"),
+        (b"Hardware CPU:", "NSFOCUS ADS hardware status line, no tag:waf_log_: nsfocus.ads (YAML)"),
     ],
 }
 
@@ -163,14 +163,15 @@ def test_the_not_ours_lines_end_where_documented() -> None:
                     found[f"{name}:{number}"] = f"dead:{outcome.dead_letter.error.type}"
     assert len(found) == 11, found  # 3 Sangfor, 3 Qi-anxin, 5 NSFOCUS lines
     for where, destination in found.items():
-        assert destination in (*GENERIC, "sangfor.sip", "dead:no_parser_recognised"), (
+        assert destination in (*GENERIC, "sangfor.sip", "qianxin.secssl", "nsfocus.ads"), (
             f"{where} → {destination}"
         )
     assert found["sangfor.log:2"] == "syslog.kv"  # EDR 键=值; pairs
     assert found["sangfor.log:4"] == "sangfor.sip"  # 安全感知平台 |!secevent|! (a shipped YAML definition)
     assert found["qianxin_360_wangshen.log:7"] == "json.log"  # 天擎 JSON
     assert found["nsfocus.log:2"] == "json.log"  # SAS line wrapped in a collector's JSON
-    assert found["nsfocus.log:7"] == "dead:no_parser_recognised"  # hardware status
+    assert found["nsfocus.log:7"] == found["nsfocus.log:8"] == "nsfocus.ads"  # hardware status (YAML)
+    assert found["qianxin_360_wangshen.log:3"] == found["qianxin_360_wangshen.log:6"] == "qianxin.secssl"
 
 
 def test_no_other_corpus_line_is_claimed_by_our_sniffs() -> None:
