@@ -16,6 +16,7 @@ from conformance_corpus import REPORT, corpus_dir, parse_line
 # wazuh test file → dataset of its lines (files of products we have no parser for are absent)
 WAZUH: dict[str, str] = {
     "apache.ini": "apache.access",
+    "f5_big_ip.ini": "f5.bigip",
     "cisco_asa.ini": "cisco.asa",
     "fortigate.ini": "fortinet.fortigate",
     "huawei_usg.ini": "huawei.usg",
@@ -33,6 +34,7 @@ WAZUH: dict[str, str] = {
 # A line of a supported file whose content is another product: (file, substring) → dataset.
 WAZUH_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("apache.ini", "ModSecurity:"): "modsecurity.auditlog",
+    ("f5_big_ip.ini", "CEF:0|F5|"): "cef.log",  # ASM (WAF) violations are CEF
 }
 # Zeek's family parser names each line by its log type.
 FAMILIES: dict[str, frozenset[str]] = {
