@@ -60,6 +60,7 @@ SHIPPED_IDS = {
     "juniper.netscreen",
     "openssh.sshd",
     "f5.bigip",
+    "checkpoint.firewall",
 }
 
 
@@ -168,6 +169,7 @@ def test_shipped_definitions_say_whether_they_were_verified() -> None:
             "juniper.netscreen",
             "openssh.sshd",
             "f5.bigip",
+            "checkpoint.firewall",
         }:
             assert definition.verified
         else:
