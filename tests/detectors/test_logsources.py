@@ -310,3 +310,31 @@ def test_sigmahq_sshd_rule_fires_on_real_sshd_lines() -> None:
     ]
     assert len(suspicious) == 4  # two lines each, with and without "[preauth]"
     assert fired == suspicious
+
+
+def test_sigmahq_webserver_rule_fires_on_a_real_iis_line() -> None:
+    """IIS access lines (``microsoft.iis``, a shipped YAML definition) are webserver events:
+    SigmaHQ's "SQL Injection Strings In URI" (``cs-uri-query``) finds the real injection request
+    in the wazuh corpus, and not the path-traversal probe beside it."""
+    rule = CORPUS / "sigmahq" / "rules" / "web" / "webserver_generic" / "web_sql_injection_in_access_logs.yml"
+    ini = CORPUS / "wazuh" / "malicious-ioc.ini"
+    if not rule.is_file() or not ini.is_file():
+        pytest.skip(f"SigmaHQ SQL-injection rule or wazuh/malicious-ioc.ini not found under {CORPUS}")
+    from collectors.parsers.declarative import load_shipped
+    from collectors.parsers.declarative.loader import registry_snapshot
+    from detectors.sigma.engine import DetectionEngine
+
+    engine = DetectionEngine.from_paths([rule], dedup=False)
+    assert engine.report.compiled == engine.report.rules == 1
+    lines = [
+        text.split(" pass = ", 1)[1].encode()
+        for text in ini.read_text("utf-8").splitlines()
+        if " pass = " in text and ("W3SVC" in text or "/CFIDE/" in text)
+    ]
+    assert len(lines) == 2
+    with registry_snapshot():
+        load_shipped()
+        events = [parse_record(make_record(line, offset=n)).events[0] for n, line in enumerate(lines, 1)]
+    assert {e.event.dataset for e in events} == {"microsoft.iis"}
+    fired = [bool(engine.process([event])) for event in events]
+    assert fired == [b"W3SVC" in line for line in lines]

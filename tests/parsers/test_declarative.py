@@ -61,6 +61,7 @@ SHIPPED_IDS = {
     "openssh.sshd",
     "f5.bigip",
     "checkpoint.firewall",
+    "microsoft.iis",
 }
 
 
@@ -170,6 +171,7 @@ def test_shipped_definitions_say_whether_they_were_verified() -> None:
             "openssh.sshd",
             "f5.bigip",
             "checkpoint.firewall",
+            "microsoft.iis",
         }:
             assert definition.verified
         else:
@@ -856,3 +858,19 @@ def test_replacing_a_parser_drops_the_cached_instances() -> None:
         assert isinstance(parser_for("test.stub"), Other)
         unregister("test.stub")
         assert parser_for("test.stub") is None and "test.stub" not in PARSERS
+
+
+def test_url_original_is_composed_from_path_and_query(tmp_path: Path) -> None:
+    """Sigma's URI fields read url.original: a log that splits the request into path and query
+    (IIS's cs-uri-stem / cs-uri-query) gets it composed; a line's own original is kept."""
+    path = _base(
+        tmp_path,
+        {"  act: event.action\n": "  act: event.action\n  p: url.path\n  q: url.query\n  u: url.original\n"},
+    )
+    assert load_dirs([path]).ok
+    both = _doc("<134>Nov 27 16:00:00 fw1 ACMEFW src=192.0.2.1 p=/a/b.aspx q=id=1%27 act=permit")
+    assert both["url"] == {"path": "/a/b.aspx", "query": "id=1%27", "original": "/a/b.aspx?id=1%27"}
+    bare = _doc("<134>Nov 27 16:00:00 fw1 ACMEFW src=192.0.2.1 p=/a/b.aspx act=permit")
+    assert bare["url"] == {"path": "/a/b.aspx", "original": "/a/b.aspx"}
+    own = _doc("<134>Nov 27 16:00:00 fw1 ACMEFW src=192.0.2.1 p=/x u=https://h.example/x act=permit")
+    assert own["url"]["original"] == "https://h.example/x"

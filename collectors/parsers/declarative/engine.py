@@ -197,6 +197,12 @@ class DeclarativeParser(Parser):
             _set_constant(doc, target.path, value)
         if "@timestamp" not in doc:
             doc["@timestamp"] = _header_time(envelope, record, tz)
+        url = doc.get("url")
+        if url is not None and "original" not in url and "path" in url:
+            # Sigma's URI fields (cs-uri-query, c-uri) read url.original: logs that split the
+            # request into path and query (IIS's cs-uri-stem/cs-uri-query) still get it.
+            query = url.get("query")
+            url["original"] = f"{url['path']}?{query}" if query else url["path"]
         if keep and repeats:
             for key, value in repeats:
                 _keep(unmapped, key, value)
