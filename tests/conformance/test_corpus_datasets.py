@@ -29,6 +29,7 @@ WAZUH: dict[str, str] = {
     "owlh.ini": "zeek.log",
     "paloalto.ini": "panw.panos",
     "pfsense.ini": "pfsense.log",
+    "sophos_fw.ini": "sophos.xg",
     "squid_rules.ini": "squid.access",
     "sshd.ini": "openssh.sshd",
 }

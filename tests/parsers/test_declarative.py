@@ -43,6 +43,7 @@ from collectors.parsers.declarative.loader import registry_snapshot, sample_reco
 from soc_core.errors import ConfigError, InvalidEventError, ParseError
 from soc_core.events import Event
 from soc_core.records import RawRecord
+from soc_core.vocabulary import MAX_RECORD_BYTES
 
 UPDATE = os.environ.get("SOC_UPDATE_GOLDEN") == "1"
 SHIPPED_FILES = sorted(SHIPPED_DIR.glob("*.yaml"))
@@ -62,6 +63,7 @@ SHIPPED_IDS = {
     "f5.bigip",
     "checkpoint.firewall",
     "microsoft.iis",
+    "sophos.xg",
 }
 
 
@@ -172,6 +174,7 @@ def test_shipped_definitions_say_whether_they_were_verified() -> None:
             "f5.bigip",
             "checkpoint.firewall",
             "microsoft.iis",
+            "sophos.xg",
         }:
             assert definition.verified
         else:
@@ -874,3 +877,33 @@ def test_url_original_is_composed_from_path_and_query(tmp_path: Path) -> None:
     assert bare["url"] == {"path": "/a/b.aspx", "original": "/a/b.aspx"}
     own = _doc("<134>Nov 27 16:00:00 fw1 ACMEFW src=192.0.2.1 p=/x u=https://h.example/x act=permit")
     assert own["url"]["original"] == "https://h.example/x"
+
+
+def test_quoted_values_with_single_spaces_between_pairs(tmp_path: Path) -> None:
+    """With " " as the pair separator, the one space after a closing quote is the separator
+    (Sophos XG: 'status="Deny" priority=Information'): the value loses its quotes."""
+    path = _base(tmp_path, {"  kind: kv\n": '  kind: kv\n  pair_separator: [" "]\n'})
+    assert load_dirs([path]).ok
+    doc = _doc('<134>Nov 27 16:00:00 fw1 ACMEFW act="permit" src="192.0.2.1" dst=198.51.100.2 dport="443"')
+    assert doc["event"]["action"] == "permit"
+    assert doc["source"]["ip"] == "192.0.2.1"
+    assert doc["destination"] == {"ip": "198.51.100.2", "port": 443}
+
+
+_PADDINGS: tuple[bytes, ...] = (b" ", b"\t", b' a="b"', b" a=", b", ", b"; ", b":", b"=", b"|", b"[x] ")
+
+
+@pytest.mark.timeout(600)  # linear scans take well under a second each; a quadratic one, hours
+def test_samples_padded_to_a_mebibyte_stay_linear(shipped: LoadResult) -> None:
+    """Every shipped definition's samples, cut anywhere and padded to 1 MiB with repeated
+    separators, blanks and quotes, parse or dead-letter (the regexes have no quadratic path:
+    a space run after a quoted value once made the key=value scan quadratic)."""
+    limit = MAX_RECORD_BYTES - 64
+    for dataset in sorted(SHIPPED_IDS):
+        samples = declared()[dataset].samples
+        for sample in samples[:2]:
+            line = sample.data
+            for pad in _PADDINGS:
+                for head in (line, line[: len(line) // 2]):
+                    padded = (head + pad * (limit // len(pad)))[:limit] + b"x"
+                    _parse_directly(dataset, padded)

@@ -47,9 +47,15 @@ def kv_regexes(
     kvs = _char_class(kv_separators)
     junk = "".join(re.escape(q) for q in quotes)
     key = f"(?:{key_pattern})" if key_pattern else rf"[^{sep}{kvs}{junk}\r\n]{{1,64}}"
-    key_at = rf"(?<![^{sep}])[ \t]*+(?P<k>{key})[ \t]*+[{kvs}][ \t]*+"
+    # Blanks before a key are skipped, unless blanks are themselves separators: then every
+    # blank already satisfies the look-behind, and skipping a long run from each of its
+    # positions would make the scan quadratic.
+    lead = "" if any(c in (" ", "\t") for c in pair_separators) else r"[ \t]*+"
+    key_at = rf"(?<![^{sep}]){lead}(?P<k>{key})[ \t]*+[{kvs}][ \t]*+"
     quoted = [
-        rf"{re.escape(q)}(?P<q{i}>(?:[^{re.escape(q)}\\]++|\\.)*+){re.escape(q)}(?=[ \t]*+(?:[{sep}]|$))"
+        # closing quote, then the pair separator (backtracking: with " " as separator, the
+        # space after the quote *is* the separator) or the end
+        rf"{re.escape(q)}(?P<q{i}>(?:[^{re.escape(q)}\\]++|\\.)*+){re.escape(q)}(?=[ \t]*(?:[{sep}]|$))"
         for i, q in enumerate(quotes)
     ]
     bare = rf"(?P<v>[^{sep}]*+(?:[{sep}]++(?![ \t]*+(?:{key})[ \t]*+[{kvs}])[^{sep}]*+)*+)"
