@@ -7,6 +7,7 @@ Events come from our parsers' own samples (Zeek) and from keyword arguments; Sig
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -278,32 +279,41 @@ def test_sigmahq_fortigate_rules_fire_on_fortigate_event_logs() -> None:
     )
 
 
+def _wazuh_rule_and_lines(rule: Path, ini: Path, keep: Callable[[str], bool]) -> tuple[Any, list[bytes]]:
+    """A one-rule engine and the ``log N pass = …`` lines of a wazuh test file that ``keep`` wants."""
+    from detectors.sigma.engine import DetectionEngine
+
+    if not rule.is_file() or not ini.is_file():
+        pytest.skip(f"{rule.name} or {ini.name} not found under {CORPUS}")
+    engine = DetectionEngine.from_paths([rule], dedup=False)
+    assert engine.report.compiled == engine.report.rules == 1
+    texts = ini.read_text("utf-8").splitlines()
+    return engine, [t.split(" pass = ", 1)[1].encode() for t in texts if " pass = " in t and keep(t)]
+
+
+def _parse_with_shipped(lines: list[bytes]) -> list[Event]:
+    """The first event of each line, with the shipped YAML definitions loaded."""
+    from collectors.parsers.declarative import load_shipped
+    from collectors.parsers.declarative.loader import registry_snapshot
+
+    with registry_snapshot():
+        load_shipped()
+        outcomes = [parse_record(make_record(line, offset=n)) for n, line in enumerate(lines, 1)]
+    assert all(o.events for o in outcomes), [o.dead_letter for o in outcomes if not o.events]
+    return [o.events[0] for o in outcomes]
+
+
 def test_sigmahq_sshd_rule_fires_on_real_sshd_lines() -> None:
     """``product: linux`` + ``service: sshd`` rules meet ``openssh.sshd`` events (the shipped YAML
     definition): SigmaHQ's keyword rule finds the real "Corrupted MAC" / "bad client public DH
     value" lines of the wazuh corpus and nothing else there."""
-    rule = CORPUS / "sigmahq" / "rules" / "linux" / "builtin" / "sshd" / "lnx_sshd_susp_ssh.yml"
-    ini = CORPUS / "wazuh" / "sshd.ini"
-    if not rule.is_file() or not ini.is_file():
-        pytest.skip(f"SigmaHQ sshd rule or wazuh/sshd.ini not found under {CORPUS}")
-    from collectors.parsers.declarative import load_shipped
-    from collectors.parsers.declarative.loader import registry_snapshot
-    from detectors.sigma.engine import DetectionEngine
-
-    engine = DetectionEngine.from_paths([rule], dedup=False)
-    assert engine.report.compiled == engine.report.rules == 1
-    lines = [
-        text.split(" pass = ", 1)[1].encode()
-        for text in ini.read_text("utf-8").splitlines()
-        if text.startswith("log ") and " pass = " in text
-    ]
-    with registry_snapshot():
-        load_shipped()
-        events = []
-        for number, line in enumerate(lines, 1):
-            parsed = parse_record(make_record(line, offset=number))
-            assert parsed.events and parsed.events[0].event.dataset == "openssh.sshd", line
-            events.extend(parsed.events)
+    engine, lines = _wazuh_rule_and_lines(
+        CORPUS / "sigmahq" / "rules" / "linux" / "builtin" / "sshd" / "lnx_sshd_susp_ssh.yml",
+        CORPUS / "wazuh" / "sshd.ini",
+        lambda text: text.startswith("log "),
+    )
+    events = _parse_with_shipped(lines)
+    assert {e.event.dataset for e in events} == {"openssh.sshd"}
     fired = [event.message or "" for event in events if engine.process([event])]
     suspicious = [
         m for m in (e.message or "" for e in events) if "Corrupted MAC" in m or "bad client public DH" in m
@@ -316,25 +326,13 @@ def test_sigmahq_webserver_rule_fires_on_a_real_iis_line() -> None:
     """IIS access lines (``microsoft.iis``, a shipped YAML definition) are webserver events:
     SigmaHQ's "SQL Injection Strings In URI" (``cs-uri-query``) finds the real injection request
     in the wazuh corpus, and not the path-traversal probe beside it."""
-    rule = CORPUS / "sigmahq" / "rules" / "web" / "webserver_generic" / "web_sql_injection_in_access_logs.yml"
-    ini = CORPUS / "wazuh" / "malicious-ioc.ini"
-    if not rule.is_file() or not ini.is_file():
-        pytest.skip(f"SigmaHQ SQL-injection rule or wazuh/malicious-ioc.ini not found under {CORPUS}")
-    from collectors.parsers.declarative import load_shipped
-    from collectors.parsers.declarative.loader import registry_snapshot
-    from detectors.sigma.engine import DetectionEngine
-
-    engine = DetectionEngine.from_paths([rule], dedup=False)
-    assert engine.report.compiled == engine.report.rules == 1
-    lines = [
-        text.split(" pass = ", 1)[1].encode()
-        for text in ini.read_text("utf-8").splitlines()
-        if " pass = " in text and ("W3SVC" in text or "/CFIDE/" in text)
-    ]
+    engine, lines = _wazuh_rule_and_lines(
+        CORPUS / "sigmahq" / "rules" / "web" / "webserver_generic" / "web_sql_injection_in_access_logs.yml",
+        CORPUS / "wazuh" / "malicious-ioc.ini",
+        lambda text: "W3SVC" in text or "/CFIDE/" in text,
+    )
     assert len(lines) == 2
-    with registry_snapshot():
-        load_shipped()
-        events = [parse_record(make_record(line, offset=n)).events[0] for n, line in enumerate(lines, 1)]
+    events = _parse_with_shipped(lines)
     assert {e.event.dataset for e in events} == {"microsoft.iis"}
     fired = [bool(engine.process([event])) for event in events]
     assert fired == [b"W3SVC" in line for line in lines]

@@ -66,6 +66,9 @@ SHIPPED_IDS = {
     "sophos.xg",
 }
 
+# shipped without a real device line to check them against (the rest of SHIPPED_IDS were)
+UNVERIFIED_IDS = {"sangfor.ac", "nsfocus.nips", "venustech.ids", "huawei.av", "qianxin.skyeye", "dptech.fw"}
+
 
 @pytest.fixture(autouse=True)
 def _isolated_registry() -> Iterator[None]:
@@ -164,18 +167,7 @@ def test_shipped_definitions_say_whether_they_were_verified() -> None:
         assert definition.samples, f"{path.name} has no samples"
         # verified = its shape was checked against real device lines in ../shared/corpus
         # (tests/conformance/test_corpus_datasets.py expects those lines in these datasets)
-        if definition.id in {
-            "netentsec.icg",
-            "sangfor.sip",
-            "qianxin.secssl",
-            "nsfocus.ads",
-            "juniper.netscreen",
-            "openssh.sshd",
-            "f5.bigip",
-            "checkpoint.firewall",
-            "microsoft.iis",
-            "sophos.xg",
-        }:
+        if definition.id not in UNVERIFIED_IDS:
             assert definition.verified
         else:
             assert not definition.verified
