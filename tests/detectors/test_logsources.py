@@ -265,7 +265,7 @@ def test_sigmahq_fortigate_rules_fire_on_fortigate_event_logs() -> None:
     for number, line in enumerate(log.read_bytes().splitlines(), 1):
         body = line.split(b" ", 2)[2]  # the sample's relay prefix (receive time, relay address)
         parsed = parse_record(make_record(body, hint="fortinet.fortigate", offset=number))
-        assert parsed.events, (number, parsed.dead_letters)
+        assert parsed.events, (number, parsed.dead_letter)
         events.extend(parsed.events)
     titles = sorted(alert.rule_name for alert in engine.process(events))
     # the sample adds a local user (line 5) and a firewall policy (line 7); its edits and
