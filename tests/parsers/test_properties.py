@@ -142,3 +142,19 @@ def test_fixed_hard_cases(fmt: str) -> None:
     check(parse_record(_record(b"\xc3\x28" + sample), fmt=fmt))
     check(parse_record(_record(sample, timezone="+05:45"), fmt=fmt))
     check(parse_record(_record(sample.replace(b"2026", b"9999").replace(b"Nov", b"Feb 30")), fmt=fmt))
+
+
+_PADDINGS: tuple[bytes, ...] = (b" ", b"\t", b"=", b"; ", b' a="b"')
+
+
+@pytest.mark.timeout(600)  # linear parses take well under a second each; a quadratic one, minutes to hours
+@pytest.mark.parametrize("fmt", DATASETS)
+def test_samples_padded_to_a_mebibyte_stay_linear(fmt: str) -> None:
+    """Every sample line, whole and cut in half, padded to 1 MiB with a run of blanks, "=",
+    separators or pairs, is parsed or dead-lettered: no regex rescans a run for each of its
+    characters (a lazy value that looked for the line's end at every blank once took hours)."""
+    limit = MAX_RECORD_BYTES - 64
+    for line in SAMPLES[fmt]:
+        for head in (line, line[: len(line) // 2]):
+            for pad in _PADDINGS:
+                check(parse_record(_record((head + pad * (limit // len(pad)))[:limit] + b"x"), fmt=fmt))

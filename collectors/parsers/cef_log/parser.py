@@ -134,20 +134,21 @@ def spaced_pairs(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     key = segments[0].rpartition(" ")[2]
     valid = _is_key(key)
-    pending: str | None = None  # value text that held an "=" of its own
+    pending: list[str] = []  # value text that held "=" of its own (joined once: a run of "=" stays linear)
     for index in range(1, count_ - 1):
         segment = segments[index]
         head, space, candidate = segment.rpartition(" ")
         if space and _is_key(candidate):
-            if pending is not None:
-                head = pending + "=" + head
-                pending = None
+            if pending:
+                pending.append(head)
+                head = "=".join(pending)
+                pending = []
             if valid:
                 out.append((key, head))
             key, valid = candidate, True
         else:
-            pending = segment if pending is None else pending + "=" + segment
-    last = segments[-1] if pending is None else pending + "=" + segments[-1]
+            pending.append(segment)
+    last = "=".join([*pending, segments[-1]]) if pending else segments[-1]
     if valid:
         out.append((key, last))
     return out

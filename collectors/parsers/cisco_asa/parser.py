@@ -61,6 +61,11 @@ _PREFIX_TIME = re.compile(
     r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
     r"(?: (?P<tz>[A-Z]{3,4}))?:?\s*$"
 )
+# The message regexes end values with lazy "(.+?)\s*$" / "(.*?)\s+on": each blank of a long run
+# would rescan the run (quadratic on a hostile 1 MiB line). ASA text never holds such a run, so a
+# long message has its runs folded to one blank first; short ones cannot cost much either way.
+_LONG_TEXT = 2048
+_BLANK_RUN = re.compile(r"\s{16,}")
 _LEVELS = (
     "emergencies",
     "alerts",
@@ -92,6 +97,8 @@ class CiscoAsaParser(Parser):
             raise not_ours(record, "Cisco ASA/FTD (%ASA-<sev>-<id>)")
         product, level, message_id = marker.group("prod", "sev", "id")
         text = message[marker.end() :].rstrip()
+        if len(text) > _LONG_TEXT:
+            text = _BLANK_RUN.sub(" ", text)
         vendor: dict[str, Any] = {}
         repeat = _REPEAT.match(text)
         if repeat is not None:

@@ -207,9 +207,10 @@ _LOC_PAIR = re.compile(r"-([A-Za-z]\w{0,63})=((?:[^\-]|-(?![A-Za-z]\w{0,63}=))*+
 _SENTENCE_PAIR = re.compile(r"([A-Za-z][\w\-]{0,63}\(\d{1,6}\))=([^\s;,()]*)", re.ASCII)
 _KV_START = re.compile(r"[A-Za-z][\w\-]{0,63}\(\d{1,6}\)=", re.ASCII)
 # Reference semantics: a value runs to the ";" before the next Key(code)= (so it may hold ";"
-# or "="), or to the end.
+# or "="), or to the end. Only a ";" looks ahead (a lazy value that tested for the end at every
+# character rescanned each blank run: quadratic on a long one).
 _PAIR = re.compile(
-    r"([A-Za-z][\w\-]{0,63}\(\d{1,6}\))=(.*?)(?=;\s*[A-Za-z][\w\-]{0,63}\(\d{1,6}\)=|;?\s*$)",
+    r"([A-Za-z][\w\-]{0,63}\(\d{1,6}\))=((?:[^;]++|;(?!\s*+[A-Za-z][\w\-]{0,63}\(\d{1,6}\)=))*+)",
     re.ASCII | re.DOTALL,
 )
 
@@ -246,7 +247,7 @@ def collect(body: str, extra: dict[str, Any], *, fast: bool = True) -> tuple[lis
     vals: list[str | None] | None = None
     sentence: str | None = None
     first = rest.find(")=", 0, 80)  # the first "Key(code)=" is near the start
-    text = rest.rstrip(" ;")
+    text = rest.rstrip(" \t\r\n;")
     if text.endswith("."):  # ATK logs end on a full stop
         text = text[:-1]
     if fast and first > 0:

@@ -65,17 +65,20 @@ __all__ = [
 
 _Q = r'"(?:[^"\\]++|\\.)*+"'
 # The user field may hold spaces (Apache %u of a "Basic" login); it is lazy and bounded.
+# Blank runs are matched possessively and a value ends on a non-blank: a run is never rescanned
+# from each of its blanks (quadratic on a hostile line).
 ACCESS = re.compile(
-    r"(?:(?P<vhost>[^\s:]+):(?P<vport>\d{1,5}) +)?"
-    r"(?P<client>\S+) +(?P<ident>\S+) +(?P<user>.{1,256}?) +\[(?P<time>[^\]]{1,64})\] +"
-    r'"(?P<request>(?:[^"\\]++|\\.)*+)" +(?P<status>\d{1,3}|-) +(?P<bytes>\d{1,19}|-)'
-    r'(?: +"(?P<referrer>(?:[^"\\]++|\\.)*+)"(?: +"(?P<ua>(?:[^"\\]++|\\.)*+)")?)?'
+    r"(?:(?P<vhost>[^\s:]++):(?P<vport>\d{1,5}) ++)?"
+    r"(?P<client>\S++) ++(?P<ident>\S++) ++(?P<user>.{0,255}?\S) ++\[(?P<time>[^\]]{1,64})\] ++"
+    r'"(?P<request>(?:[^"\\]++|\\.)*+)" ++(?P<status>\d{1,3}|-) ++(?P<bytes>\d{1,19}|-)'
+    r'(?: ++"(?P<referrer>(?:[^"\\]++|\\.)*+)"(?: ++"(?P<ua>(?:[^"\\]++|\\.)*+)")?)?'
     r"(?P<rest>.*)",
     re.DOTALL,
 )
 # What --format auto looks at: the fields up to the bracketed time.
 _ACCESS_SNIFF = re.compile(
-    r"(?:(?P<vhost>[^\s:]+:\d{1,5}) +)?\S+ +\S+ +.{1,256}? +\[\d{1,2}/[A-Za-z]{3}/\d{4}:\d\d:\d\d:\d\d",
+    r"(?:(?P<vhost>[^\s:]++:\d{1,5}) ++)?\S++ ++\S++ ++.{0,255}?\S ++"
+    r"\[\d{1,2}/[A-Za-z]{3}/\d{4}:\d\d:\d\d:\d\d",
     re.DOTALL,
 )
 _HTTP_TIME = re.compile(

@@ -75,7 +75,9 @@ _LOG_TYPE = "日志类型"
 _SNIFF_SPAN = 96
 # "host tag[pid]: " in front of the pairs when the record came without a syslog header.
 _PREFIX = re.compile(r"(?:(?P<host>[^\s:：]+)\s+)?(?P<tag>[A-Za-z_][\w-]{0,31})(?:\[\d+\])?:\s+")
-_SEPARATOR = re.compile(r"(\s*(?:,|，|\\n|\n)\s*)")
+# Tried once per blank run, from its first blank (from each blank, a long run was quadratic);
+# a real newline is a separator, not a leading blank.
+_SEPARATOR = re.compile(r"(?<![^\S\n])([^\S\n]*+(?:,|，|\\n|\n)\s*+)")
 _ASCII_KEYS = frozenset({"URL", "url"})
 
 # key → what it is; the rest are vendor fields
