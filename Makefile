@@ -5,34 +5,38 @@ BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run run-demo test lint bench clean
+.PHONY: run run-demo test lint bench clean accelerate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --config-settings editable_mode=compat -e .
+	$(BIN)/pip install --quiet --config-settings editable_mode=compat -e '.[accel]'
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --config-settings editable_mode=compat -e '.[test]'
+	$(BIN)/pip install --quiet --config-settings editable_mode=compat -e '.[accel,test]'
 	touch $@ $(STAMP_RUN)
 
-run: $(STAMP_RUN)
+# The compiled parse path (mypyc): rebuilt when a source changed; Python without a C compiler.
+accelerate: $(STAMP_RUN)
+	$(BIN)/python -m collectors.accelerate build
+
+run: accelerate
 	$(BIN)/soc run
 
-run-demo: $(STAMP_RUN)
+run-demo: accelerate
 	$(BIN)/soc run --demo
 
-test: $(STAMP_TEST)
+test: $(STAMP_TEST) accelerate
 	$(BIN)/python -m pytest
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/mypy soc_core collectors detectors soc_api
 
-bench: $(STAMP_RUN)
+bench: accelerate
 	$(BIN)/python bench/event_model.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/query.py
@@ -40,4 +44,5 @@ bench: $(STAMP_RUN)
 	$(BIN)/python bench/detect.py
 
 clean:
+	-$(BIN)/python -m collectors.accelerate clean
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

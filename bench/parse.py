@@ -20,6 +20,10 @@ garbage-collector settings of a parse worker. The process pins itself to one CPU
 are medians of ``--repeats`` passes (the machine is shared; compare ratios, not absolute
 numbers across runs).
 
+The parse path is measured as it is installed: compiled with mypyc when ``make`` could build
+it (``python -m collectors.accelerate status``), else Python; ``SOC_PURE_PYTHON=1`` measures
+the Python modules on a machine that has the compiled ones. The first lines say which.
+
 Run: ``.venv/bin/python bench/parse.py [--lines 50000] [--repeats 5]``
 """
 
@@ -35,6 +39,7 @@ from collections.abc import Callable
 
 import orjson
 
+from collectors.compiled import status as parse_path_status
 from collectors.parse import parse_record
 from soc_api.runtime.workers import WORKER_GC_THRESHOLDS
 from soc_core.records import RawRecord
@@ -377,7 +382,9 @@ def main() -> None:
     if args.only:
         workloads = [w for w in workloads if w[0] in args.only]
         extra = [w for w in extra if w[0] in args.only]
+    compiled, why = parse_path_status()
     print(f"{args.lines:,} lines per workload, median of {args.repeats}, one core")
+    print(f"parse path: {'compiled' if compiled else 'Python'} ({why})")
     verdicts: list[str] = []
     for dataset, name, lines, json_lines in extra:
         measure(name, dataset, lines, args.repeats, json_lines)

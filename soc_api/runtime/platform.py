@@ -24,6 +24,7 @@ from typing import Any
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from collectors.compiled import status as parse_path_status
 from collectors.intake import IntakeQueue, IntakeStats
 from collectors.parsers.declarative import load_declarative
 from collectors.traffic.suricata import SuricataSensor
@@ -131,6 +132,8 @@ class Platform:
             playbooks.start()
             self.playbooks = playbooks
             log.info("playbooks: %d loaded", len(playbooks.playbooks))
+        compiled, why = parse_path_status()
+        log.info("parse path: %s (%s)", "compiled" if compiled else "Python", why)
         workers = s.ingest.parse_workers if s.ingest.parse_workers is not None else default_workers()
         if workers > 0:
             self.pool = ParsePool(
