@@ -21,11 +21,11 @@ from collectors.compiled import (
     GROUP,
     MODULES,
     ROOT,
-    compiled_present,
+    build_problems,
     digest,
+    extension_modules,
     extension_of,
     source_of,
-    stale_sources,
     status,
 )
 
@@ -42,8 +42,8 @@ def _missing_toolchain() -> str | None:
 
 
 def clean(root: Path = ROOT) -> None:
-    """Remove the compiled modules and the manifest."""
-    for module in MODULES:
+    """Remove the compiled modules (also those of an older module list) and the manifest."""
+    for module in {*MODULES, *extension_modules(root)}:
         extension_of(module, root).unlink(missing_ok=True)
     for shared in root.glob(f"{GROUP}__mypyc*"):
         shared.unlink()
@@ -66,7 +66,7 @@ setup(
 def build(root: Path = ROOT, *, force: bool = False) -> tuple[bool, str]:
     """Compile :data:`MODULES` in place; (compiled, message). Never raises on a failed build:
     the platform then runs as Python."""
-    if not force and compiled_present(root) and not stale_sources(root):
+    if not force and not build_problems(root):
         return True, "compiled modules are current"
     missing = _missing_toolchain()
     if missing is not None:

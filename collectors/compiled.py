@@ -88,9 +88,32 @@ def stale_sources(root: Path = ROOT, manifest: Path | None = None) -> list[str]:
     ]
 
 
+def extension_modules(root: Path = ROOT) -> list[str]:
+    """Modules under ``collectors/`` that have a compiled file on disk — including any left by
+    an older build whose module list was longer (Python would still prefer it)."""
+    suffix = _extension_suffix()
+    found = []
+    for path in sorted((root / "collectors").rglob(f"*{suffix}")):
+        relative = path.relative_to(root).as_posix()[: -len(suffix)]
+        found.append(relative.replace("/", "."))
+    return found
+
+
 def compiled_present(root: Path = ROOT) -> bool:
     """Whether any compiled module of ours is on disk."""
-    return any(extension_of(module, root).exists() for module in MODULES)
+    return bool(extension_modules(root))
+
+
+def build_problems(root: Path = ROOT) -> list[str]:
+    """Why the compiled modules on disk must not be used (empty when they match the sources):
+    changed sources, a module missing or left over from another module list, no shared library."""
+    on_disk = set(extension_modules(root))
+    problems = [f"{module} changed since the build" for module in stale_sources(root)]
+    problems += [f"{module} is not compiled" for module in MODULES if module not in on_disk]
+    problems += [f"{module} is left from an older build" for module in sorted(on_disk - set(MODULES))]
+    if not any(root.glob(f"{GROUP}__mypyc*{_extension_suffix()}")):
+        problems.append(f"the shared library {GROUP}__mypyc is missing")
+    return problems
 
 
 class _SourceFirst(importlib.abc.MetaPathFinder):
@@ -98,7 +121,7 @@ class _SourceFirst(importlib.abc.MetaPathFinder):
 
     def __init__(self, root: Path) -> None:
         self._root = root
-        self._names = frozenset(MODULES)
+        self._names = frozenset(MODULES) | frozenset(extension_modules(root))
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
@@ -125,9 +148,9 @@ def guard(root: Path = ROOT) -> None:
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         reason = f"{PURE_ENV} is set"
     else:
-        stale = stale_sources(root)
-        if stale:
-            reason = f"compiled modules are stale ({', '.join(stale[:3])} changed since the build)"
+        problems = build_problems(root)
+        if problems:
+            reason = f"compiled modules are stale ({'; '.join(problems[:3])})"
             print(f"shaowang: {reason}; running them as Python until rebuilt", file=sys.stderr)
     if reason is not None:
         sys.meta_path.insert(0, _SourceFirst(root))

@@ -8,11 +8,22 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
 
-from collectors.compiled import MODULES, PURE_ENV, digest, source_of, stale_sources, status
+from collectors.compiled import (
+    GROUP,
+    MODULES,
+    PURE_ENV,
+    build_problems,
+    digest,
+    extension_of,
+    source_of,
+    stale_sources,
+    status,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PARSERS_DIR = ROOT / "collectors" / "parsers"
@@ -88,6 +99,29 @@ def test_a_changed_source_makes_the_build_stale(tmp_path: Path) -> None:
     assert stale_sources(root) == list(MODULES)
     (root / "collectors" / "_compiled.json").write_text("{not json", "utf-8")
     assert stale_sources(root) == list(MODULES)
+
+
+def test_a_build_with_missing_or_leftover_modules_is_not_used(tmp_path: Path) -> None:
+    """Only a complete build of the current module list is used: a leftover compiled module
+    (Python would prefer it to its source) or a missing shared library disqualify it."""
+    root = _fake_root(tmp_path)
+    _write_manifest(root)
+    for module in MODULES:
+        extension_of(module, root).write_bytes(b"")
+    shared = root / f"{GROUP}__mypyc{sysconfig.get_config_var('EXT_SUFFIX')}"
+    shared.write_bytes(b"")
+    assert build_problems(root) == []
+    leftover = extension_of("collectors.parsers.cef_log.parser", root)
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"")
+    assert build_problems(root) == ["collectors.parsers.cef_log.parser is left from an older build"]
+    leftover.unlink()
+    extension_of("collectors.decode", root).unlink()
+    shared.unlink()
+    assert build_problems(root) == [
+        "collectors.decode is not compiled",
+        f"the shared library {GROUP}__mypyc is missing",
+    ]
 
 
 def test_pure_python_is_forced_by_the_environment() -> None:
