@@ -158,3 +158,21 @@ def test_compiled_and_python_parse_every_sample_alike() -> None:
     assert len(compiled["outcomes"]) == len(python["outcomes"]) > 900
     for ours, reference in zip(compiled["outcomes"], python["outcomes"], strict=True):
         assert ours == reference, ours["line"]
+
+
+def test_without_a_compiler_the_build_says_so_and_leaves_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh Debian without gcc: ``make run`` must go on, as Python, and say why."""
+    from collectors.accelerate import build
+
+    root = _fake_root(tmp_path)
+    leftover = extension_of("collectors.decode", root)
+    leftover.write_bytes(b"")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    real = sysconfig.get_config_var
+    monkeypatch.setattr(sysconfig, "get_config_var", lambda name: None if name == "CC" else real(name))
+    compiled, message = build(root)
+    assert not compiled
+    assert message == "running as Python: no C compiler (install gcc)"
+    assert not leftover.exists()  # a half-built or stale module must not stay in charge
