@@ -1,9 +1,9 @@
 """Compiled parse path: the hot parser modules built as C extensions with mypyc, when possible.
 
 Every parsed line runs the syslog decoder and a vendor parser; compiled, the Huawei and H3C
-firewall paths parse about 1.7 times as many lines a second. The build is optional: without a C
-compiler or the Python headers the platform runs the same modules as Python (``make run``
-and ``make test`` try the build and say which it is).
+firewall and Suricata EVE paths parse 1.3 to 1.7 times as many lines a second. The build is
+optional: without a C compiler or the Python headers the platform runs the same modules as
+Python (``make run`` and ``make test`` try the build and say which it is).
 
 The extensions sit beside their sources (Python prefers them there). A source edited after
 the build would leave a stale extension in charge, so the build records each source's SHA-256
