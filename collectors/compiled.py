@@ -140,13 +140,13 @@ def guard(root: Path = ROOT) -> None:
     ``SOC_PURE_PYTHON`` is set. Called once from ``collectors/__init__.py``."""
     if _state:
         return
-    if not compiled_present(root):
-        _state["mode"] = "python"
-        _state["why"] = "not compiled (run `python -m collectors.accelerate build`)"
-        return
     reason = None
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         reason = f"{PURE_ENV} is set"
+    elif not compiled_present(root):
+        _state["mode"] = "python"
+        _state["why"] = "not compiled (run `python -m collectors.accelerate build`)"
+        return
     else:
         problems = build_problems(root)
         if problems:
