@@ -25,13 +25,15 @@ from collectors.compiled import (
     digest,
     extension_modules,
     extension_of,
+    manifest_of,
     source_of,
     status,
 )
 
 
 def _missing_toolchain() -> str | None:
-    if shutil.which(sysconfig.get_config_var("CC") or "cc") is None and shutil.which("cc") is None:
+    compiler = str(sysconfig.get_config_var("CC") or "cc").split()[0]  # "gcc -pthread" → gcc
+    if shutil.which(compiler) is None and shutil.which("cc") is None:
         return "no C compiler (install gcc)"
     include = Path(sysconfig.get_paths()["include"]) / "Python.h"
     if not include.exists():
@@ -47,7 +49,7 @@ def clean(root: Path = ROOT) -> None:
         extension_of(module, root).unlink(missing_ok=True)
     for shared in root.glob(f"{GROUP}__mypyc*"):
         shared.unlink()
-    (root / "collectors" / "_compiled.json").unlink(missing_ok=True)
+    manifest_of(root).unlink(missing_ok=True)
 
 
 _BUILD_SCRIPT = """
@@ -89,7 +91,7 @@ def build(root: Path = ROOT, *, force: bool = False) -> tuple[bool, str]:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         return False, f"running as Python: the mypyc build failed:\n{tail}"
     manifest = {"python": sys.version, "sources": digests}
-    (root / "collectors" / "_compiled.json").write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
+    manifest_of(root).write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
     return True, f"compiled {len(MODULES)} parse modules with mypyc"
 
 

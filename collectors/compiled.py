@@ -24,12 +24,11 @@ import json
 import os
 import sys
 import sysconfig
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
-MANIFEST = ROOT / "collectors" / "_compiled.json"
 GROUP = "shaowang_parse"  # the shared library is <GROUP>__mypyc.<suffix> at the project root
 PURE_ENV = "SOC_PURE_PYTHON"
 
@@ -64,17 +63,21 @@ def extension_of(module: str, root: Path = ROOT) -> Path:
     return source_of(module, root).with_suffix(_extension_suffix())
 
 
+def manifest_of(root: Path = ROOT) -> Path:
+    """The build's record of its sources and Python."""
+    return root / "collectors" / "_compiled.json"
+
+
 def digest(path: Path) -> str:
     """SHA-256 of a file, hex."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def stale_sources(root: Path = ROOT, manifest: Path | None = None) -> list[str]:
+def stale_sources(root: Path = ROOT) -> list[str]:
     """Modules whose source differs from the build recorded in the manifest (all of them when
     there is no readable manifest, or it was built by another Python)."""
-    manifest = manifest or root / "collectors" / "_compiled.json"
     try:
-        recorded = json.loads(manifest.read_text("utf-8"))
+        recorded = json.loads(manifest_of(root).read_text("utf-8"))
         sources = recorded["sources"]
         same_python = recorded.get("python") == sys.version
     except (OSError, ValueError, KeyError, TypeError):
@@ -99,15 +102,11 @@ def extension_modules(root: Path = ROOT) -> list[str]:
     return found
 
 
-def compiled_present(root: Path = ROOT) -> bool:
-    """Whether any compiled module of ours is on disk."""
-    return bool(extension_modules(root))
-
-
-def build_problems(root: Path = ROOT) -> list[str]:
+def build_problems(root: Path = ROOT, on_disk: Iterable[str] | None = None) -> list[str]:
     """Why the compiled modules on disk must not be used (empty when they match the sources):
-    changed sources, a module missing or left over from another module list, no shared library."""
-    on_disk = set(extension_modules(root))
+    changed sources, a module missing or left over from another module list, no shared library.
+    ``on_disk`` is :func:`extension_modules` when the caller already has it."""
+    on_disk = set(extension_modules(root) if on_disk is None else on_disk)
     problems = [f"{module} changed since the build" for module in stale_sources(root)]
     problems += [f"{module} is not compiled" for module in MODULES if module not in on_disk]
     problems += [f"{module} is left from an older build" for module in sorted(on_disk - set(MODULES))]
@@ -119,9 +118,9 @@ def build_problems(root: Path = ROOT) -> list[str]:
 class _SourceFirst(importlib.abc.MetaPathFinder):
     """Loads our compiled modules from their ``.py`` source (stale build, or pure Python asked)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, on_disk: Iterable[str]) -> None:
         self._root = root
-        self._names = frozenset(MODULES) | frozenset(extension_modules(root))
+        self._names = frozenset(MODULES) | frozenset(on_disk)
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
@@ -132,31 +131,29 @@ class _SourceFirst(importlib.abc.MetaPathFinder):
         return importlib.util.spec_from_file_location(fullname, source)
 
 
-_state: dict[str, str] = {}
+_why: list[str] = []  # the guard's verdict, once per process
 
 
 def guard(root: Path = ROOT) -> None:
     """Before our modules are imported: fall back to the sources if the build is stale or
     ``SOC_PURE_PYTHON`` is set. Called once from ``collectors/__init__.py``."""
-    if _state:
+    if _why:
         return
-    reason = None
+    on_disk = extension_modules(root)
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         reason = f"{PURE_ENV} is set"
-    elif not compiled_present(root):
-        _state["mode"] = "python"
-        _state["why"] = "not compiled (run `python -m collectors.accelerate build`)"
+    elif not on_disk:
+        _why.append("not compiled (run `python -m collectors.accelerate build`)")
         return
     else:
-        problems = build_problems(root)
-        if problems:
-            reason = f"compiled modules are stale ({'; '.join(problems[:3])})"
-            print(f"shaowang: {reason}; running them as Python until rebuilt", file=sys.stderr)
-    if reason is not None:
-        sys.meta_path.insert(0, _SourceFirst(root))
-        _state["mode"], _state["why"] = "python", reason
-    else:
-        _state["mode"], _state["why"] = "compiled", f"{len(MODULES)} modules compiled with mypyc"
+        problems = build_problems(root, on_disk)
+        if not problems:
+            _why.append(f"{len(MODULES)} modules compiled with mypyc")
+            return
+        reason = f"compiled modules are stale ({'; '.join(problems[:3])})"
+        print(f"shaowang: {reason}; running them as Python until rebuilt", file=sys.stderr)
+    sys.meta_path.insert(0, _SourceFirst(root, on_disk))
+    _why.append(reason)
 
 
 def status() -> tuple[bool, str]:
@@ -164,4 +161,4 @@ def status() -> tuple[bool, str]:
     import collectors.decode
 
     compiled = not str(collectors.decode.__file__).endswith(".py")
-    return compiled, _state.get("why", "")
+    return compiled, _why[0] if _why else ""

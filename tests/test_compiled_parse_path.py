@@ -20,6 +20,7 @@ from collectors.compiled import (
     build_problems,
     digest,
     extension_of,
+    manifest_of,
     source_of,
     stale_sources,
     status,
@@ -82,7 +83,7 @@ def _fake_root(tmp_path: Path) -> Path:
 
 
 def _write_manifest(root: Path, python: str = sys.version) -> Path:
-    manifest = root / "collectors" / "_compiled.json"
+    manifest = manifest_of(root)
     sources = {module: digest(source_of(module, root)) for module in MODULES}
     manifest.write_text(json.dumps({"python": python, "sources": sources}), "utf-8")
     return manifest
@@ -97,7 +98,7 @@ def test_a_changed_source_makes_the_build_stale(tmp_path: Path) -> None:
     assert stale_sources(root) == ["collectors.parsers.huawei_usg.vrp"]
     _write_manifest(root, python="3.11.0 (another build)")
     assert stale_sources(root) == list(MODULES)
-    (root / "collectors" / "_compiled.json").write_text("{not json", "utf-8")
+    manifest_of(root).write_text("{not json", "utf-8")
     assert stale_sources(root) == list(MODULES)
 
 
