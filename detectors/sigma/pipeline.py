@@ -400,6 +400,8 @@ FIELD_MAPPINGS: tuple[FieldGroup, ...] = (
                 "logid": "event.code",
                 "devname": "observer.name",
                 "devid": "observer.serial_number",
+                # the vendor's word; event.action names event logs by their message
+                "action": "fortinet.fortigate.action",
                 **{
                     name: f"fortinet.fortigate.{name}"
                     for name in (

@@ -142,19 +142,7 @@ class Convention(NamedTuple):
     reason: str
 
 
-def _fortinet_action(want: Any, got: Any, line: bytes) -> bool:
-    # Elastic names FortiGate event logs from its own logid table; we keep the line's action= word.
-    return str(want).startswith("FortiGate-") and isinstance(got, str) and f'action="{got}"'.encode() in line
-
-
 CONVENTIONS: tuple[Convention, ...] = (
-    Convention(
-        "fortinet_fortigate/log",
-        "event.action",
-        _fortinet_action,
-        "Elastic replaces the log's action= word of event logs (Edit, negotiate …) by a name from its "
-        "own logid lookup table; DESIGN §4 keeps the vendor's own word (the logid is in event.code)",
-    ),
     Convention(
         "panw/panos",
         "event.action",

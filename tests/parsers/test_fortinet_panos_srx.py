@@ -168,3 +168,75 @@ def test_srx_structured_data_in_log_syslog_is_what_finish_would_give() -> None:
         assert event.log.syslog.structured_data == parse_structured_data(header.structured_data)
         checked += 1
     assert checked >= 5
+
+
+_EVENT_HEAD = (
+    'date=2026-04-02 time=17:34:14 devname="FGT60F" devid="FGT60FTK00000001" tz="+0800" '
+    'type="event" level="information" vd="root" '
+)
+
+
+def _fortigate_event(body: str) -> dict[str, Any]:
+    outcome = parse_record(_record((_EVENT_HEAD + body).encode()))
+    assert outcome.dead_letter is None and len(outcome.events) == 1
+    return flatten(json.loads(outcome.events[0].to_json()))
+
+
+def test_fortigate_event_logs_are_named_by_their_message_and_keep_the_vendor_word() -> None:
+    doc = _fortigate_event(
+        'logid="0100044547" subtype="system" logdesc="Object attribute configured" user="admin" '
+        'ui="https(192.0.2.9)" action="Delete" cfgpath="firewall.policy" cfgobj="7" '
+        'msg="Delete firewall.policy 7"'
+    )
+    assert doc["event.action"] == "FortiGate-event-config-objattr"
+    assert doc["fortinet.fortigate.action"] == "Delete"
+    assert "deletion" in doc["event.type"] and doc["event.category"] == ["configuration"]
+    vpn = _fortigate_event(
+        'logid="0101037121" subtype="vpn" logdesc="Negotiate IPsec phase 1" msg="negotiate IPsec phase 1" '
+        'action="negotiate" remip=198.51.100.7 locip=203.0.113.1 remport=500 locport=500 status="failure"'
+    )
+    assert vpn["event.action"] == "FortiGate-event-neg-generic-p1-error"
+    assert vpn["event.outcome"] == "failure" and vpn["source.ip"] == "198.51.100.7"
+
+
+def test_fortigate_authentication_and_unlisted_event_logs_keep_the_vendor_word() -> None:
+    login = _fortigate_event(
+        'logid="0100032002" subtype="system" logdesc="Admin login failed" user="admin" '
+        'ui="https(192.0.2.9)" action="login" status="failed" reason="passwd_invalid" '
+        'msg="Administrator admin login failed"'
+    )
+    assert login["event.action"] == "login" and login["event.category"] == ["authentication"]
+    unlisted = _fortigate_event(
+        'logid="0100099999" subtype="system" action="frobnicate" msg="a message id no table lists"'
+    )
+    assert unlisted["event.action"] == "frobnicate"
+    traffic = parse_record(
+        _record(
+            b'date=2026-04-02 time=17:34:14 devid="FGT60FTK00000001" logid="0000000013" type="traffic" '
+            b'subtype="forward" srcip=192.0.2.10 dstip=198.51.100.20 action="deny" policyid=3'
+        )
+    )
+    traffic_doc = flatten(json.loads(traffic.events[0].to_json()))
+    assert traffic_doc["event.action"] == "deny" and traffic_doc["fortinet.fortigate.action"] == "deny"
+
+
+def test_fortios_message_table_is_well_formed_and_errors_name_the_line() -> None:
+    from collectors.parsers.fortinet_fortigate import messages
+
+    assert messages.event_action("0100044547") == "FortiGate-event-config-objattr"
+    assert messages.event_action("0101037141") == "FortiGate-event-conn-stats"
+    assert messages.event_action("44547") is None and messages.event_action("01000x4547") is None
+    assert (
+        messages.action_name("LOG_ID_EVENT_SSL_VPN_SESSION_ALERT") == "FortiGate-event-ssl-vpn-session-alert"
+    )
+    assert messages.action_name("LOG_ID_IPSEC_TUNNEL_UP") == "FortiGate-event-ipsec-tunnel-up"
+    assert all(
+        name.startswith("FortiGate-event-") and name == name.lower().replace("fortigate", "FortiGate")
+        for name in messages.EVENT_ACTIONS.values()
+    )
+    with pytest.raises(messages.TableError, match=r"t\.tsv:3: expected"):
+        messages.parse_table(
+            "# comment\n44547\tLOGID_EVENT_CONFIG_OBJATTR\n44548 lower_case\n", source="t.tsv"
+        )
+    with pytest.raises(messages.TableError, match=r"t\.tsv:2: message id 1 is listed twice"):
+        messages.parse_table("1\tLOG_ID_A\n1\tLOG_ID_B\n", source="t.tsv")

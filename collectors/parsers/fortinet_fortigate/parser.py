@@ -28,8 +28,12 @@ What each kind of line becomes:
   FortiGate), everything else as host/network information.
 
 ``observer.product`` is ``Fortigate``, as Elastic writes it. ``event.action`` is the line's own
-``action`` (``status`` on FortiOS 4). Fields ECS lacks stay under ``fortinet.fortigate.*``
-(``N/A`` and empty values dropped).
+``action`` (``status`` on FortiOS 4) — the device's decision on traffic and UTM logs and the
+login/logout word of authentication events; other event logs (configuration, VPN, HA, system …)
+are named by Fortinet's message name for their ``logid`` (``messages.py``:
+``FortiGate-event-config-objattr`` for an ``Edit`` of a configuration object), the way FortiSIEM
+and Elastic name them; the vendor's word stays in ``fortinet.fortigate.action``. Fields ECS
+lacks stay under ``fortinet.fortigate.*`` (``N/A`` and empty values dropped).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from collectors.parsers.common import (
     severity,
     timezone_of,
 )
+from collectors.parsers.fortinet_fortigate.messages import event_action
 from collectors.parsers.timeparse import from_posix, resolve_timestamp
 from collectors.parsers.vendor import add_related_ips, firewall_verdict, intrusion, not_ours
 from soc_core.events import (
@@ -381,7 +386,9 @@ class FortigateParser(Parser):
             info.severity = severity(level)
         text = _value(kv, "msg")
         event.message = text if text is not None else kv.get("logdesc")
-        action = kv.pop("action", None) or None
+        # The vendor's word stays under fortinet.fortigate.action too (SigmaHQ's FortiGate rules
+        # match ``action: Add``), also where event.action is the event log's message name.
+        action = kv.get("action") or None
         # Lines without an action (some event logs) are named by their description.
         info.action = action or kv.get("logdesc") or None
 
@@ -664,7 +671,15 @@ class FortigateParser(Parser):
             address = canonical_ip(m.group(1)) if m else None
             if address is not None:
                 event.source = Endpoint(ip=address)
-        if word in ("login", "logout") or "login" in word or "logon" in word or "logoff" in word:
+        authentication = word in ("login", "logout") or "login" in word or "logon" in word or "logoff" in word
+        if not authentication and subtype != "user":
+            # Authentication events keep the vendor's login/logout word, which cross-vendor
+            # authentication rules match; the others are named by their message (``Edit`` of
+            # ``LOGID_EVENT_CONFIG_OBJATTR`` → FortiGate-event-config-objattr).
+            named = event_action(info.code or "")
+            if named is not None:
+                info.action = named
+        if authentication:
             info.category = [_C_AUTHENTICATION]
             ending = word in ("logout", "auth-logout") or "logoff" in word
             info.type = [_T_END if ending else _T_START]
