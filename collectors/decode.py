@@ -16,6 +16,7 @@ hostname, optional ``TAG[pid]:``. What cannot be recognised stays in ``message``
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from collectors.parsers.base import Envelope, SyslogHeader
 from collectors.parsers.timeparse import MONTHS, resolve_timestamp
@@ -25,32 +26,34 @@ from soc_core.vocabulary import MAX_RECORD_BYTES, DeadLetterReason
 
 __all__ = ["MAX_RECORD_BYTES", "decode_record", "resolve_timestamp", "split_syslog"]
 
-_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF8_BOM: Final = b"\xef\xbb\xbf"
 # C0 controls except TAB, LF, CR, plus DEL: text logs almost never contain them.
-_CONTROL_BYTES = bytes(range(0x00, 0x09)) + b"\x0b\x0c" + bytes(range(0x0E, 0x20)) + b"\x7f"
+_CONTROL_BYTES: Final = bytes(range(0x00, 0x09)) + b"\x0b\x0c" + bytes(range(0x0E, 0x20)) + b"\x7f"
 # More than this share of control bytes means the record is not text (a 10% share survives
 # an ANSI-coloured line; a binary blob has far more).
-BINARY_CONTROL_SHARE = 0.10
+BINARY_CONTROL_SHARE: Final = 0.10
 
-_PRI = re.compile(r"<(\d{1,3})>")
-_RFC3339 = re.compile(
+_PRI: Final = re.compile(r"<(\d{1,3})>")
+_RFC3339: Final = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII | re.IGNORECASE
 )
 # One or more SD-ELEMENTs; quoted PARAM-VALUEs may contain ] and escaped quotes.
-_SD = re.compile(r'(?:\[(?:[^\]"]++|"(?:[^"\\]++|\\.)*+")*+\])++', re.DOTALL)
-_TS_3164 = (
+_SD: Final = re.compile(r'(?:\[(?:[^\]"]++|"(?:[^"\\]++|\\.)*+")*+\])++', re.DOTALL)
+_TS_3164: Final = (
     r"(?P<ts>(?P<mon>[A-Za-z]{3})[ ]+\d{1,2}[ ]+(?:\d{4}[ ]+)?\d{1,2}:\d{2}:\d{2}(?:\.\d{1,9})?"
     r"(?:[ ]+(?:19|20)\d{2}(?=\s|$))?"
     r"|\d{4}[-/]\d{1,2}[-/]\d{1,2}[T ]\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)"
     r"(?=\s|:\s|$):?"  # "Jun 18 2020 10:20:30: %ASA-..." has a colon after the time
 )
 # RFC 3164 TAG (letters, digits and the punctuation programs use) with an optional [pid].
-_TAG_3164 = r"(?:\s+(?P<app>[\w.\-/@]{1,64})(?:\[(?P<pid>[^\]\s]{0,32})\])?:(?=\s|$))?"
+_TAG_3164: Final = r"(?:\s+(?P<app>[\w.\-/@]{1,64})(?:\[(?P<pid>[^\]\s]{0,32})\])?:(?=\s|$))?"
 # After the time comes the hostname: a word without characters that only messages contain
 # and not ending in ":" (that is a tag: "su: ..." from a host that omits its name).
-_HOST_3164 = r"(?:\s+(?P<host>[^\s=\"'{}%|,;<>\[\]]+)(?<!:)(?=\s|$))?"
-_H3164 = re.compile(rf"[ ]*{_TS_3164}{_HOST_3164}{_TAG_3164}\s*")
-_H3164_NO_TIME = re.compile(r"[ ]*(?:(?P<app>[\w.\-/@]{1,64})(?:\[(?P<pid>[^\]\s]{0,32})\])?:(?=\s|$))?\s*")
+_HOST_3164: Final = r"(?:\s+(?P<host>[^\s=\"'{}%|,;<>\[\]]+)(?<!:)(?=\s|$))?"
+_H3164: Final = re.compile(rf"[ ]*{_TS_3164}{_HOST_3164}{_TAG_3164}\s*")
+_H3164_NO_TIME: Final = re.compile(
+    r"[ ]*(?:(?P<app>[\w.\-/@]{1,64})(?:\[(?P<pid>[^\]\s]{0,32})\])?:(?=\s|$))?\s*"
+)
 
 
 def decode_record(record: RawRecord, *, max_bytes: int = MAX_RECORD_BYTES) -> Envelope:

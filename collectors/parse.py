@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 import msgspec
 
@@ -54,7 +54,7 @@ class _Cache:
     auto: list[Parser] = field(default_factory=list)
 
 
-_cache = _Cache()
+_cache: Final = _Cache()
 
 
 def _synced() -> _Cache:

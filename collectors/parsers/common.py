@@ -13,7 +13,7 @@ import functools
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from collectors.parsers.base import Envelope, SyslogHeader
 from collectors.parsers.timeparse import from_posix, resolve_timestamp
@@ -79,7 +79,7 @@ def count(value: str) -> int | None:
     return None
 
 
-_KEY_JUNK = re.compile(r"[^a-z0-9_\u0080-\U0010ffff]+")
+_KEY_JUNK: Final = re.compile(r"[^a-z0-9_\u0080-\U0010ffff]+")
 
 
 @functools.lru_cache(maxsize=8_192)
@@ -94,7 +94,7 @@ def sanitize_key(key: str) -> str:
     return _KEY_JUNK.sub("_", key.lower()).strip("_")
 
 
-IANA_TRANSPORTS: dict[str, str] = {
+IANA_TRANSPORTS: Final[dict[str, str]] = {
     "1": "icmp",
     "2": "igmp",
     "6": "tcp",
@@ -105,13 +105,13 @@ IANA_TRANSPORTS: dict[str, str] = {
     "58": "ipv6-icmp",
     "132": "sctp",
 }
-TRANSPORT_NAMES: frozenset[str] = frozenset(
+TRANSPORT_NAMES: Final[frozenset[str]] = frozenset(
     {"tcp", "udp", "icmp", "igmp", "gre", "esp", "ah", "ipv6-icmp", "icmpv6", "sctp"}
 )
 
 # Firewall verdict words, lowercased. event.action keeps the vendor's word; these decide
 # event.type allowed/denied and event.outcome.
-ALLOW_WORDS: frozenset[str] = frozenset(
+ALLOW_WORDS: Final[frozenset[str]] = frozenset(
     {
         "accept",
         "accepted",
@@ -127,7 +127,7 @@ ALLOW_WORDS: frozenset[str] = frozenset(
         "接受",
     }
 )
-DENY_WORDS: frozenset[str] = frozenset(
+DENY_WORDS: Final[frozenset[str]] = frozenset(
     {
         "deny",
         "denied",
@@ -148,7 +148,7 @@ DENY_WORDS: frozenset[str] = frozenset(
     }
 )
 
-SEVERITY_WORDS: dict[str, Severity] = {
+SEVERITY_WORDS: Final[dict[str, Severity]] = {
     # syslog level names follow the RFC 5424 mapping of soc_core.vocabulary
     "emerg": Severity.CRITICAL,
     "emergency": Severity.CRITICAL,
@@ -210,13 +210,13 @@ def severity(value: str) -> int | None:
     return None if found is None else int(found)
 
 
-DIRECTIONS: frozenset[str] = frozenset(
+DIRECTIONS: Final[frozenset[str]] = frozenset(
     {"ingress", "egress", "inbound", "outbound", "internal", "external", "unknown"}
 )
 
 # -- the generic field map -------------------------------------------------------------------
 
-_TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?", re.ASCII)
+_TIME_OF_DAY: Final = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?", re.ASCII)
 
 
 class Fields:
@@ -476,7 +476,7 @@ def _keys(handler: Handler, *names: str) -> dict[str, Handler]:
 
 # Sanitised key → handler. One readable table: add a vendor's spelling here when it is
 # unambiguous across vendors; vendor-specific keys belong in that vendor's parser.
-_HANDLERS: dict[str, Handler] = {
+_HANDLERS: Final[dict[str, Handler]] = {
     **_keys(
         _ip_into("src", "ip"),
         "src",
@@ -598,10 +598,10 @@ _HANDLERS: dict[str, Handler] = {
         "@timestamp",
     ),
 }
-MAPPED_KEYS: frozenset[str] = frozenset(_HANDLERS)
+MAPPED_KEYS: Final[frozenset[str]] = frozenset(_HANDLERS)
 
-key_cache: dict[str, tuple[str, Handler | None]] = {}
-_KEY_CACHE_MAX = 65_536
+key_cache: Final[dict[str, tuple[str, Handler | None]]] = {}
+_KEY_CACHE_MAX: Final = 65_536
 
 
 def key_info(raw_key: str) -> tuple[str, Handler | None]:
@@ -636,7 +636,7 @@ def header_time(envelope: Envelope, record: RawRecord) -> dt.datetime:
     return from_posix(record.received_at)
 
 
-SYSLOG_FACILITIES: tuple[str, ...] = (
+SYSLOG_FACILITIES: Final[tuple[str, ...]] = (
     "kern",
     "user",
     "mail",
@@ -662,7 +662,7 @@ SYSLOG_FACILITIES: tuple[str, ...] = (
     "local6",
     "local7",
 )
-SYSLOG_SEVERITY_NAMES: tuple[str, ...] = (
+SYSLOG_SEVERITY_NAMES: Final[tuple[str, ...]] = (
     "emergency",
     "alert",
     "critical",
@@ -676,9 +676,9 @@ SYSLOG_SEVERITY_NAMES: tuple[str, ...] = (
 
 # Possessive and unrolled ("[^"\\]*+(?:\\.[^"\\]*+)*+"): one pass per value, no backtracking,
 # so a 30-parameter element costs microseconds, not tens of them.
-_SD_ELEMENT = re.compile(r'\[([^\s\]=]+)((?:\s+[^\s=\]]+="[^"\\]*+(?:\\.[^"\\]*+)*+")*+)\s*\]')
-_SD_PARAM = re.compile(r'([^\s=\]]+)="([^"\\]*+(?:\\.[^"\\]*+)*+)"')
-_SD_UNESCAPE = re.compile(r'\\(["\\\]])')
+_SD_ELEMENT: Final = re.compile(r'\[([^\s\]=]+)((?:\s+[^\s=\]]+="[^"\\]*+(?:\\.[^"\\]*+)*+")*+)\s*\]')
+_SD_PARAM: Final = re.compile(r'([^\s=\]]+)="([^"\\]*+(?:\\.[^"\\]*+)*+)"')
+_SD_UNESCAPE: Final = re.compile(r'\\(["\\\]])')
 
 
 def parse_structured_data(text: str) -> dict[str, dict[str, str]] | None:
@@ -692,16 +692,16 @@ def parse_structured_data(text: str) -> dict[str, dict[str, str]] | None:
     return elements or None
 
 
-_SYSLOG_TO_SEVERITY: tuple[int, ...] = tuple(int(Severity.from_syslog(code)) for code in range(8))
+_SYSLOG_TO_SEVERITY: Final[tuple[int, ...]] = tuple(int(Severity.from_syslog(code)) for code in range(8))
 
 
 # The SyslogCode of every facility and severity, made once and shared by all events: nothing
 # mutates a SyslogCode (a parser that edits log.syslog replaces fields of the Syslog, which
 # stays per event), and building two Structs per line showed in profiles.
-_FACILITY_CODES: tuple[SyslogCode, ...] = tuple(
+_FACILITY_CODES: Final[tuple[SyslogCode, ...]] = tuple(
     SyslogCode(code=code, name=SYSLOG_FACILITIES[code] if code < 24 else None) for code in range(32)
 )
-_SEVERITY_CODES: tuple[SyslogCode, ...] = tuple(
+_SEVERITY_CODES: Final[tuple[SyslogCode, ...]] = tuple(
     SyslogCode(code=code, name=SYSLOG_SEVERITY_NAMES[code]) for code in range(8)
 )
 

@@ -22,36 +22,37 @@ import datetime as dt
 import functools
 import math
 import re
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-UTC = dt.UTC
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+UTC: Final = dt.UTC
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=UTC)
 # How far into the future (relative to receipt) a year-less timestamp may be: device clocks drift.
-FUTURE_TOLERANCE_S = 86_400.0
+FUTURE_TOLERANCE_S: Final = 86_400.0
 
-MONTHS: dict[str, int] = {
+MONTHS: Final[dict[str, int]] = {
     m: i
     for i, m in enumerate(
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
     )
 }
 
-_NUMERIC = re.compile(
+_NUMERIC: Final = re.compile(
     r"(?P<y>\d{4})(?:[-/](?P<mo>\d{1,2})[-/](?P<d>\d{1,2})|(?P<mo2>\d{2})(?P<d2>\d{2}))"
     r"(?:[T ]+(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?"
     r"\s*(?P<z>Z|[+-]\d{2}(?::?\d{2})?)?",
     re.ASCII | re.IGNORECASE,
 )
-_BSD = re.compile(
+_BSD: Final = re.compile(
     r"(?P<mon>[A-Za-z]{3})\s+(?P<d>\d{1,2})\s+(?:(?P<y1>\d{4})\s+)?"
     r"(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})(?:\.(?P<f>\d{1,9}))?"
     r"(?:\s+(?P<y2>\d{4}))?",
     re.ASCII,
 )
-_EPOCH_RE = re.compile(r"\d{9,13}(?:\.\d{1,9})?", re.ASCII)
+_EPOCH_RE: Final = re.compile(r"\d{9,13}(?:\.\d{1,9})?", re.ASCII)
 
 
-_FIXED_OFFSET = re.compile(r"(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?", re.ASCII | re.IGNORECASE)
+_FIXED_OFFSET: Final = re.compile(r"(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?", re.ASCII | re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=64)
@@ -186,13 +187,13 @@ def _local_or_none(year: int, parts: _Parts, tz: str) -> tuple[dt.datetime, floa
 
 # Any instant in a year after the UTC year of (receipt + tolerance + 14 h, the largest UTC
 # offset) is beyond the tolerance, so that year is where the search starts.
-_START_SLACK_S = FUTURE_TOLERANCE_S + 14 * 3600.0
+_START_SLACK_S: Final = FUTURE_TOLERANCE_S + 14 * 3600.0
 
 
 # (parts, tz) → (lo, hi, time): the answer for every receive time in [lo, hi). Exact, so the
 # result never depends on what was parsed before; it saves the year search on nearly every line.
-_year_cache: dict[tuple[_Parts, str], tuple[float, float, dt.datetime]] = {}
-_YEAR_CACHE_MAX = 4096
+_year_cache: Final[dict[tuple[_Parts, str], tuple[float, float, dt.datetime]]] = {}
+_YEAR_CACHE_MAX: Final = 4096
 
 
 def _resolve_year(parts: _Parts, received_at: float, tz: str) -> dt.datetime:

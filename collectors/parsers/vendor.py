@@ -13,7 +13,7 @@ these helpers, so the same decision reads the same way whatever the box:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from collectors.parsers.base import Envelope
 from collectors.parsers.common import (
@@ -31,17 +31,17 @@ from soc_core.records import RawRecord
 from soc_core.vocabulary import DeadLetterReason, EventCategory, EventKind, EventOutcome, EventType
 
 # Enum values resolved once: these helpers run on every line.
-_NETWORK = EventCategory.NETWORK.value
-_INTRUSION = EventCategory.INTRUSION_DETECTION.value
-_WEB = EventCategory.WEB.value
-_CONNECTION = EventType.CONNECTION.value
-_ALLOWED = EventType.ALLOWED.value
-_DENIED = EventType.DENIED.value
-_INFO = EventType.INFO.value
-_ALERT = EventKind.ALERT.value
-_SUCCESS = EventOutcome.SUCCESS.value
-_FAILURE = EventOutcome.FAILURE.value
-_UNKNOWN = EventOutcome.UNKNOWN.value
+_NETWORK: Final = EventCategory.NETWORK.value
+_INTRUSION: Final = EventCategory.INTRUSION_DETECTION.value
+_WEB: Final = EventCategory.WEB.value
+_CONNECTION: Final = EventType.CONNECTION.value
+_ALLOWED: Final = EventType.ALLOWED.value
+_DENIED: Final = EventType.DENIED.value
+_INFO: Final = EventType.INFO.value
+_ALERT: Final = EventKind.ALERT.value
+_SUCCESS: Final = EventOutcome.SUCCESS.value
+_FAILURE: Final = EventOutcome.FAILURE.value
+_UNKNOWN: Final = EventOutcome.UNKNOWN.value
 
 __all__ = [
     "add_counters",

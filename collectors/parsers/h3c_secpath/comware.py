@@ -75,7 +75,7 @@ from collectors.parsers.timeparse import resolve_timestamp
 
 __all__ = ["H3C_KEYS", "ComwareLine", "collect", "find_comware", "is_ips_kind", "local_ymd", "utc_mdy"]
 
-_HEAD = re.compile(
+_HEAD: Final = re.compile(
     r"%%10(?P<mod>[A-Za-z0-9_\-]{1,32})/(?P<lvl>[0-7])/(?P<mn>[A-Za-z0-9_\-.]{1,64})"
     r"(?:\((?P<flag>[A-Za-z]{1,2})\))?:[ ]?"
 )
@@ -174,7 +174,7 @@ _SLOTS: Final[dict[str, int]] = {
     "devip": DEV_IP,
     "sn": DEV_SN,
 }
-_KEY = re.compile(r"\s*([A-Za-z][\w\-]{0,63})(?:\(\d{1,6}\))?\s*", re.ASCII)
+_KEY: Final = re.compile(r"\s*([A-Za-z][\w\-]{0,63})(?:\(\d{1,6}\))?\s*", re.ASCII)
 
 
 def _normalise(raw: str) -> tuple[str, str] | None:
@@ -185,7 +185,7 @@ def _normalise(raw: str) -> tuple[str, str] | None:
     return squash(bare), bare
 
 
-_KEY_CODE = re.compile(r"\s*([A-Za-z][\w\-]{0,63})\(\d{1,6}\)", re.ASCII)
+_KEY_CODE: Final = re.compile(r"\s*([A-Za-z][\w\-]{0,63})\(\d{1,6}\)", re.ASCII)
 
 
 def _normalise_coded(raw: str) -> tuple[str, str] | None:
@@ -203,13 +203,13 @@ H3C_KV_KEYS: Final = KeyTable(_SLOTS, _normalise_coded, _NAMES)
 
 # -- bodies --------------------------------------------------------------------------------------
 
-_LOC_PAIR = re.compile(r"-([A-Za-z]\w{0,63})=((?:[^\-]|-(?![A-Za-z]\w{0,63}=))*+)", re.ASCII)
-_SENTENCE_PAIR = re.compile(r"([A-Za-z][\w\-]{0,63}\(\d{1,6}\))=([^\s;,()]*)", re.ASCII)
-_KV_START = re.compile(r"[A-Za-z][\w\-]{0,63}\(\d{1,6}\)=", re.ASCII)
+_LOC_PAIR: Final = re.compile(r"-([A-Za-z]\w{0,63})=((?:[^\-]|-(?![A-Za-z]\w{0,63}=))*+)", re.ASCII)
+_SENTENCE_PAIR: Final = re.compile(r"([A-Za-z][\w\-]{0,63}\(\d{1,6}\))=([^\s;,()]*)", re.ASCII)
+_KV_START: Final = re.compile(r"[A-Za-z][\w\-]{0,63}\(\d{1,6}\)=", re.ASCII)
 # Reference semantics: a value runs to the ";" before the next Key(code)= (so it may hold ";"
 # or "="), or to the end. Only a ";" looks ahead (a lazy value that tested for the end at every
 # character rescanned each blank run: quadratic on a long one).
-_PAIR = re.compile(
+_PAIR: Final = re.compile(
     r"([A-Za-z][\w\-]{0,63}\(\d{1,6}\))=((?:[^;]++|;(?!\s*+[A-Za-z][\w\-]{0,63}\(\d{1,6}\)=))*+)",
     re.ASCII | re.DOTALL,
 )

@@ -75,7 +75,7 @@ __all__ = ["H3cSecpathParser", "comware_fields", "secpath_events"]
 
 DATASET: Final = "h3c.secpath"
 
-_SNIFF = re.compile(r"%%10([A-Za-z0-9_\-]{1,32})/[0-7]/([A-Za-z0-9_\-.]{1,64})(?:\([A-Za-z]{1,2}\))?:")
+_SNIFF: Final = re.compile(r"%%10([A-Za-z0-9_\-]{1,32})/[0-7]/([A-Za-z0-9_\-.]{1,64})(?:\([A-Za-z]{1,2}\))?:")
 # IPS-like fields a firewall line may carry: kept as they are
 _UNUSED: Final = Leftovers(
     ACTION, CATEGORY, SUBCATEGORY, SEVERITY, SIGN, SIGN_ID, CVE, REAL_SRC, MD5, FILE_NAME, HOST, FIRST_LINE

@@ -113,7 +113,7 @@ DATASET: Final = "huawei.usg"
 
 # -- the header ------------------------------------------------------------------------------
 
-_HEAD = re.compile(
+_HEAD: Final = re.compile(
     r"%%01(?P<mod>[A-Za-z0-9_\-]{1,32})/(?P<lvl>[0-7])/(?P<mn>[A-Za-z0-9_\-.]{1,64})"
     r"(?:\((?P<flag>[A-Za-z]{1,2})\))?(?:\[(?P<seq>\d{1,18})\])?:[ ]*"
     r"(?:CID=(?P<cid>0x[0-9A-Fa-f]{1,16});[ ]*)?"
@@ -161,17 +161,17 @@ def is_ips(module: str, body: str) -> bool:
 
 # -- Huawei key=value bodies -------------------------------------------------------------------
 
-_VRP_KEY = re.compile(r"[A-Za-z][\w.\-]{0,63}", re.ASCII)
+_VRP_KEY: Final = re.compile(r"[A-Za-z][\w.\-]{0,63}", re.ASCII)
 # Reference semantics of the pair grammar: a quoted value, or a bare value that runs on
 # across commas not followed by the next "key=" (possessive: linear on any input).
-_VRP_PAIR = re.compile(
+_VRP_PAIR: Final = re.compile(
     r"([A-Za-z][\w.\-]{0,63})[ ]?=[ ]?"
     r'(?:"((?:[^"\\]|\\.)*+)"(?=\s*(?:,|$))'
     r"|([^,]*+(?:,(?![ ]?[A-Za-z][\w.\-]{0,63}[ ]?=)[^,]*+)*+))",
     re.ASCII,
 )
-_PAREN_PAIRS = re.compile(r"\(\s*[A-Za-z][\w.\-]{0,63}[ ]?=", re.ASCII)
-_LEADING_KEY = re.compile(r"[A-Za-z][\w.\-]{0,63}[ ]?=", re.ASCII)
+_PAREN_PAIRS: Final = re.compile(r"\(\s*[A-Za-z][\w.\-]{0,63}[ ]?=", re.ASCII)
+_LEADING_KEY: Final = re.compile(r"[A-Za-z][\w.\-]{0,63}[ ]?=", re.ASCII)
 
 
 def _vrp_normalise(raw: str) -> tuple[str, str] | None:
@@ -299,10 +299,10 @@ def collect(text: str, table: KeyTable, extra: dict[str, Any], *, fast: bool = T
     return pick_values(plan, [quoted or bare.strip() for _key, quoted, bare in found], extra)
 
 
-_SNIFF = re.compile(
+_SNIFF: Final = re.compile(
     r"%%01([A-Za-z0-9_\-]{1,32})/[0-7]/[A-Za-z0-9_\-.]{1,64}(?:\([A-Za-z]{1,2}\))?(?:\[\d{1,18}\])?:"
 )
-_MODEL = re.compile(r"(?:USG|Eudemon|HiSecEngine|SecoManager|NIP|AntiDDoS)[\w\-]{0,30}", re.IGNORECASE)
+_MODEL: Final = re.compile(r"(?:USG|Eudemon|HiSecEngine|SecoManager|NIP|AntiDDoS)[\w\-]{0,30}", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -340,7 +340,7 @@ def vrp_fields(
 _UNUSED: Final = Leftovers(SUBCATEGORY, SIGN, SIGN_ID, CVE)
 
 # "Built an udp session, 10.1.1.1:1[192.0.2.2:1] (trust) to 10.1.1.2:1 (untrust)." (MTN format)
-_MTN = re.compile(
+_MTN: Final = re.compile(
     r"(?:an?\s+(?P<proto>\w{1,16})\s+session,\s*)?"
     r"(?P<sip>[0-9A-Fa-f.:]{2,45}?):(?P<sport>\d{1,5})(?:\[(?P<snip>[0-9A-Fa-f.:]{2,45}?):(?P<snport>\d{1,5})\])?"
     r"\s*\((?P<szone>[^()]{0,64})\)\s+to\s+"

@@ -97,27 +97,69 @@ RISK_SEVERITY: Final[dict[str, int]] = {
 
 # -- slots: where a pair's value goes (shared by Huawei and H3C key tables) -----------------
 
-# fmt: off
-(
-    SRC_IP, SRC_PORT, SRC_NAT_IP, SRC_NAT_PORT, SRC_BYTES, SRC_PKTS, SRC_MAC, DST_IP, DST_PORT,
-    DST_NAT_IP, DST_NAT_PORT, DST_BYTES, DST_PKTS, DST_MAC, PROTO, APP, SRC_ZONE, DST_ZONE, IN_IF,
-    OUT_IF, USER, POLICY, RULE_ID, CATEGORY, SUBCATEGORY, SEVERITY, ACTION, EVENT, TIME, BEGIN,
-    END, IPVER, REASON, HOST, PAGE, SIGN, SIGN_ID, PROFILE, CVE, REAL_SRC, RESULT, MD5, FILE_NAME,
-    FIRST_LINE, BEGIN_LOCAL, END_LOCAL, DEV_IP, DEV_SN, SLOTS,
-) = range(49)
-# fmt: on
+# Final ints: mypyc compiles them to constants (a tuple-unpacked name would be a module
+# dictionary lookup at every use, and slots are read many times a line).
+SRC_IP: Final = 0
+SRC_PORT: Final = 1
+SRC_NAT_IP: Final = 2
+SRC_NAT_PORT: Final = 3
+SRC_BYTES: Final = 4
+SRC_PKTS: Final = 5
+SRC_MAC: Final = 6
+DST_IP: Final = 7
+DST_PORT: Final = 8
+DST_NAT_IP: Final = 9
+DST_NAT_PORT: Final = 10
+DST_BYTES: Final = 11
+DST_PKTS: Final = 12
+DST_MAC: Final = 13
+PROTO: Final = 14
+APP: Final = 15
+SRC_ZONE: Final = 16
+DST_ZONE: Final = 17
+IN_IF: Final = 18
+OUT_IF: Final = 19
+USER: Final = 20
+POLICY: Final = 21
+RULE_ID: Final = 22
+CATEGORY: Final = 23
+SUBCATEGORY: Final = 24
+SEVERITY: Final = 25
+ACTION: Final = 26
+EVENT: Final = 27
+TIME: Final = 28
+BEGIN: Final = 29
+END: Final = 30
+IPVER: Final = 31
+REASON: Final = 32
+HOST: Final = 33
+PAGE: Final = 34
+SIGN: Final = 35
+SIGN_ID: Final = 36
+PROFILE: Final = 37
+CVE: Final = 38
+REAL_SRC: Final = 39
+RESULT: Final = 40
+MD5: Final = 41
+FILE_NAME: Final = 42
+FIRST_LINE: Final = 43
+BEGIN_LOCAL: Final = 44
+END_LOCAL: Final = 45
+DEV_IP: Final = 46
+DEV_SN: Final = 47
+SLOTS: Final = 48
 
-EXTRA = -1  # not an ECS field: kept under the vendor namespace
+EXTRA: Final = -1  # not an ECS field: kept under the vendor namespace
 
 # -- what stands before %% -------------------------------------------------------------------
 
-_PREFIX = re.compile(
+_PREFIX: Final = re.compile(
     r"\s*(?:(?P<mon>[A-Za-z]{3})\s+(?P<day>\d{1,2})\s+(?P<year>\d{4})\s+(?P<clock>\d{1,2}:\d{2}:\d{2})"
     r"|(?P<date>\d{4}[-/]\d{1,2}[-/]\d{1,2})[ T](?P<clock2>\d{1,2}:\d{2}:\d{2}))"
     r"(?P<frac>\.\d{1,9})?(?P<zone>Z|[+-]\d{2}:?\d{2})?(?:\s+DST)?(?=\s|$)",
     re.ASCII,
 )
-_HOSTNAME = re.compile(r"[^\s%=\"'{}|,;<>]{1,255}")
+_HOSTNAME: Final = re.compile(r"[^\s%=\"'{}|,;<>]{1,255}")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -153,9 +195,9 @@ def device_prefix(prefix: str) -> tuple[str | None, str | None]:
 
 # -- keys ------------------------------------------------------------------------------------
 
-_CAMEL_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
-_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
-_IPV = re.compile(r"IPv([46])")
+_CAMEL_ACRONYM: Final = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_CAMEL: Final = re.compile(r"([a-z0-9])([A-Z])")
+_IPV: Final = re.compile(r"IPv([46])")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -187,13 +229,12 @@ class Layout(NamedTuple):
     extra: tuple[tuple[int, str], ...]
 
 
-# "" and "--" (Comware's "none") → None, anything else → itself: map(_EMPTY.get, v, v) in C.
-_EMPTY: Final[dict[str | None, None]] = {"": None, "--": None}
-
-
 def pick_values(plan: Layout, values: Sequence[str | None], extra: dict[str, Any]) -> list[str | None]:
-    """The slot values of a split line (and its other values into ``extra``)."""
-    cleaned = [*map(_EMPTY.get, values, values), None]  # the None: index of a missing slot
+    """The slot values of a split line (and its other values into ``extra``); "" and "--"
+    (Comware's "none") become None."""
+    # Compares, not a dict lookup per value: a fresh value string would be hashed whole.
+    cleaned = [value if value and value != "--" else None for value in values]
+    cleaned.append(None)  # the index of a missing slot
     for index, name in plan.extra:
         value = cleaned[index]
         if value is not None:
@@ -323,7 +364,7 @@ APP_PROTOCOLS: Final = frozenset(
     }
 )
 
-_MAC_DIGITS = re.compile(r"[0-9A-Fa-f]{12}")
+_MAC_DIGITS: Final = re.compile(r"[0-9A-Fa-f]{12}")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -419,7 +460,7 @@ def keep_raw(extra: dict[str, Any], slot: int, value: str) -> None:
         extra.setdefault(SLOT_NAMES.get(slot, f"field_{slot}"), value)
 
 
-_PORTS: dict[str, int] = {}  # "443" → 443: the same ports repeat on every line
+_PORTS: Final[dict[str, int]] = {}  # "443" → 443: the same ports repeat on every line
 
 
 def _port(value: str) -> int | None:
@@ -431,7 +472,7 @@ def _port(value: str) -> int | None:
     return number
 
 
-_COUNTS: dict[str, int] = {}  # small counters ("0", "1", "60") repeat too
+_COUNTS: Final[dict[str, int]] = {}  # small counters ("0", "1", "60") repeat too
 
 
 def _count(value: str) -> int | None:
@@ -502,7 +543,7 @@ def _endpoint(
 # has a handful of zones and interfaces, and every firewall line builds two sides. Safe
 # because nothing changes an ObserverSide once it is set (grep: only iptables_log writes
 # ingress/egress fields, on sides it made itself).
-_sides: dict[tuple[str | None, str | None], ObserverSide] = {}
+_sides: Final[dict[tuple[str | None, str | None], ObserverSide]] = {}
 
 
 def _side(zone: str | None, interface: str | None) -> ObserverSide:
@@ -633,14 +674,14 @@ def envelope_host(envelope: Envelope, line_host: str | None) -> str | None:
 
 # -- what a line is about, when no field says it -------------------------------------------------
 
-_FREE_IP = re.compile(
+_FREE_IP: Final = re.compile(
     r"(?:\bfrom|\bIP:|\bIP address|\bat|从|\()\s*\(?([0-9A-Fa-f]{0,4}[.:][0-9A-Fa-f.:]{2,44})"
 )
 # Comware: "netadmin@system logged in from vty0.", "VTY logged in from 192.0.2.1.",
 # "admin failed to log in from 192.0.2.1.", "wangfang 从 192.0.2.1 退出登录."
-_LOGGED = re.compile(r"(\S{1,128}) (?:logged (?:in|out) from|failed to log in from|从) ")
+_LOGGED: Final = re.compile(r"(\S{1,128}) (?:logged (?:in|out) from|failed to log in from|从) ")
 _LINE_TYPES: Final = frozenset({"vty", "console", "aux", "tty", "telnet", "ssh"})
-_FREE_USER = re.compile(r"\buser(?:name)?\s*[:=]?\s*([^\s,;()@]{1,64})", re.IGNORECASE)
+_FREE_USER: Final = re.compile(r"\buser(?:name)?\s*[:=]?\s*([^\s,;()@]{1,64})", re.IGNORECASE)
 _FAILED_WORDS: Final = ("fail", "invalid", "denied", "incorrect", "wrong", "locked")
 
 
@@ -747,7 +788,7 @@ def request_line(line: str) -> tuple[str | None, str | None, str | None]:
     return None, line.strip() or None, None
 
 
-_CVE = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
+_CVE: Final = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
 
 
 def cve_ids(value: str) -> list[str]:

@@ -9,7 +9,7 @@ for under ``suricata.eve.<object>`` (``vendor`` is that ``suricata.eve`` dict).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Final
 
 from collectors.parsers.common import canonical_ip
 from collectors.parsers.suricata_eve.shapes import Dns, Eve, Fileinfo, Http, Tls, collector
@@ -31,14 +31,14 @@ from soc_core.events import (
 from soc_core.events import Http as EcsHttp
 from soc_core.events import Tls as EcsTls
 
-UTC = dt.UTC
-_EPOCH = dt.datetime(1970, 1, 1)
-_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=UTC)
+UTC: Final = dt.UTC
+_EPOCH: Final = dt.datetime(1970, 1, 1)
+_EPOCH_UTC: Final = dt.datetime(1970, 1, 1, tzinfo=UTC)
 
-_DNS_TYPES = {"request": "query", "response": "answer", "query": "query", "answer": "answer"}
-_DNS_OPCODES = {0: "QUERY", 1: "IQUERY", 2: "STATUS", 4: "NOTIFY", 5: "UPDATE", 6: "DSO"}
-_DNS_ANSWER_KEYS = frozenset({"rrname", "rrtype", "ttl", "rdata"})
-_TLS_VERSIONS: dict[str, tuple[str, str]] = {
+_DNS_TYPES: Final = {"request": "query", "response": "answer", "query": "query", "answer": "answer"}
+_DNS_OPCODES: Final = {0: "QUERY", 1: "IQUERY", 2: "STATUS", 4: "NOTIFY", 5: "UPDATE", 6: "DSO"}
+_DNS_ANSWER_KEYS: Final = frozenset({"rrname", "rrtype", "ttl", "rdata"})
+_TLS_VERSIONS: Final[dict[str, tuple[str, str]]] = {
     "TLS 1.0": ("tls", "1.0"),
     "TLS 1.1": ("tls", "1.1"),
     "TLS 1.2": ("tls", "1.2"),
@@ -47,7 +47,7 @@ _TLS_VERSIONS: dict[str, tuple[str, str]] = {
     "SSLv2": ("ssl", "2.0"),
     "SSLv3": ("ssl", "3.0"),
 }
-_HTTP_REST = collector(
+_HTTP_REST: Final = collector(
     (
         "redirect",
         "xff",
@@ -63,8 +63,10 @@ _HTTP_REST = collector(
         "version",
     )
 )
-_DNS_REST = collector(("version", "flags", "qr", "z", "tx_id", "authorities", "additionals", "srv", "soa"))
-_TLS_REST = collector(
+_DNS_REST: Final = collector(
+    ("version", "flags", "qr", "z", "tx_id", "authorities", "additionals", "srv", "soa")
+)
+_TLS_REST: Final = collector(
     (
         "serial",
         "fingerprint",
@@ -78,7 +80,7 @@ _TLS_REST = collector(
         "server_alpns",
     )
 )
-_FILE_REST = collector(
+_FILE_REST: Final = collector(
     ("magic", "sid", "gaps", "state", "stored", "storing", "file_id", "tx_id", "start", "end")
 )
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import msgspec
 
@@ -84,16 +84,16 @@ from soc_core.events import (
 from soc_core.records import RawRecord
 from soc_core.vocabulary import DeadLetterReason, EventKind
 
-DATASET = "suricata.eve"
-UTC = dt.UTC
+DATASET: Final = "suricata.eve"
+UTC: Final = dt.UTC
 # Deeper JSON is refused (as json.log does): serialising it later would hit recursion limits.
-MAX_DEPTH = MAX_JSON_DEPTH
+MAX_DEPTH: Final = MAX_JSON_DEPTH
 
 # Suricata priority → event.severity (1 is Suricata's most severe).
-_SEVERITY: dict[int, int] = {1: 4, 2: 3, 3: 2}
+_SEVERITY: Final[dict[int, int]] = {1: 4, 2: 3, 3: 2}
 
 # Event types that name an application protocol (network.protocol when app_proto is absent).
-APP_PROTOCOLS: frozenset[str] = frozenset(
+APP_PROTOCOLS: Final[frozenset[str]] = frozenset(
     {
         "bittorrent_dht",
         "dcerpc",
@@ -126,7 +126,7 @@ APP_PROTOCOLS: frozenset[str] = frozenset(
         "websocket",
     }
 )
-EVENT_TYPES: frozenset[str] = APP_PROTOCOLS | {
+EVENT_TYPES: Final[frozenset[str]] = APP_PROTOCOLS | {
     "alert",
     "anomaly",
     "drop",
@@ -139,24 +139,24 @@ EVENT_TYPES: frozenset[str] = APP_PROTOCOLS | {
     "arp",
 }
 # event_type → (event.category, event.type) for the types that are not alerts or drops.
-_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+_KINDS: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "flow": (("network",), ("connection", "end")),
     "netflow": (("network",), ("connection", "end")),
     "http": (("network", "web"), ("access", "protocol")),
     "fileinfo": (("network", "file"), ("info",)),
 }
-_PROTOCOL_KIND: tuple[tuple[str, ...], tuple[str, ...]] = (("network",), ("protocol",))
-_OTHER_KIND: tuple[tuple[str, ...], tuple[str, ...]] = (("network",), ("info",))
+_PROTOCOL_KIND: Final[tuple[tuple[str, ...], tuple[str, ...]]] = (("network",), ("protocol",))
+_OTHER_KIND: Final[tuple[tuple[str, ...], tuple[str, ...]]] = (("network",), ("info",))
 # app_proto words that are not a protocol name
-_NOT_PROTOCOLS = frozenset({"failed", "unknown", ""})
-_BEFORE_JSON = frozenset(" \t\r\n@")
-_CVE = re.compile(r"CVE[-_ ]?(\d{4})[-_](\d{4,7})", re.IGNORECASE | re.ASCII)
-_ET_PREFIXES = ("ET ", "ETPRO ", "GPL ", "ETOPEN ")
+_NOT_PROTOCOLS: Final = frozenset({"failed", "unknown", ""})
+_BEFORE_JSON: Final = frozenset(" \t\r\n@")
+_CVE: Final = re.compile(r"CVE[-_ ]?(\d{4})[-_](\d{4,7})", re.IGNORECASE | re.ASCII)
+_ET_PREFIXES: Final = ("ET ", "ETPRO ", "GPL ", "ETOPEN ")
 # ET metadata keys mapped to threat.technique.* / threat.tactic.*
-_MITRE_KEYS = ("mitre_technique_id", "mitre_technique_name", "mitre_tactic_id", "mitre_tactic_name")
+_MITRE_KEYS: Final = ("mitre_technique_id", "mitre_technique_name", "mitre_tactic_id", "mitre_tactic_name")
 # Fields of the mapped objects that ECS has no place for: kept under suricata.eve.<object>.
-_ALERT_REST = collector(("gid", "tenant_id", "source", "target", "rule", "xff", "references"))
-_FLOW_REST = collector(
+_ALERT_REST: Final = collector(("gid", "tenant_id", "source", "target", "rule", "xff", "references"))
+_FLOW_REST: Final = collector(
     (
         "age",
         "state",
@@ -176,9 +176,9 @@ _FLOW_REST = collector(
         "dest_port",
     )
 )
-_NETFLOW_REST = collector(("age", "min_ttl", "max_ttl", "tx_cnt"))
-_ALERT_ALL = tuple(f for f in Alert.__struct_fields__)
-_collect_alert_all = collector(_ALERT_ALL)
+_NETFLOW_REST: Final = collector(("age", "min_ttl", "max_ttl", "tx_cnt"))
+_ALERT_ALL: Final = tuple(f for f in Alert.__struct_fields__)
+_collect_alert_all: Final = collector(_ALERT_ALL)
 
 
 def _json_text(message: str) -> str | None:
@@ -210,8 +210,8 @@ def _intrusion_stamps() -> dict[tuple[bool | None, bool], tuple[Any, tuple[str, 
     return table
 
 
-_INTRUSION = _intrusion_stamps()
-_MICROSECOND = dt.timedelta(microseconds=1)
+_INTRUSION: Final = _intrusion_stamps()
+_MICROSECOND: Final = dt.timedelta(microseconds=1)
 
 
 def _utc(value: dt.datetime, record: RawRecord) -> dt.datetime | None:
@@ -234,7 +234,7 @@ def _utc(value: dt.datetime, record: RawRecord) -> dt.datetime | None:
 # one offset a difference is plain arithmetic, so the UTC time is the offset's epoch in UTC
 # plus the time since that epoch: the same result as ``astimezone(UTC)`` at less than half
 # its cost, and the event, flow start and flow end of every line need it.
-_epochs: dict[dt.tzinfo, tuple[dt.datetime, dt.datetime]] = {}
+_epochs: Final[dict[dt.tzinfo, tuple[dt.datetime, dt.datetime]]] = {}
 
 
 def _epochs_in(offset: dt.timezone) -> tuple[dt.datetime, dt.datetime]:
@@ -249,7 +249,7 @@ def _epochs_in(offset: dt.timezone) -> tuple[dt.datetime, dt.datetime]:
 # in_iface → observer.ingress, shared by the events of one interface (a box has a handful):
 # two Structs less per line. Safe because nothing changes an ObserverSide once it is set
 # (grep: only iptables_log writes ingress/egress fields, on sides it made itself).
-_ingress_cache: dict[str, ObserverSide] = {}
+_ingress_cache: Final[dict[str, ObserverSide]] = {}
 
 
 def _ingress(name: str) -> ObserverSide:
@@ -261,7 +261,7 @@ def _ingress(name: str) -> ObserverSide:
     return side
 
 
-_transport_cache: dict[str, str | None] = {}
+_transport_cache: Final[dict[str, str | None]] = {}
 
 
 def _transport(proto: str) -> str | None:
@@ -522,8 +522,8 @@ def _info(etype: str, times: _Times | None) -> EventInfo:
     )
 
 
-_NO_TIMES: _Times = (None, None, None)
-_NO_COUNTS: _Counts = (None, None, None, None, None, None)
+_NO_TIMES: Final[_Times] = (None, None, None)
+_NO_COUNTS: Final[_Counts] = (None, None, None, None, None, None)
 
 
 def _span(
@@ -692,7 +692,7 @@ def _threat(mitre: dict[str, list[str]]) -> Threat:
 
 
 # CVE ids found in a signature or a metadata value: rules repeat, and so do their texts.
-_cve_cache: dict[str, tuple[str, ...]] = {}
+_cve_cache: Final[dict[str, tuple[str, ...]]] = {}
 
 
 def _cve_ids(text: str) -> tuple[str, ...]:
