@@ -1,0 +1,135 @@
+"""Parse cost in CPU instructions per line, against orjson — a figure the shared host's noise does not move.
+
+``bench/parse.py`` measures lines/s, which on a shared machine varies by a third from one hour
+to the next. This counts instructions instead (valgrind's callgrind, which simulates the CPU):
+the same code on the same lines gives the same count to a fraction of a percent, so a change
+of a few percent is visible and a regression cannot hide in the noise.
+
+For each workload of ``bench/parse.py`` (same generators, same seed) a child process builds the
+lines and records, warms the caches with one pass, then runs ``--reps`` passes of
+``parse_record`` (dataset named, as a per-source setting does) or of the orjson baseline
+(``orjson.loads`` + ``orjson.dumps`` over the same payloads as ``bench/parse.py``). Each is run
+twice, with 0 and with ``--reps`` passes; the difference divided by the lines parsed is the cost
+of a line, setup and start-up excluded. The ratio is orjson's instructions over ours.
+
+Instructions are not time (cache misses, branch mispredictions and the allocator differ), so
+this complements the lines/s figures; it does not replace them.
+
+Run: ``.venv/bin/python bench/instructions.py [--lines 3000] [--reps 2] [--only DATASET]``
+(needs ``valgrind``; about a minute per workload).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+
+import orjson
+from parse import RECEIVED_AT, eve_lines, h3c_lines, huawei_lines
+
+from collectors.compiled import status as parse_path_status
+from collectors.parse import parse_record
+from soc_core.records import RawRecord
+
+SEED = 20261127
+WORKLOADS: dict[str, tuple[str, bool]] = {  # dataset → (name, lines are JSON already)
+    "huawei.usg": ("Huawei USG firewall", False),
+    "h3c.secpath": ("H3C SecPath firewall", False),
+    "suricata.eve": ("Suricata EVE (JSON)", True),
+}
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def _lines(dataset: str, count: int) -> list[str]:
+    rng = random.Random(SEED)
+    if dataset == "huawei.usg":
+        return huawei_lines(rng, count)
+    if dataset == "h3c.secpath":
+        return h3c_lines(rng, count)
+    return eve_lines(rng, count)
+
+
+def child(dataset: str, mode: str, reps: int, count: int) -> None:
+    """Build the workload, warm up, then run ``reps`` passes of ``mode`` (parse | orjson)."""
+    lines = _lines(dataset, count)
+    records = [
+        RawRecord(
+            data=line.encode(), received_at=RECEIVED_AT, origin="syslog/udp", peer="192.0.2.1:514", offset=n
+        )
+        for n, line in enumerate(lines)
+    ]
+    outcomes = [parse_record(record, fmt=dataset) for record in records]  # the warm-up pass
+    if WORKLOADS[dataset][1]:
+        payloads = [line.encode() for line in lines]
+    else:  # as bench/parse.py: the same information as JSON, our own documents
+        payloads = [outcome.events[0].to_json() for outcome in outcomes]
+    loads, dumps = orjson.loads, orjson.dumps
+    for payload in payloads:
+        dumps(loads(payload))
+    for _ in range(reps):
+        if mode == "parse":
+            for record in records:
+                parse_record(record, fmt=dataset)
+        else:
+            for payload in payloads:
+                dumps(loads(payload))
+
+
+def _instructions(dataset: str, mode: str, reps: int, count: int) -> int:
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        os.path.abspath(__file__),
+        "--child",
+        dataset,
+        mode,
+        str(reps),
+        str(count),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    found = _COLLECTED.search(done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"valgrind run failed ({' '.join(command[4:])}):\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=3_000)
+    parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--only", action="append", metavar="DATASET", choices=sorted(WORKLOADS))
+    parser.add_argument(
+        "--child", nargs=4, metavar=("DATASET", "MODE", "REPS", "LINES"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.child:
+        dataset, mode, reps, count = args.child
+        child(dataset, mode, int(reps), int(count))
+        return
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (apt-get install valgrind): nothing measured")
+    compiled, why = parse_path_status()
+    print(f"{args.lines:,} lines per workload, {args.reps} passes counted, instructions by callgrind")
+    print(f"parse path: {'compiled' if compiled else 'Python'} ({why})")
+    parsed = args.lines * args.reps
+    for dataset in args.only or list(WORKLOADS):
+        name = WORKLOADS[dataset][0]
+        setup = _instructions(dataset, "parse", 0, args.lines)
+        ours = (_instructions(dataset, "parse", args.reps, args.lines) - setup) / parsed
+        baseline = (_instructions(dataset, "orjson", args.reps, args.lines) - setup) / parsed
+        print(
+            f"{name:<22} parse {ours:>9,.0f} instructions/line  orjson loads+dumps {baseline:>7,.0f}  "
+            f"ratio {baseline / ours:.3f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
