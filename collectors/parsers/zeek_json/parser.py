@@ -77,8 +77,6 @@ def _error(record: RawRecord, what: str) -> ParseError:
     )
 
 
-
-
 def _decode(text: str, record: RawRecord) -> dict[str, Any]:
     try:
         doc = _decoder.decode(text)
