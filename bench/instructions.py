@@ -5,7 +5,7 @@ to the next. This counts instructions instead (valgrind's callgrind, which simul
 the same code on the same lines gives the same count to a fraction of a percent, so a change
 of a few percent is visible and a regression cannot hide in the noise.
 
-For each workload of ``bench/parse.py`` (same generators, same seed) a child process builds the
+For each workload of ``bench/parse.py`` (its generators, a fixed seed) a child process builds the
 lines and records, warms the caches with one pass, then runs ``--reps`` passes of
 ``parse_record`` (dataset named, as a per-source setting does) or of the orjson baseline
 (``orjson.loads`` + ``orjson.dumps`` over the same payloads as ``bench/parse.py``). Each is run
@@ -30,11 +30,11 @@ import subprocess
 import sys
 
 import orjson
-from parse import RECEIVED_AT, eve_lines, h3c_lines, huawei_lines
+from parse import _records as records_of
+from parse import eve_lines, h3c_lines, huawei_lines
 
 from collectors.compiled import status as parse_path_status
 from collectors.parse import parse_record
-from soc_core.records import RawRecord
 
 SEED = 20261127
 WORKLOADS: dict[str, tuple[str, bool]] = {  # dataset → (name, lines are JSON already)
@@ -57,12 +57,7 @@ def _lines(dataset: str, count: int) -> list[str]:
 def child(dataset: str, mode: str, reps: int, count: int) -> None:
     """Build the workload, warm up, then run ``reps`` passes of ``mode`` (parse | orjson)."""
     lines = _lines(dataset, count)
-    records = [
-        RawRecord(
-            data=line.encode(), received_at=RECEIVED_AT, origin="syslog/udp", peer="192.0.2.1:514", offset=n
-        )
-        for n, line in enumerate(lines)
-    ]
+    records = records_of(lines)
     outcomes = [parse_record(record, fmt=dataset) for record in records]  # the warm-up pass
     if WORKLOADS[dataset][1]:
         payloads = [line.encode() for line in lines]
