@@ -671,7 +671,7 @@ class FortigateParser(Parser):
             address = canonical_ip(m.group(1)) if m else None
             if address is not None:
                 event.source = Endpoint(ip=address)
-        authentication = word in ("login", "logout") or "login" in word or "logon" in word or "logoff" in word
+        authentication = word == "logout" or "login" in word or "logon" in word or "logoff" in word
         if not authentication and subtype != "user":
             # Authentication events keep the vendor's login/logout word, which cross-vendor
             # authentication rules match; the others are named by their message (``Edit`` of
