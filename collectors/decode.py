@@ -22,6 +22,7 @@ from collectors.parsers.base import Envelope, SyslogHeader
 from collectors.parsers.timeparse import MONTHS, resolve_timestamp
 from soc_core.errors import ParseError
 from soc_core.records import RawRecord
+from soc_core.regex import compile_pattern
 from soc_core.vocabulary import MAX_RECORD_BYTES, DeadLetterReason
 
 __all__ = ["MAX_RECORD_BYTES", "decode_record", "resolve_timestamp", "split_syslog"]
@@ -38,7 +39,7 @@ _RFC3339: Final = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII | re.IGNORECASE
 )
 # One or more SD-ELEMENTs; quoted PARAM-VALUEs may contain ] and escaped quotes.
-_SD: Final = re.compile(r'(?:\[(?:[^\]"]++|"(?:[^"\\]++|\\.)*+")*+\])++', re.DOTALL)
+_SD: Final = compile_pattern(r'(?:\[(?:[^\]"]++|"(?:[^"\\]++|\\.)*+")*+\])++', re.DOTALL)
 _TS_3164: Final = (
     r"(?P<ts>(?P<mon>[A-Za-z]{3})[ ]+\d{1,2}[ ]+(?:\d{4}[ ]+)?\d{1,2}:\d{2}:\d{2}(?:\.\d{1,9})?"
     r"(?:[ ]+(?:19|20)\d{2}(?=\s|$))?"

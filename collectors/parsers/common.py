@@ -37,6 +37,7 @@ from soc_core.events import (
     UserAgent,
 )
 from soc_core.records import RawRecord
+from soc_core.regex import compile_pattern
 from soc_core.vocabulary import (
     DEFAULT_TIMEZONE,
     EventCategory,
@@ -676,8 +677,8 @@ SYSLOG_SEVERITY_NAMES: Final[tuple[str, ...]] = (
 
 # Possessive and unrolled ("[^"\\]*+(?:\\.[^"\\]*+)*+"): one pass per value, no backtracking,
 # so a 30-parameter element costs microseconds, not tens of them.
-_SD_ELEMENT: Final = re.compile(r'\[([^\s\]=]+)((?:\s+[^\s=\]]+="[^"\\]*+(?:\\.[^"\\]*+)*+")*+)\s*\]')
-_SD_PARAM: Final = re.compile(r'([^\s=\]]+)="([^"\\]*+(?:\\.[^"\\]*+)*+)"')
+_SD_ELEMENT: Final = compile_pattern(r'\[([^\s\]=]+)((?:\s+[^\s=\]]+="[^"\\]*+(?:\\.[^"\\]*+)*+")*+)\s*\]')
+_SD_PARAM: Final = compile_pattern(r'([^\s=\]]+)="([^"\\]*+(?:\\.[^"\\]*+)*+)"')
 _SD_UNESCAPE: Final = re.compile(r'\\(["\\\]])')
 
 

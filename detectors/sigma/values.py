@@ -44,6 +44,7 @@ from sigma.types import (
 )
 
 from detectors.sigma.view import KEYWORD_FIELDS, EventView, text_of
+from soc_core.regex import compile_pattern
 
 Predicate = Callable[[EventView], bool]
 
@@ -124,7 +125,7 @@ def keyword_pattern(pattern: Pattern) -> Pattern:
 
 @lru_cache(maxsize=4096)
 def _compile(source: str, flags: int) -> re.Pattern[str]:
-    return re.compile(source, flags)
+    return compile_pattern(source, flags)
 
 
 def strings_predicate(fields: tuple[str, ...], patterns: Sequence[Pattern]) -> Predicate:

@@ -77,6 +77,7 @@ from soc_core.events import (
     UserAgent,
 )
 from soc_core.records import RawRecord
+from soc_core.regex import compile_pattern
 from soc_core.vocabulary import DeadLetterReason, EventCategory, EventKind, EventOutcome, EventType
 
 __all__ = [
@@ -290,7 +291,7 @@ def device_time(text: str, *, received_at: float, tz: str) -> dt.datetime | None
 
 _VERSION = re.compile(r" ?\d{1,2}(?:\.\d{1,3})?\|", re.ASCII)
 _FIELD = r"((?:[^|\\]++|\\.)*+)\|"
-_HEADER = re.compile(r" ?" + _FIELD * 7, re.DOTALL)
+_HEADER = compile_pattern(r" ?" + _FIELD * 7, re.DOTALL)
 _KEY_NAME = re.compile(r"[A-Za-z_][\w.\-\[\]]{0,63}", re.ASCII)
 _HASH_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256"}
 # plain strings: an Enum member's .value costs a descriptor call on every line

@@ -23,6 +23,8 @@ from typing import Any
 
 import msgspec
 
+from soc_core.regex import compile_pattern
+
 __all__ = ["Extractor", "Pairs", "csv_extractor", "json_extractor", "kv_extractor", "regex_extractor"]
 
 Pairs = list[tuple[str, Any]]
@@ -59,7 +61,7 @@ def kv_regexes(
         for i, q in enumerate(quotes)
     ]
     bare = rf"(?P<v>[^{sep}]*+(?:[{sep}]++(?![ \t]*+(?:{key})[ \t]*+[{kvs}])[^{sep}]*+)*+)"
-    return re.compile(key_at + "(?:" + "|".join([*quoted, bare]) + ")", re.DOTALL), len(quotes)
+    return compile_pattern(key_at + "(?:" + "|".join([*quoted, bare]) + ")", re.DOTALL), len(quotes)
 
 
 def tail_regex(
@@ -69,7 +71,7 @@ def tail_regex(
     sep = _char_class(pair_separators)
     kvs = _char_class(kv_separators)
     names = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
-    return re.compile(rf"(?<![^{sep}])[ \t]*+(?P<k>{names})[ \t]*+[{kvs}]")
+    return compile_pattern(rf"(?<![^{sep}])[ \t]*+(?P<k>{names})[ \t]*+[{kvs}]")
 
 
 def kv_extractor(

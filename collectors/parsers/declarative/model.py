@@ -14,6 +14,7 @@ from collectors.parsers.declarative.ecs import Converter, Target
 from collectors.parsers.declarative.extract import Extractor
 from soc_core.errors import ConfigError
 from soc_core.events import ECS_ROOTS
+from soc_core.regex import compile_pattern
 from soc_core.yamlsrc import LineList, LineMap
 
 __all__ = [
@@ -236,7 +237,7 @@ class Check:
             self.error(line, f"{key}: expected a regular expression (text), got {pattern!r}")
             return None
         try:
-            return re.compile(pattern)
+            return compile_pattern(pattern)
         except re.error as exc:
             self.error(line, f"{key}: bad regular expression: {exc.msg} at position {exc.pos}")
             return None

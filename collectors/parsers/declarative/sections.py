@@ -39,6 +39,7 @@ from collectors.parsers.declarative.model import (
     Matcher,
     Sample,
 )
+from soc_core.regex import compile_pattern
 from soc_core.yamlsrc import LineList, LineMap
 
 
@@ -147,7 +148,7 @@ def read_framing(doc: LineMap, check: Check) -> tuple[bool, re.Pattern[str] | No
     prefix = check.regex(node, "strip_prefix", node["strip_prefix"]) if "strip_prefix" in node else None
     suffix = None
     if "strip_suffix" in node and check.regex(node, "strip_suffix", node["strip_suffix"]) is not None:
-        suffix = re.compile(f"(?:{node['strip_suffix']})\\Z")
+        suffix = compile_pattern(f"(?:{node['strip_suffix']})\\Z")
     return _where(node, "in", check), prefix, suffix
 
 

@@ -83,6 +83,7 @@ from soc_core.events import (
     Vulnerability,
 )
 from soc_core.records import RawRecord
+from soc_core.regex import compile_pattern
 from soc_core.vocabulary import EventCategory, EventKind, EventOutcome, EventType
 
 VENDOR = "Fortinet"
@@ -114,7 +115,7 @@ _T_START = EventType.START.value
 
 # key=value, value "quoted" (with \-escapes) or bare up to the next space. A key starts the
 # line or follows a space (else a long word is rescanned from every offset); possessive: linear.
-_PAIR = re.compile(r'(?<![^ ])([\w-]++)=(?:"([^"\\]*+(?:\\.[^"\\]*+)*+)"|([^ ]*+))')
+_PAIR = compile_pattern(r'(?<![^ ])([\w-]++)=(?:"([^"\\]*+(?:\\.[^"\\]*+)*+)"|([^ ]*+))')
 _ESCAPE = re.compile(r"\\(.)")
 _TZ = re.compile(r"(?:[A-Za-z]{1,4})?([+-])(\d{1,2}):?(\d{2})", re.ASCII)
 _OLD_TIME = re.compile(r"\btime=(\d{1,2}): ?(\d{1,2}:\d{2})\b", re.ASCII)

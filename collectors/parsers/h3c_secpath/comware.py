@@ -72,6 +72,7 @@ from collectors.parsers.huawei_usg.vrp import (
     squash,
 )
 from collectors.parsers.timeparse import resolve_timestamp
+from soc_core.regex import compile_pattern
 
 __all__ = ["H3C_KEYS", "ComwareLine", "collect", "find_comware", "is_ips_kind", "local_ymd", "utc_mdy"]
 
@@ -203,13 +204,13 @@ H3C_KV_KEYS: Final = KeyTable(_SLOTS, _normalise_coded, _NAMES)
 
 # -- bodies --------------------------------------------------------------------------------------
 
-_LOC_PAIR: Final = re.compile(r"-([A-Za-z]\w{0,63})=((?:[^\-]|-(?![A-Za-z]\w{0,63}=))*+)", re.ASCII)
+_LOC_PAIR: Final = compile_pattern(r"-([A-Za-z]\w{0,63})=((?:[^\-]|-(?![A-Za-z]\w{0,63}=))*+)", re.ASCII)
 _SENTENCE_PAIR: Final = re.compile(r"([A-Za-z][\w\-]{0,63}\(\d{1,6}\))=([^\s;,()]*)", re.ASCII)
 _KV_START: Final = re.compile(r"[A-Za-z][\w\-]{0,63}\(\d{1,6}\)=", re.ASCII)
 # Reference semantics: a value runs to the ";" before the next Key(code)= (so it may hold ";"
 # or "="), or to the end. Only a ";" looks ahead (a lazy value that tested for the end at every
 # character rescanned each blank run: quadratic on a long one).
-_PAIR: Final = re.compile(
+_PAIR: Final = compile_pattern(
     r"([A-Za-z][\w\-]{0,63}\(\d{1,6}\))=((?:[^;]++|;(?!\s*+[A-Za-z][\w\-]{0,63}\(\d{1,6}\)=))*+)",
     re.ASCII | re.DOTALL,
 )

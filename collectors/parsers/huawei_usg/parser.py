@@ -95,6 +95,7 @@ from collectors.parsers.huawei_usg.vrp import (
 from collectors.parsers.vendor import firewall_verdict, not_ours
 from soc_core.events import Event, Rule
 from soc_core.records import RawRecord
+from soc_core.regex import compile_pattern
 
 __all__ = [
     "HUAWEI_KEYS",
@@ -164,7 +165,7 @@ def is_ips(module: str, body: str) -> bool:
 _VRP_KEY: Final = re.compile(r"[A-Za-z][\w.\-]{0,63}", re.ASCII)
 # Reference semantics of the pair grammar: a quoted value, or a bare value that runs on
 # across commas not followed by the next "key=" (possessive: linear on any input).
-_VRP_PAIR: Final = re.compile(
+_VRP_PAIR: Final = compile_pattern(
     r"([A-Za-z][\w.\-]{0,63})[ ]?=[ ]?"
     r'(?:"((?:[^"\\]|\\.)*+)"(?=\s*(?:,|$))'
     r"|([^,]*+(?:,(?![ ]?[A-Za-z][\w.\-]{0,63}[ ]?=)[^,]*+)*+))",

@@ -61,6 +61,7 @@ from soc_core.events import (
     User,
 )
 from soc_core.records import RawRecord
+from soc_core.regex import compile_pattern
 from soc_core.vocabulary import EventCategory, EventOutcome, EventType
 
 VENDOR = "Juniper"
@@ -113,8 +114,8 @@ _EMBEDDED = re.compile(
 )
 _SD_ID = re.compile(r"\[(junos@[\d.]+)(?= |\])")
 # The rest of one SD-ELEMENT: quoted values may hold "]" and escaped quotes.
-_SD_REST = re.compile(r'(?:[^\]"]++|"[^"\\]*+(?:\\.[^"\\]*+)*+")*+\]')
-_SD_PAIR = re.compile(r' ([\w.-]++)="([^"\\]*+(?:\\.[^"\\]*+)*+)"')
+_SD_REST = compile_pattern(r'(?:[^\]"]++|"[^"\\]*+(?:\\.[^"\\]*+)*+")*+\]')
+_SD_PAIR = compile_pattern(r' ([\w.-]++)="([^"\\]*+(?:\\.[^"\\]*+)*+)"')
 _SD_UNESCAPE = re.compile(r"\\([\"\\\]])")
 
 _ADDR = r"(?P<{0}>[^\s/]+)/(?P<{1}>\d+)->(?P<{2}>[^\s/]+)/(?P<{3}>\d+)"

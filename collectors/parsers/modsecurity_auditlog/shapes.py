@@ -17,13 +17,14 @@ from collectors.parsers.timeparse import MONTHS, resolve_timestamp, zone
 from collectors.parsers.vendor import not_ours
 from soc_core.errors import ParseError
 from soc_core.records import RawRecord
+from soc_core.regex import compile_pattern
 from soc_core.vocabulary import DeadLetterReason
 
 MAX_DEPTH = MAX_JSON_DEPTH
 
 _GENERIC = msgspec.json.Decoder()
 # [name "value"] fields of a ModSecurity message; values may hold escaped quotes
-_FIELD = re.compile(r'\[(\w+) "((?:[^"\\]++|\\.)*+)"\]')
+_FIELD = compile_pattern(r'\[(\w+) "((?:[^"\\]++|\\.)*+)"\]')
 _UNESCAPE = re.compile(r'\\(["\\])')
 # --abcd1234-A-- (v2) and ---abcd1234---A-- (v3) section boundaries
 BOUNDARY = re.compile(r"^-{2,3}([0-9A-Za-z]{4,64})-{1,3}([A-Z])--[ \t\r]*$", re.MULTILINE)

@@ -50,6 +50,7 @@ from soc_core.events import (
     UserAgent,
 )
 from soc_core.records import RawRecord
+from soc_core.regex import compile_pattern
 from soc_core.vocabulary import EventCategory, EventKind, EventOutcome, EventType
 
 __all__ = [
@@ -67,7 +68,7 @@ _Q = r'"(?:[^"\\]++|\\.)*+"'
 # The user field may hold spaces (Apache %u of a "Basic" login); it is lazy and bounded.
 # Blank runs are matched possessively and a value ends on a non-blank: a run is never rescanned
 # from each of its blanks (quadratic on a hostile line).
-ACCESS = re.compile(
+ACCESS = compile_pattern(
     r"(?:(?P<vhost>[^\s:]++):(?P<vport>\d{1,5}) ++)?"
     r"(?P<client>\S++) ++(?P<ident>\S++) ++(?P<user>.{0,255}?\S) ++\[(?P<time>[^\]]{1,64})\] ++"
     r'"(?P<request>(?:[^"\\]++|\\.)*+)" ++(?P<status>\d{1,3}|-) ++(?P<bytes>\d{1,19}|-)'
@@ -86,7 +87,7 @@ _HTTP_TIME = re.compile(
     r"(?: *([+-])(\d{2}):?(\d{2}))?",
     re.ASCII,
 )
-_TOKEN = re.compile(rf"(?:(?P<k>[A-Za-z_][\w.\-]{{0,63}})=)?(?:(?P<q>{_Q})|(?P<b>\S+))")
+_TOKEN = compile_pattern(rf"(?:(?P<k>[A-Za-z_][\w.\-]{{0,63}})=)?(?:(?P<q>{_Q})|(?P<b>\S+))")
 _SECONDS = re.compile(r"\d{1,9}\.\d{1,6}", re.ASCII)
 _ADDRESS_LIST = re.compile(r"[0-9A-Fa-f:.\[\]]+(?:, *[0-9A-Fa-f:.\[\]]+)*", re.ASCII)
 _METHOD = re.compile(r"[A-Za-z][A-Za-z_-]{0,31}", re.ASCII)

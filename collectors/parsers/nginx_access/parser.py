@@ -44,6 +44,7 @@ from collectors.parsers.timeparse import resolve_timestamp
 from collectors.parsers.vendor import not_ours, set_observer, vendor_fields
 from soc_core.events import Endpoint, Event, EventInfo, Http, HttpRequest, Log, Process, Related
 from soc_core.records import RawRecord
+from soc_core.regex import compile_pattern
 from soc_core.vocabulary import EventCategory, EventKind, EventType
 
 VENDOR, PRODUCT, OBSERVER_TYPE = "Nginx", "Nginx", "webserver"
@@ -54,7 +55,7 @@ _ERROR = re.compile(
     r"(?P<pid>\d{1,10})[#:](?P<tid>\d{1,20}):?(?: \*(?P<cid>\d{1,20}))?(?: +(?P<msg>.*))?",
     re.DOTALL,
 )
-_CONTEXT = re.compile(r', (?P<k>[a-z][a-z _/]{0,40}): (?:"(?P<q>(?:[^"\\]++|\\.)*+)"|(?P<b>[^,]*+))')
+_CONTEXT = compile_pattern(r', (?P<k>[a-z][a-z _/]{0,40}): (?:"(?P<q>(?:[^"\\]++|\\.)*+)"|(?P<b>[^,]*+))')
 _INFO_LEVELS = frozenset({"notice", "info", "debug"})
 _WEB, _ERROR_TYPE, _INFO_TYPE = EventCategory.WEB.value, EventType.ERROR.value, EventType.INFO.value
 _EVENT = EventKind.EVENT.value

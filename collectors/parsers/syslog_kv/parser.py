@@ -38,12 +38,13 @@ from collectors.parsers.common import (
 from soc_core.errors import ParseError
 from soc_core.events import Event
 from soc_core.records import RawRecord
+from soc_core.regex import compile_pattern
 from soc_core.vocabulary import DeadLetterReason
 
 _SEP = r"\s,;，；"
 _SEP_CHARS = " \t\r\n\f\v,;，；"
 _KEY = rf"(?<![^{_SEP}])[^{_SEP}=＝\"']{{1,64}}"
-_PAIR = re.compile(
+_PAIR = compile_pattern(
     rf"(?P<k>{_KEY})[=＝]"
     rf'(?:"(?P<dq>(?:[^"\\]++|\\.)*+)"(?=[{_SEP}]|$)'
     rf"|'(?P<sq>[^']*+)'(?=[{_SEP}]|$)"
