@@ -292,7 +292,7 @@ class PlaybookSettings(BaseModel):
     poll_interval_s: float = Field(default=5.0, gt=0, description="how often due runs and TTLs are checked")
     channels: list[dict[str, Any]] = Field(
         default_factory=list,
-        description="notification channels: id, kind (email|webhook|dingtalk|wecom|sms), …",
+        description="notification channels: id, kind (email|webhook|dingtalk|wecom|sms|file), …",
     )
     responders: list[dict[str, Any]] = Field(
         default_factory=list,

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from playbooks.channels.base import Channel, ChannelBase, ChannelConfig, ChannelError, Delivery, Message
 from playbooks.channels.dingtalk import DingTalkChannel
 from playbooks.channels.email import EmailChannel
+from playbooks.channels.file import FileChannel
 from playbooks.channels.sms import SmsChannel
 from playbooks.channels.webhook import WebhookChannel
 from playbooks.channels.wecom import WeComChannel
@@ -38,6 +39,7 @@ CHANNEL_KINDS: dict[str, type[ChannelBase[Any]]] = {
     "dingtalk": DingTalkChannel,
     "wecom": WeComChannel,
     "sms": SmsChannel,
+    "file": FileChannel,
 }
 
 

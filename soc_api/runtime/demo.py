@@ -15,12 +15,13 @@ import logging
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 from collectors.demo.generator import DemoGenerator, local_midnight
 from collectors.demo.scenario import SOURCES, register_csv, zones
 from collectors.intake import IntakeQueue, IntakeStats
 from soc_core.assets.service import AssetError, create_zone, import_assets, list_zones
-from soc_core.config import Settings, SourceMapping
+from soc_core.config import PlaybookSettings, Settings, SourceMapping
 from soc_core.records import RawRecord
 from soc_core.state.db import StateStore
 from soc_core.state.users import create_user, get_user, grant_role, set_disabled, set_password
@@ -29,6 +30,9 @@ from soc_core.vocabulary import Role
 log = logging.getLogger("shaowang.demo")
 
 DEMO_LABELS = {"demo": "true"}
+# The channels and the responder the shipped playbook library names (playbooks/library/*.yml).
+DEMO_CHANNEL_IDS = ("soc-mail", "soc-im")
+DEMO_RESPONDER: dict[str, Any] = {"id": "edge", "kind": "nftables", "dry_run": True}
 DEMO_ACTOR = "demo"
 TRANSPORT = "demo"
 DAY_S = 86_400.0
@@ -41,13 +45,38 @@ def demo_data_dir(data_dir: Path) -> Path:
 
 
 def demo_settings(settings: Settings) -> Settings:
-    """The settings of a demo run: its own data directory, each demo source labelled."""
+    """The settings of a demo run: its own data directory, each demo source labelled, and
+    playbooks that notify into outbox files and only plan their blocks (``demo_playbooks``)."""
     mappings = [
         SourceMapping(match=source.ip, dataset=source.dataset, labels=DEMO_LABELS) for source in SOURCES
     ]
+    data_dir = demo_data_dir(settings.data_dir)
     return settings.model_copy(
-        update={"data_dir": demo_data_dir(settings.data_dir), "sources": [*settings.sources, *mappings]}
+        update={
+            "data_dir": data_dir,
+            "sources": [*settings.sources, *mappings],
+            "playbooks": demo_playbooks(settings.playbooks, outbox=data_dir.resolve() / "outbox"),
+        }
     )
+
+
+def demo_playbooks(playbooks: PlaybookSettings, *, outbox: Path) -> PlaybookSettings:
+    """Playbook settings for a demo: synthetic attacks must reach no one and change no firewall.
+
+    Every configured channel becomes a file outbox of the same id (``<outbox>/<id>.ndjson``),
+    and so do the ids the shipped library notifies through; every responder is dry-run, and
+    the library's ``edge`` exists (nftables, planning only). The library's playbooks then all
+    load and run on the demo's alerts, their messages readable in the outbox files.
+    """
+    channel_ids = [str(entry.get("id")) for entry in playbooks.channels if entry.get("id")]
+    channel_ids += [cid for cid in DEMO_CHANNEL_IDS if cid not in channel_ids]
+    channels: list[dict[str, Any]] = [
+        {"id": cid, "kind": "file", "path": str(outbox / f"{cid}.ndjson")} for cid in channel_ids
+    ]
+    responders: list[dict[str, Any]] = [{**entry, "dry_run": True} for entry in playbooks.responders]
+    if not any(entry.get("id") == DEMO_RESPONDER["id"] for entry in responders):
+        responders.append(dict(DEMO_RESPONDER))
+    return playbooks.model_copy(update={"channels": channels, "responders": responders})
 
 
 def demo_password() -> str:

@@ -571,14 +571,14 @@ def test_build_channels_by_id_in_order() -> None:
     assert [channel.kind for channel in channels.values()] == ["webhook", "wecom", "email"]
     assert all(isinstance(channel, Channel) for channel in channels.values())
     assert isinstance(channels["duty-mail"], EmailChannel)
-    assert sorted(CHANNEL_KINDS) == ["dingtalk", "email", "sms", "webhook", "wecom"]
+    assert sorted(CHANNEL_KINDS) == ["dingtalk", "email", "file", "sms", "webhook", "wecom"]
     assert build_channels([]) == {}
 
 
 def test_unknown_kind_names_its_key() -> None:
     error = _config_error([HOOK, {"id": "fax", "kind": "fax"}])
     assert error.where == "playbooks.channels[1].kind"
-    assert error.message == "unknown channel kind 'fax'; one of email, webhook, dingtalk, wecom, sms"
+    assert error.message == "unknown channel kind 'fax'; one of email, webhook, dingtalk, wecom, sms, file"
 
 
 def test_missing_kind_names_its_key() -> None:
@@ -647,3 +647,57 @@ def test_settings_entry_must_be_a_table() -> None:
 
 def test_message_json_round_trip() -> None:
     assert Message.model_validate(json.loads(MESSAGE.model_dump_json())) == MESSAGE
+
+
+# --- file outbox ----------------------------------------------------------------------------------
+
+
+def test_file_channel_appends_one_json_line_per_message(tmp_path: Path) -> None:
+    path = tmp_path / "outbox" / "soc-im.ndjson"  # the directory does not exist yet
+    channel = _one({"id": "soc-im", "kind": "file", "path": str(path)})
+    first = channel.send(MESSAGE)
+    channel.send(Message(title="【中危】扫描", text="第二条", recipients=("duty@example.gov.example",)))
+    assert first == Delivery(
+        channel="soc-im", kind="file", ok=True, detail={"path": str(path), "bytes": first.detail["bytes"]}
+    )
+    lines = path.read_bytes().splitlines()
+    assert first.detail["bytes"] == len(lines[0]) + 1
+    records = [json.loads(line) for line in lines]
+    assert [(r["channel"], r["title"], r["severity"]) for r in records] == [
+        ("soc-im", TITLE, 4),
+        ("soc-im", "【中危】扫描", None),
+    ]
+    assert records[0]["text"] == TEXT and records[0]["link"] == LINK
+    assert records[1]["recipients"] == ["duty@example.gov.example"]
+    assert records[0]["@timestamp"].endswith("Z")
+    assert "门户网站" in lines[0].decode("utf-8")  # Chinese stays readable, not \\u-escaped
+
+
+def test_file_channel_concurrent_sends_never_interleave(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "outbox.ndjson"
+    channel = _one({"id": "out", "kind": "file", "path": str(path)})
+    long_text = "源地址：198.51.100.23\n" * 400  # ~10 KB a line
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda n: channel.send(Message(title=f"t{n}", text=long_text)), range(80)))
+    titles = sorted(json.loads(line)["title"] for line in path.read_text(encoding="utf-8").splitlines())
+    assert titles == sorted(f"t{n}" for n in range(80))
+
+
+def test_file_channel_needs_an_absolute_path() -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_channels([{"id": "out", "kind": "file", "path": "outbox.ndjson"}])
+    assert caught.value.where == "playbooks.channels[0].path"
+    assert "absolute" in caught.value.message
+
+
+def test_file_channel_error_names_the_path_and_is_final_for_a_wrong_path(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x", encoding="utf-8")
+    channel = _one({"id": "out", "kind": "file", "path": str(blocker / "outbox.ndjson")})
+    with pytest.raises(ChannelError) as caught:
+        channel.send(MESSAGE)
+    assert caught.value.retryable is False
+    assert caught.value.where == "file channel out"
+    assert str(blocker) in caught.value.message
