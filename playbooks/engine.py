@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from playbooks.channels import build_channels
-from playbooks.loader import PlaybookProblem, load_playbooks, playbook_paths, unresolved
+from playbooks.loader import PlaybookProblem, load_playbooks, playbook_paths, unresolved, waits_for
 from playbooks.models import Playbook
 from playbooks.responders import build_responders
 from playbooks.runner import PlaybookEngine
@@ -24,7 +24,8 @@ def build_engine(settings: Settings, state: StateStore) -> tuple[PlaybookEngine,
     for playbook in loaded:
         missing = unresolved(playbook, channels=set(channels), responders=set(responders))
         if missing:
-            problems.append(PlaybookProblem(playbook.path or playbook.id, 1, "; ".join(missing)))
+            needed = waits_for(playbook, channels=set(channels), responders=set(responders))
+            problems.append(PlaybookProblem(playbook.path or playbook.id, 1, "; ".join(missing), needed))
         else:
             usable.append(playbook)
     engine = PlaybookEngine(

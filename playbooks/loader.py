@@ -24,6 +24,9 @@ class PlaybookProblem:
     path: str
     line: int
     message: str
+    # A valid playbook waiting for settings: the channel and responder ids it names that the
+    # settings do not define (``channel soc-im``, ``responder edge``); empty for a broken file.
+    waits_for: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -112,14 +115,49 @@ def playbook_paths(settings: Settings) -> list[Path]:
 
 def unresolved(playbook: Playbook, *, channels: set[str], responders: set[str]) -> list[str]:
     """Channel and responder ids a playbook names that the settings do not define."""
-    missing: list[str] = []
+    return [
+        f"step {index + 1} ({action}): no {kind} {name!r}"
+        for index, action, kind, name in _references(playbook)
+        if name not in (channels if kind == "channel" else responders)
+    ]
+
+
+def waits_for(playbook: Playbook, *, channels: set[str], responders: set[str]) -> tuple[str, ...]:
+    """The undefined ids of ``unresolved``, once each in order: ``("channel soc-im", "responder edge")``."""
+    found = [
+        f"{kind} {name}"
+        for _index, _action, kind, name in _references(playbook)
+        if name not in (channels if kind == "channel" else responders)
+    ]
+    return tuple(dict.fromkeys(found))
+
+
+def _references(playbook: Playbook) -> Iterable[tuple[int, str, str, str]]:
+    """(step index, action, "channel" | "responder", id) for every id the steps name."""
     for index, step in enumerate(playbook.steps):
-        named: tuple[str, ...] = ()
-        kind = "channel"
         if isinstance(step, NotifyStep | EscalateAfterStep):
-            named = step.channels
+            for name in step.channels:
+                yield index, step.action, "channel", name
         elif isinstance(step, BlockStep):
-            named, kind = (step.responder,), "responder"
-        known = channels if kind == "channel" else responders
-        missing += [f"step {index + 1} ({step.action}): no {kind} {n!r}" for n in named if n not in known]
-    return missing
+            yield index, step.action, "responder", step.responder
+
+
+def summarise_problems(problems: Iterable[PlaybookProblem]) -> list[str]:
+    """Log lines for ``problems``: each broken file on its own line, and one line for all the
+    valid playbooks that wait for channels or responders the settings do not define yet (a
+    fresh install's library waits for ``soc-mail``, ``soc-im`` and ``edge``)."""
+    lines: list[str] = []
+    waiting: list[PlaybookProblem] = []
+    for problem in problems:
+        if problem.waits_for:
+            waiting.append(problem)
+        else:
+            lines.append(f"playbook not loaded: {problem}")
+    if waiting:
+        ids = sorted({name for problem in waiting for name in problem.waits_for})
+        names = ", ".join(Path(problem.path).stem for problem in waiting)
+        lines.append(
+            f"{len(waiting)} playbook(s) not loaded until the settings define {', '.join(ids)} "
+            f"([[playbooks.channels]] / [[playbooks.responders]]): {names}"
+        )
+    return lines

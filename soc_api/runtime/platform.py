@@ -30,7 +30,7 @@ from collectors.parsers.declarative import load_declarative
 from collectors.traffic.suricata import SuricataSensor
 from collectors.transports.filetail import FileTailer
 from playbooks.engine import build_engine as build_playbook_engine
-from playbooks.loader import PlaybookProblem
+from playbooks.loader import PlaybookProblem, summarise_problems
 from playbooks.runner import PlaybookEngine
 from soc_api.app import create_app
 from soc_api.context import AppContext
@@ -127,8 +127,8 @@ class Platform:
             await asyncio.to_thread(self.detection.start)
         if s.playbooks.enabled:
             playbooks, self.playbook_problems = await asyncio.to_thread(build_playbook_engine, s, self.state)
-            for problem in self.playbook_problems:
-                log.warning("playbook not loaded: %s", problem)
+            for line in summarise_problems(self.playbook_problems):
+                log.warning("%s", line)
             playbooks.start()
             self.playbooks = playbooks
             log.info("playbooks: %d loaded", len(playbooks.playbooks))

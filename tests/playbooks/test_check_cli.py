@@ -52,3 +52,44 @@ def test_errors_name_file_and_line(tmp_path: Path) -> None:
         tmp_path / "dup.yml"
     )  # files load sorted
     assert errors["broken.yml"][1].startswith("invalid YAML")
+
+
+def test_start_up_log_names_broken_files_one_by_one_and_waiting_playbooks_in_one_line(tmp_path: Path) -> None:
+    from playbooks.engine import build_engine
+    from playbooks.loader import playbook_files, summarise_problems
+    from soc_core.config import load_settings
+    from soc_core.state.db import open_state
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "broken.yml").write_text("id: [\n", encoding="utf-8")
+    (site / "notify-ops.yml").write_text(
+        "id: notify-ops\nname: 通知运维\ntrigger: {on: alert}\nsteps:\n"
+        "  - {action: notify, channels: [ops-im, soc-im]}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        playbooks={
+            "dirs": [site],
+            "channels": [{"id": "soc-mail", "kind": "file", "path": str(tmp_path / "o")}],
+        },
+    )
+    state = open_state(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        engine, problems = build_engine(settings, state)
+        engine.stop()
+    finally:
+        state.close()
+    lines = summarise_problems(problems)
+    assert len(lines) == 2
+    assert lines[0].startswith(f"playbook not loaded: {site / 'broken.yml'}:2: invalid YAML")
+    waiting = [Path(p.path).stem for p in problems if p.waits_for]
+    assert len(waiting) == len(playbook_files([LIBRARY])) + 1 - len(engine.playbooks)
+    assert lines[1] == (
+        f"{len(waiting)} playbook(s) not loaded until the settings define channel ops-im, "
+        "channel soc-im, responder edge ([[playbooks.channels]] / [[playbooks.responders]]): "
+        + ", ".join(waiting)
+    )
+    assert "notify-ops" in waiting and "brute-force-block" in waiting
+    assert "source-silent" not in waiting  # it only needs soc-mail, which is defined: it loads
