@@ -8,6 +8,7 @@ same cases every run.
 from __future__ import annotations
 
 import atexit
+import io
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,6 +18,8 @@ import schemathesis
 from api_support import BASE_URL, alert, small_graph, store_alerts
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
 from schemathesis.checks import not_a_server_error
 
 from soc_api.app import create_app
@@ -56,6 +59,38 @@ def _platform() -> tuple[Any, dict[str, str]]:
     assert login.status_code == 200, login.text
     return app, {"Authorization": f"Bearer {login.json()['access_token']}"}
 
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CELLS = st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.text(max_size=40))
+
+
+def _workbook(rows: list[list[Any]], cut: int) -> bytes:
+    """A real .xlsx of ``rows`` (header row or not), cut short by ``cut`` bytes when ``cut`` > 0."""
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = buffer.getvalue()
+    return data[: len(data) - cut] if cut else data
+
+
+# The asset register upload takes .xlsx bodies: real workbooks (some with the register's
+# header), truncated ones and arbitrary bytes, not only what the JSON schema can describe.
+schemathesis.openapi.media_type(
+    XLSX,
+    st.one_of(
+        st.binary(max_size=2048),
+        st.builds(
+            _workbook,
+            st.lists(st.lists(CELLS, max_size=8), max_size=6).map(
+                lambda rows: [["IP地址", "资产名称", "所属单位", "重要程度", "安全域"], *rows]
+            )
+            | st.lists(st.lists(CELLS, max_size=8), max_size=6),
+            st.sampled_from([0, 0, 1, 100]),
+        ),
+    ),
+)
 
 APP, HEADERS = _platform()
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
