@@ -18,6 +18,8 @@ from typing import Final
 __all__ = ["atomic_possessive", "compile_pattern", "has_group_possessive"]
 
 _BOUNDS: Final = re.compile(r"\{\d*(?:,\d*)?\}")
+# Global inline flags stand at the start of a pattern (Python 3.11 refuses them elsewhere).
+_VERBOSE_FLAG: Final = re.compile(r"\(\?[aiLmsu]*x")
 
 
 def _class_end(pattern: str, at: int) -> int:
@@ -58,7 +60,7 @@ def _rewrite(pattern: str, verbose: bool) -> tuple[str, int]:
     starts: list[int] = []  # where each open group begins in ``out``
     rewritten = 0
     i = 0
-    verbose = verbose or pattern.startswith("(?x") or "(?x)" in pattern
+    verbose = verbose or _VERBOSE_FLAG.match(pattern) is not None
     while i < len(pattern):
         char = pattern[i]
         if char == "\\":

@@ -64,6 +64,9 @@ def test_rewrite(pattern: str, rewritten: str) -> None:
 def test_verbose_comments_are_not_read_as_pattern() -> None:
     pattern = "(?:a)*+  # one ( unbalanced\n(?:b)++"
     assert atomic_possessive(pattern, re.VERBOSE) == "(?>(?:a)*)  # one ( unbalanced\n(?>(?:b)+)"
+    inline = "(?ix)(?:a)*+  # one ( unbalanced\n(?:b)++"
+    assert atomic_possessive(inline) == "(?ix)(?>(?:a)*)  # one ( unbalanced\n(?>(?:b)+)"
+    assert compile_pattern(inline).fullmatch("AAb") is not None
 
 
 def _modules() -> Iterator[ModuleType]:
