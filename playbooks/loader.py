@@ -117,19 +117,33 @@ def unresolved(playbook: Playbook, *, channels: set[str], responders: set[str]) 
     """Channel and responder ids a playbook names that the settings do not define."""
     return [
         f"step {index + 1} ({action}): no {kind} {name!r}"
-        for index, action, kind, name in _references(playbook)
-        if name not in (channels if kind == "channel" else responders)
+        for index, action, kind, name in _missing(playbook, channels=channels, responders=responders)
     ]
 
 
 def waits_for(playbook: Playbook, *, channels: set[str], responders: set[str]) -> tuple[str, ...]:
     """The undefined ids of ``unresolved``, once each in order: ``("channel soc-im", "responder edge")``."""
-    found = [
-        f"{kind} {name}"
-        for _index, _action, kind, name in _references(playbook)
-        if name not in (channels if kind == "channel" else responders)
+    found = _missing(playbook, channels=channels, responders=responders)
+    return tuple(dict.fromkeys(f"{kind} {name}" for _index, _action, kind, name in found))
+
+
+def named_ids(playbooks: Iterable[Playbook]) -> tuple[list[str], list[str]]:
+    """(channel ids, responder ids) the playbooks' steps name, once each, in order of first use."""
+    named: dict[str, dict[str, None]] = {"channel": {}, "responder": {}}
+    for playbook in playbooks:
+        for _index, _action, kind, name in _references(playbook):
+            named[kind][name] = None
+    return list(named["channel"]), list(named["responder"])
+
+
+def _missing(
+    playbook: Playbook, *, channels: set[str], responders: set[str]
+) -> list[tuple[int, str, str, str]]:
+    return [
+        reference
+        for reference in _references(playbook)
+        if reference[3] not in (channels if reference[2] == "channel" else responders)
     ]
-    return tuple(dict.fromkeys(found))
 
 
 def _references(playbook: Playbook) -> Iterable[tuple[int, str, str, str]]:

@@ -54,11 +54,10 @@ def _quantifier(pattern: str, at: int) -> str:
     return quantifier if pattern.startswith("+", at + len(quantifier)) else ""
 
 
-def _rewrite(pattern: str, verbose: bool) -> tuple[str, int]:
-    """(pattern with group possessives made atomic, how many were rewritten)."""
+def _rewrite(pattern: str, verbose: bool) -> str:
+    """``pattern`` with its group possessives made atomic."""
     out: list[str] = []
     starts: list[int] = []  # where each open group begins in ``out``
-    rewritten = 0
     i = 0
     verbose = verbose or _VERBOSE_FLAG.match(pattern) is not None
     while i < len(pattern):
@@ -94,11 +93,10 @@ def _rewrite(pattern: str, verbose: bool) -> tuple[str, int]:
                 del out[start:]
                 out.append(f"(?>{group}{quantifier})")
                 i += len(quantifier) + 1  # the quantifier and its possessive "+"
-                rewritten += 1
         else:
             out.append(char)
             i += 1
-    return "".join(out), rewritten
+    return "".join(out)
 
 
 def atomic_possessive(pattern: str, flags: int = 0) -> str:
@@ -107,12 +105,12 @@ def atomic_possessive(pattern: str, flags: int = 0) -> str:
     ``(?:a|b)*+`` → ``(?>(?:a|b)*)``, ``(x)++`` → ``(?>(x)+)``, ``(?:y){2,5}+`` →
     ``(?>(?:y){2,5})``; the same language on a correct ``re``, the right one on 3.11.0–3.11.4.
     """
-    return _rewrite(pattern, bool(flags & re.VERBOSE))[0]
+    return _rewrite(pattern, bool(flags & re.VERBOSE))
 
 
 def has_group_possessive(pattern: str, flags: int = 0) -> bool:
     """Whether ``pattern`` applies a possessive quantifier to a group (see the module text)."""
-    return _rewrite(pattern, bool(flags & re.VERBOSE))[1] > 0
+    return atomic_possessive(pattern, flags) != pattern
 
 
 def compile_pattern(pattern: str, flags: int = 0) -> re.Pattern[str]:

@@ -20,6 +20,7 @@ from typing import Any
 from collectors.demo.generator import DemoGenerator, local_midnight
 from collectors.demo.scenario import SOURCES, register_csv, zones
 from collectors.intake import IntakeQueue, IntakeStats
+from playbooks.loader import load_playbooks, named_ids, playbook_paths
 from soc_core.assets.service import AssetError, create_zone, import_assets, list_zones
 from soc_core.config import PlaybookSettings, Settings, SourceMapping
 from soc_core.records import RawRecord
@@ -30,9 +31,6 @@ from soc_core.vocabulary import Role
 log = logging.getLogger("shaowang.demo")
 
 DEMO_LABELS = {"demo": "true"}
-# The channels and the responder the shipped playbook library names (playbooks/library/*.yml).
-DEMO_CHANNEL_IDS = ("soc-mail", "soc-im")
-DEMO_RESPONDER: dict[str, Any] = {"id": "edge", "kind": "nftables", "dry_run": True}
 DEMO_ACTOR = "demo"
 TRANSPORT = "demo"
 DAY_S = 86_400.0
@@ -51,31 +49,35 @@ def demo_settings(settings: Settings) -> Settings:
         SourceMapping(match=source.ip, dataset=source.dataset, labels=DEMO_LABELS) for source in SOURCES
     ]
     data_dir = demo_data_dir(settings.data_dir)
+    loaded, _problems = load_playbooks(playbook_paths(settings))  # the engine reports the problems
+    outbox = data_dir.resolve() / "outbox"
+    playbooks = demo_playbooks(settings.playbooks, outbox=outbox, named=named_ids(loaded))
     return settings.model_copy(
-        update={
-            "data_dir": data_dir,
-            "sources": [*settings.sources, *mappings],
-            "playbooks": demo_playbooks(settings.playbooks, outbox=data_dir.resolve() / "outbox"),
-        }
+        update={"data_dir": data_dir, "sources": [*settings.sources, *mappings], "playbooks": playbooks}
     )
 
 
-def demo_playbooks(playbooks: PlaybookSettings, *, outbox: Path) -> PlaybookSettings:
+def demo_playbooks(
+    playbooks: PlaybookSettings, *, outbox: Path, named: tuple[list[str], list[str]]
+) -> PlaybookSettings:
     """Playbook settings for a demo: synthetic attacks must reach no one and change no firewall.
 
-    Every configured channel becomes a file outbox of the same id (``<outbox>/<id>.ndjson``),
-    and so do the ids the shipped library notifies through; every responder is dry-run, and
-    the library's ``edge`` exists (nftables, planning only). The library's playbooks then all
-    load and run on the demo's alerts, their messages readable in the outbox files.
+    Every configured channel, and every channel id the playbooks name (``named``: channel ids,
+    responder ids), becomes a file outbox of the same id (``<outbox>/<id>.ndjson``); every
+    responder is dry-run, and one the playbooks name but the settings lack is added as a
+    planning-only nftables responder. All the playbooks then load and run on the demo's alerts,
+    their messages readable in the outbox files.
     """
-    channel_ids = [str(entry.get("id")) for entry in playbooks.channels if entry.get("id")]
-    channel_ids += [cid for cid in DEMO_CHANNEL_IDS if cid not in channel_ids]
+    channel_ids, responder_ids = named
+    configured = [str(entry["id"]) for entry in playbooks.channels if entry.get("id")]
     channels: list[dict[str, Any]] = [
-        {"id": cid, "kind": "file", "path": str(outbox / f"{cid}.ndjson")} for cid in channel_ids
+        {"id": cid, "kind": "file", "path": str(outbox / f"{cid}.ndjson")}
+        for cid in dict.fromkeys([*configured, *channel_ids])
     ]
     responders: list[dict[str, Any]] = [{**entry, "dry_run": True} for entry in playbooks.responders]
-    if not any(entry.get("id") == DEMO_RESPONDER["id"] for entry in responders):
-        responders.append(dict(DEMO_RESPONDER))
+    defined = {entry.get("id") for entry in responders}
+    missing = [rid for rid in responder_ids if rid not in defined]
+    responders += [{"id": rid, "kind": "nftables", "dry_run": True} for rid in missing]
     return playbooks.model_copy(update={"channels": channels, "responders": responders})
 
 

@@ -64,7 +64,7 @@ def test_demo_channels_are_outbox_files_and_responders_only_plan(tmp_path: Path)
 
 def test_without_site_settings_the_demo_still_names_what_the_library_needs(tmp_path: Path) -> None:
     settings = demo_settings(load_settings(data_dir=tmp_path / "data"))
-    assert [c["id"] for c in settings.playbooks.channels] == ["soc-mail", "soc-im"]
+    assert [c["id"] for c in settings.playbooks.channels] == ["soc-im", "soc-mail"]  # in order of first use
     assert {c["kind"] for c in settings.playbooks.channels} == {"file"}
     assert settings.playbooks.responders == [{"id": "edge", "kind": "nftables", "dry_run": True}]
 

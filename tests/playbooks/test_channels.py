@@ -9,6 +9,7 @@ import json
 import socket
 import ssl
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -674,8 +675,6 @@ def test_file_channel_appends_one_json_line_per_message(tmp_path: Path) -> None:
 
 
 def test_file_channel_concurrent_sends_never_interleave(tmp_path: Path) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     path = tmp_path / "outbox.ndjson"
     channel = _one({"id": "out", "kind": "file", "path": str(path)})
     long_text = "源地址：198.51.100.23\n" * 400  # ~10 KB a line

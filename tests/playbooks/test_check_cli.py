@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from playbooks.loader import LIBRARY
+from playbooks.engine import build_engine
+from playbooks.loader import LIBRARY, playbook_files, summarise_problems
+from soc_core.config import load_settings
+from soc_core.state.db import open_state
 
 
 def soc(*args: str) -> subprocess.CompletedProcess[str]:
@@ -55,11 +58,6 @@ def test_errors_name_file_and_line(tmp_path: Path) -> None:
 
 
 def test_start_up_log_names_broken_files_one_by_one_and_waiting_playbooks_in_one_line(tmp_path: Path) -> None:
-    from playbooks.engine import build_engine
-    from playbooks.loader import playbook_files, summarise_problems
-    from soc_core.config import load_settings
-    from soc_core.state.db import open_state
-
     site = tmp_path / "site"
     site.mkdir()
     (site / "broken.yml").write_text("id: [\n", encoding="utf-8")
