@@ -40,6 +40,8 @@ MODULES: tuple[str, ...] = (
     "collectors.parsers.common",
     "collectors.parsers.timeparse",
     "collectors.parsers.vendor",
+    "collectors.parsers.structs",
+    "collectors.parsers.json_depth",
     "collectors.parsers.huawei_usg.vrp",
     "collectors.parsers.huawei_usg.parser",
     "collectors.parsers.h3c_secpath.comware",

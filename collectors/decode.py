@@ -7,6 +7,11 @@ Decoding: UTF-8 (a leading BOM is dropped); a record cut inside its last UTF-8 c
 syslog truncated by the device) keeps its text with U+FFFD at the end; otherwise GB18030, the
 superset of the GBK that Chinese devices send; otherwise the record is undecodable.
 
+Binary content: a NUL byte, or more than a tenth of control bytes, is refused. For a record that
+starts with ``{`` (JSON) the share is not counted here: ``parse_record`` counts it only when
+the parser it chose is not a strict JSON reader (``Parser.strict_json``), or when the record is
+dead-lettered, so a binary blob that starts with ``{`` is still reported as binary.
+
 Syslog headers: RFC 5424 (``<PRI>1 TS HOST APP PROCID MSGID SD MSG``) and RFC 3164 as
 devices really write it: optional PRI (``<255>`` from NSFOCUS boxes is accepted), optional
 space after it, BSD time with an optional year before or after the clock, ISO time, optional
@@ -25,11 +30,13 @@ from soc_core.records import RawRecord
 from soc_core.regex import compile_pattern
 from soc_core.vocabulary import MAX_RECORD_BYTES, DeadLetterReason
 
-__all__ = ["MAX_RECORD_BYTES", "decode_record", "resolve_timestamp", "split_syslog"]
+__all__ = ["MAX_RECORD_BYTES", "decode_record", "refuse_binary", "resolve_timestamp", "split_syslog"]
 
 _UTF8_BOM: Final = b"\xef\xbb\xbf"
 # C0 controls except TAB, LF, CR, plus DEL: text logs almost never contain them.
 _CONTROL_BYTES: Final = bytes(range(0x00, 0x09)) + b"\x0b\x0c" + bytes(range(0x0E, 0x20)) + b"\x7f"
+# Every control byte made a space, every other byte kept: equal to the record when it has none.
+_CONTROLS_TO_SPACE: Final = bytes(0x20 if byte in _CONTROL_BYTES else byte for byte in range(256))
 # More than this share of control bytes means the record is not text (a 10% share survives
 # an ANSI-coloured line; a binary blob has far more).
 BINARY_CONTROL_SHARE: Final = 0.10
@@ -77,13 +84,8 @@ def decode_record(record: RawRecord, *, max_bytes: int = MAX_RECORD_BYTES) -> En
             where=record.where,
             reason=DeadLetterReason.BINARY.value,
         )
-    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
-    if controls and controls > len(data) * BINARY_CONTROL_SHARE:
-        raise ParseError(
-            f"binary content: {controls} of {len(data)} bytes are control characters",
-            where=record.where,
-            reason=DeadLetterReason.BINARY.value,
-        )
+    if data[0] != 0x7B:  # "{": JSON, see the module docstring
+        refuse_binary(data, record)
     try:  # the common case inline (a call and a tuple less per record); the rest in _decode_text
         text, encoding = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -91,6 +93,21 @@ def decode_record(record: RawRecord, *, max_bytes: int = MAX_RECORD_BYTES) -> En
     text = text.rstrip("\r\n")
     header, message = split_syslog(text)
     return Envelope(text=text, message=message, encoding=encoding, syslog=header)
+
+
+def refuse_binary(data: bytes, record: RawRecord) -> None:
+    """Raise a ``binary content`` ``ParseError`` when control bytes are over their share of ``data``."""
+    if data.startswith(_UTF8_BOM):
+        data = data[3:]
+    if data.translate(_CONTROLS_TO_SPACE) == data:  # none: the common case, and the cheap pass
+        return
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    if controls and controls > len(data) * BINARY_CONTROL_SHARE:
+        raise ParseError(
+            f"binary content: {controls} of {len(data)} bytes are control characters",
+            where=record.where,
+            reason=DeadLetterReason.BINARY.value,
+        )
 
 
 def _decode_text(data: bytes, record: RawRecord) -> tuple[str, str]:

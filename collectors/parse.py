@@ -20,7 +20,7 @@ from typing import Final, Protocol
 
 import msgspec
 
-from collectors.decode import decode_record
+from collectors.decode import decode_record, refuse_binary
 from collectors.parsers import PARSERS, Envelope, Parser, auto_order
 from collectors.parsers.timeparse import from_posix, zone
 from soc_core.errors import InvalidEventError, ParseError
@@ -151,6 +151,8 @@ def parse_record(
                     reason=DeadLetterReason.PARSE_ERROR.value,
                 ) from None
         parser = _choose(envelope, record, fmt)
+        if not parser.strict_json and envelope.text.startswith("{"):  # decode_record left it out
+            refuse_binary(record.data, record)
         events = parser.parse(envelope, record)
         if not events:
             raise ParseError(
@@ -159,6 +161,11 @@ def parse_record(
         return ParseOutcome(events=events)
     except ParseError as exc:
         reason, message = exc.reason, exc.message
+        if envelope is not None and reason != DeadLetterReason.BINARY.value and envelope.text.startswith("{"):
+            try:  # a JSON-looking record was not checked for binary content: say so if it is
+                refuse_binary(record.data, record)
+            except ParseError as binary:
+                reason, message = binary.reason, binary.message
     except InvalidEventError as exc:
         reason, message = DeadLetterReason.INVALID_EVENT.value, f"event does not fit ECS: {exc.message}"
     except Exception as exc:  # a parser bug must not stop the pipeline or lose the record

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from collectors.decode import decode_record, resolve_timestamp, split_syslog
+from collectors.decode import decode_record, refuse_binary, resolve_timestamp, split_syslog
 from collectors.parse import ParseOutcome, parse_record
 from soc_core.errors import ParseError
 from soc_core.records import RawRecord
@@ -359,3 +359,17 @@ def test_bad_received_at_and_timezone_do_not_raise() -> None:
     outcome = parse_record(rec(b"a=1 b=2", timezone="Mars/Olympus"))
     assert outcome.dead_letter is not None and outcome.dead_letter.error is not None
     assert "Mars/Olympus" in (outcome.dead_letter.error.message or "")
+
+
+def test_json_records_leave_the_binary_share_to_parse_record() -> None:
+    """A record starting with "{" is not counted here (``parse_record`` does it when needed);
+    NUL bytes are refused whatever the record."""
+    blob = b"{" + bytes(range(1, 8)) * 4 + b"}"
+    assert decode_record(rec(blob)).text == blob.decode()
+    with pytest.raises(ParseError) as info:
+        refuse_binary(blob, rec(blob))
+    assert info.value.reason == DeadLetterReason.BINARY
+    assert "binary content: 28 of 30 bytes" in str(info.value)
+    refuse_binary(b'{"a": "tab\there"}', rec(b""))  # TAB, LF, CR are text
+    assert reason_of(b"{\x00}") == DeadLetterReason.BINARY
+    assert reason_of(b"\xef\xbb\xbf" + bytes(range(1, 8)) * 4) == DeadLetterReason.BINARY

@@ -26,10 +26,28 @@ def depth(node: Any, limit: int = MAX_JSON_DEPTH) -> int:
     return deepest
 
 
+def brackets_over(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``text`` holds more than ``limit`` opening brackets (``{`` and ``[``).
+
+    Nesting cannot exceed that number, so this bounds the depth without parsing. Counted by
+    ``find`` (memchr) and stopped at the bound: a record holds a few dozen brackets, and
+    ``str.count`` would compare every character.
+    """
+    seen = 0
+    for bracket in "{[":
+        at = text.find(bracket)
+        while at >= 0:
+            seen += 1
+            if seen > limit:
+                return True
+            at = text.find(bracket, at + 1)
+    return False
+
+
 def too_deep(text: str, load: Callable[[], Any], limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether the JSON ``text`` nests deeper than ``limit``; ``load`` gives its document.
 
     Cheap bound first: nesting cannot exceed the number of opening brackets, so most records
     are never walked.
     """
-    return text.count("{") + text.count("[") > limit and depth(load(), limit) > limit
+    return brackets_over(text, limit) and depth(load(), limit) > limit

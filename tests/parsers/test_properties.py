@@ -157,3 +157,42 @@ def test_samples_padded_to_a_mebibyte_stay_linear(fmt: str) -> None:
     for sample in SAMPLES[fmt]:
         for line in padded(sample, _PADDINGS):
             check(parse_record(_record(line), fmt=fmt))
+
+
+STRICT_JSON = sorted(dataset for dataset, cls in PARSERS.items() if cls.strict_json)
+
+
+def test_some_parser_reads_strict_json() -> None:
+    assert "suricata.eve" in STRICT_JSON  # the decoder's binary check is skipped for these
+
+
+@pytest.mark.parametrize("dataset", STRICT_JSON)
+def test_strict_json_parsers_refuse_raw_control_bytes(dataset: str) -> None:
+    """``strict_json`` is a promise: a JSON record holding a raw control byte never becomes an
+    event (the decoder did not count them), and one that is mostly control bytes is reported
+    as binary content, as the decoder would have reported it."""
+    samples = [line for line in SAMPLES[dataset] if line.startswith(b'{"')]
+    assert samples, f"{dataset}: no JSON sample line"
+    for sample in samples:
+        assert parse_record(_record(sample), fmt=dataset).dead_letter is None
+        for fmt in (dataset, "auto"):
+            one = parse_record(_record(sample.replace(b'":"', b'":"\x01', 1)), fmt=fmt)
+            check(one)
+            assert one.dead_letter is not None and one.dead_letter.error is not None
+            assert one.dead_letter.error.type == DeadLetterReason.PARSE_ERROR.value
+            controls = b'":"' + b"\x01\x1b" * len(sample)
+            blob = parse_record(_record(sample.replace(b'":"', controls, 1)), fmt=fmt)
+            check(blob)
+            assert blob.dead_letter is not None and blob.dead_letter.error is not None
+            assert blob.dead_letter.error.type == DeadLetterReason.BINARY.value
+            assert "binary content" in (blob.dead_letter.error.message or "")
+
+
+@pytest.mark.parametrize("dataset", sorted(set(DATASETS) - set(STRICT_JSON)))
+def test_json_looking_binary_is_binary_for_every_parser(dataset: str) -> None:
+    """Other parsers get the check before they parse a record that starts with ``{``."""
+    blob = b"{" + b"\x01\x02 a=1 b=2 " * 20 + b"}"
+    outcome = parse_record(_record(blob), fmt=dataset)
+    check(outcome)
+    assert outcome.dead_letter is not None and outcome.dead_letter.error is not None
+    assert outcome.dead_letter.error.type == DeadLetterReason.BINARY.value

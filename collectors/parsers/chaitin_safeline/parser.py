@@ -39,6 +39,7 @@ from collectors.parsers.common import (
     sanitize_key,
     timezone_of,
 )
+from collectors.parsers.json_depth import brackets_over
 from collectors.parsers.timeparse import from_posix, resolve_timestamp
 from collectors.parsers.vendor import (
     add_related_ips,
@@ -258,7 +259,7 @@ class SafelineParser(Parser):
             ) from None
         if not isinstance(doc, dict):
             raise not_ours(record, "SafeLine JSON attack log (not an object)")
-        if text.count("{") + text.count("[") > MAX_DEPTH:
+        if brackets_over(text, MAX_DEPTH):
             raise ParseError(
                 f"JSON with more than {MAX_DEPTH} nested objects or lists: not a SafeLine log",
                 where=record.where,

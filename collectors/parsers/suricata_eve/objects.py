@@ -12,7 +12,8 @@ import datetime as dt
 from typing import Any, Final
 
 from collectors.parsers.common import canonical_ip
-from collectors.parsers.suricata_eve.shapes import Dns, Eve, Fileinfo, Http, Tls, collector
+from collectors.parsers.structs import FieldCopier
+from collectors.parsers.suricata_eve.shapes import Dns, Eve, Fileinfo, Http, Tls
 from soc_core.events import Dns as EcsDns
 from soc_core.events import (
     DnsAnswer,
@@ -47,7 +48,8 @@ _TLS_VERSIONS: Final[dict[str, tuple[str, str]]] = {
     "SSLv2": ("ssl", "2.0"),
     "SSLv3": ("ssl", "3.0"),
 }
-_HTTP_REST: Final = collector(
+_HTTP_REST: Final = FieldCopier(
+    Http,
     (
         "redirect",
         "xff",
@@ -61,12 +63,13 @@ _HTTP_REST: Final = collector(
         "http_response_body",
         "http_response_body_printable",
         "version",
-    )
+    ),
 )
-_DNS_REST: Final = collector(
-    ("version", "flags", "qr", "z", "tx_id", "authorities", "additionals", "srv", "soa")
+_DNS_REST: Final = FieldCopier(
+    Dns, ("version", "flags", "qr", "z", "tx_id", "authorities", "additionals", "srv", "soa")
 )
-_TLS_REST: Final = collector(
+_TLS_REST: Final = FieldCopier(
+    Tls,
     (
         "serial",
         "fingerprint",
@@ -78,10 +81,10 @@ _TLS_REST: Final = collector(
         "from_proto",
         "client_alpns",
         "server_alpns",
-    )
+    ),
 )
-_FILE_REST: Final = collector(
-    ("magic", "sid", "gaps", "state", "stored", "storing", "file_id", "tx_id", "start", "end")
+_FILE_REST: Final = FieldCopier(
+    Fileinfo, ("magic", "sid", "gaps", "state", "stored", "storing", "file_id", "tx_id", "start", "end")
 )
 
 
@@ -180,7 +183,7 @@ def map_http(http: Http, vendor: dict[str, Any]) -> tuple[Url | None, EcsHttp | 
     if http.http_user_agent:
         agent = UserAgent(original=http.http_user_agent)
     rest: dict[str, Any] = {}
-    _HTTP_REST(http, rest)
+    _HTTP_REST.copy(http, rest)
     if protocol and version is None:
         rest["protocol"] = protocol
     if port is not None and _port(port) is None:
@@ -192,7 +195,7 @@ def map_http(http: Http, vendor: dict[str, Any]) -> tuple[Url | None, EcsHttp | 
 def map_dns(dns: Dns, vendor: dict[str, Any]) -> EcsDns:
     """``dns.*`` from the v1/v2 (``query``/``answer``), v3 (``request``/``response``) and alert forms."""
     rest: dict[str, Any] = {}
-    _DNS_REST(dns, rest)
+    _DNS_REST.copy(dns, rest)
     name, qtype = dns.rrname, dns.rrtype
     queries = dns.queries or dns.query
     if queries:
@@ -300,7 +303,7 @@ def map_dns(dns: Dns, vendor: dict[str, Any]) -> EcsDns:
 def map_tls(tls: Tls, vendor: dict[str, Any]) -> EcsTls:
     """``tls.*``: SNI, version, JA3/JA3S/JA4 hashes, certificate subject, issuer and validity."""
     rest: dict[str, Any] = {}
-    _TLS_REST(tls, rest)
+    _TLS_REST.copy(tls, rest)
     protocol = version = None
     if tls.version:
         found = _TLS_VERSIONS.get(tls.version)
@@ -357,7 +360,7 @@ def _cert_time(value: dt.datetime | None, rest: dict[str, Any], key: str) -> dt.
 def map_fileinfo(info: Fileinfo, vendor: dict[str, Any]) -> File:
     """``file.*``: name, path, extension, size and hashes of a file seen in a flow."""
     rest: dict[str, Any] = {}
-    _FILE_REST(info, rest)
+    _FILE_REST.copy(info, rest)
     name = path = extension = None
     if info.filename:
         path = info.filename

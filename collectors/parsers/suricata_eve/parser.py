@@ -42,7 +42,8 @@ import msgspec
 
 from collectors.parsers.base import Envelope, Parser
 from collectors.parsers.common import IANA_TRANSPORTS, canonical_ip, finish, header_time, timezone_of
-from collectors.parsers.json_depth import MAX_JSON_DEPTH, too_deep
+from collectors.parsers.json_depth import MAX_JSON_DEPTH, brackets_over, too_deep
+from collectors.parsers.structs import FieldCopier
 from collectors.parsers.suricata_eve.objects import (
     map_dns,
     map_ether,
@@ -55,12 +56,11 @@ from collectors.parsers.suricata_eve.objects import (
 from collectors.parsers.suricata_eve.shapes import (
     DECODER,
     GENERIC,
+    PASSTHROUGH_FIELDS,
     Alert,
     Eve,
     Flow,
     Netflow,
-    collect_passthrough,
-    collector,
     fit,
 )
 from collectors.parsers.timeparse import zone
@@ -155,8 +155,9 @@ _ET_PREFIXES: Final = ("ET ", "ETPRO ", "GPL ", "ETOPEN ")
 # ET metadata keys mapped to threat.technique.* / threat.tactic.*
 _MITRE_KEYS: Final = ("mitre_technique_id", "mitre_technique_name", "mitre_tactic_id", "mitre_tactic_name")
 # Fields of the mapped objects that ECS has no place for: kept under suricata.eve.<object>.
-_ALERT_REST: Final = collector(("gid", "tenant_id", "source", "target", "rule", "xff", "references"))
-_FLOW_REST: Final = collector(
+_ALERT_REST: Final = FieldCopier(Alert, ("gid", "tenant_id", "source", "target", "rule", "xff", "references"))
+_FLOW_REST: Final = FieldCopier(
+    Flow,
     (
         "age",
         "state",
@@ -174,11 +175,11 @@ _FLOW_REST: Final = collector(
         "dest_ip",
         "src_port",
         "dest_port",
-    )
+    ),
 )
-_NETFLOW_REST: Final = collector(("age", "min_ttl", "max_ttl", "tx_cnt"))
+_NETFLOW_REST: Final = FieldCopier(Netflow, ("age", "min_ttl", "max_ttl", "tx_cnt"))
 _ALERT_ALL: Final = tuple(f for f in Alert.__struct_fields__)
-_collect_alert_all: Final = collector(_ALERT_ALL)
+_ALERT_ALL_FIELDS: Final = FieldCopier(Alert, _ALERT_ALL)
 
 
 def _json_text(message: str) -> str | None:
@@ -279,6 +280,7 @@ class SuricataEveParser(Parser):
     """``suricata.eve``."""
 
     dataset: ClassVar[str] = DATASET
+    strict_json: ClassVar[bool] = True  # msgspec reads the whole record; no other path
 
     def sniff(self, envelope: Envelope) -> bool:
         """A JSON object with a Suricata ``event_type`` near the start and a ``timestamp``."""
@@ -316,11 +318,8 @@ class SuricataEveParser(Parser):
             raise ParseError(
                 f"not valid JSON: {exc}", where=record.where, reason=DeadLetterReason.PARSE_ERROR.value
             ) from None
-        # Cheap bound first: nesting cannot exceed the number of opening brackets (most lines
-        # have no list at all, and ``in`` is far cheaper than ``count``). Inline, so the closure
-        # ``too_deep`` needs is only made for the few lines past the bound.
-        brackets = text.count("{") + (text.count("[") if "[" in text else 0)
-        if brackets > MAX_DEPTH and too_deep(text, lambda: GENERIC.decode(text)):
+        # The cheap bound inline, so the closure ``too_deep`` needs is only made past it.
+        if brackets_over(text, MAX_DEPTH) and too_deep(text, lambda: GENERIC.decode(text)):
             raise ParseError(
                 f"JSON nested deeper than {MAX_DEPTH} levels",
                 where=record.where,
@@ -429,7 +428,7 @@ def _build(eve: Eve, vendor: dict[str, Any], envelope: Envelope, record: RawReco
         tls = map_tls(eve.tls, vendor)
     if eve.fileinfo is not None:
         file = map_fileinfo(eve.fileinfo, vendor)
-    collect_passthrough(eve, vendor)
+    PASSTHROUGH_FIELDS.copy(eve, vendor)
     src_mac = dst_mac = None
     if eve.ether is not None:
         src_mac, dst_mac = map_ether(eve.ether, vendor)
@@ -463,7 +462,7 @@ def _build(eve: Eve, vendor: dict[str, Any], envelope: Envelope, record: RawReco
     else:
         if alert is not None:
             rest: dict[str, Any] = {}
-            _collect_alert_all(alert, rest)
+            _ALERT_ALL_FIELDS.copy(alert, rest)
             put(vendor, "alert", rest)
         info = _info(etype, times)
     # At most 15 keywords: with more, CPython passes them in a dict, and the call costs 4x.
@@ -551,7 +550,7 @@ def _span(
 
 def _flow(flow: Flow, vendor: dict[str, Any], record: RawRecord) -> tuple[_Counts, _Times]:
     rest: dict[str, Any] = {}
-    _FLOW_REST(flow, rest)
+    _FLOW_REST.copy(flow, rest)
     sp, sb, dp, db = flow.pkts_toserver, flow.bytes_toserver, flow.pkts_toclient, flow.bytes_toclient
     if (sp is not None and sp < 0) or (sb is not None and sb < 0):  # not a count: keep it as it is
         rest["pkts_toserver"], rest["bytes_toserver"], sp, sb = sp, sb, None, None
@@ -576,7 +575,7 @@ def _netflow(
 ) -> tuple[_Counts, _Times]:
     # a netflow record is one direction: from source to destination
     rest: dict[str, Any] = {}
-    _NETFLOW_REST(flow, rest)
+    _NETFLOW_REST.copy(flow, rest)
     packets, size = flow.pkts, flow.bytes
     if (packets is not None and packets < 0) or (size is not None and size < 0):
         rest["pkts"], rest["bytes"], packets, size = packets, size, None, None
@@ -598,7 +597,7 @@ def _alert(
         blocked = True if action == "blocked" else False if action == "allowed" else None
     kind, categories, types, outcome = _INTRUSION[blocked, web]
     rest: dict[str, Any] = {}
-    _ALERT_REST(alert, rest)
+    _ALERT_REST.copy(alert, rest)
     severity = alert.severity
     if severity is not None and severity < 1:
         rest["severity"] = severity

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import msgspec
+
+from collectors.parsers.structs import FieldCopier
 
 
 class _Shape(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
@@ -242,25 +243,6 @@ class Eve(_Shape):
     http2: Any = None
 
 
-Collect = Callable[[Any, dict[str, Any]], None]
-
-
-def collector(names: tuple[str, ...]) -> Collect:
-    """A function copying the attributes ``names`` of an object that are not None into a dict.
-
-    Generated once at import, as ``dataclasses`` generates ``__init__``: one inline test per
-    name costs a fifth of a ``getattr`` loop, and it runs for every line. ``names`` are our
-    own Struct field names (identifiers), never data.
-    """
-    if not all(name.isidentifier() for name in names):
-        raise ValueError(f"not identifiers: {names}")
-    body = "".join(f"    v = obj.{n}\n    if v is not None:\n        out[{n!r}] = v\n" for n in names)
-    namespace: dict[str, Any] = {}
-    exec(f"def collect(obj, out):\n{body or '    pass'}\n", namespace)
-    found: Collect = namespace["collect"]
-    return found
-
-
 def _names(cls: type[msgspec.Struct]) -> frozenset[str]:
     return frozenset(f.encode_name for f in msgspec.structs.fields(cls))
 
@@ -270,7 +252,7 @@ def _names(cls: type[msgspec.Struct]) -> frozenset[str]:
 PASSTHROUGH: tuple[str, ...] = tuple(
     f.name for f in msgspec.structs.fields(Eve) if f.type is Any and f.name not in {"ether"}
 )
-collect_passthrough = collector(PASSTHROUGH)
+PASSTHROUGH_FIELDS: Final = FieldCopier(Eve, PASSTHROUGH)
 
 _KNOWN: dict[type[msgspec.Struct], frozenset[str]] = {
     cls: _names(cls) for cls in (Eve, Alert, Flow, Netflow, Http, Dns, Tls, Fileinfo)
