@@ -219,13 +219,14 @@ KeyInfo = tuple[int, str]  # (slot or EXTRA, vendor field name)
 
 class Layout(NamedTuple):
     """Where the pairs of one key sequence go: a line type always logs the same keys in the
-    same order, so this is worked out once per sequence and a line costs C-level picking.
+    same order, so this is worked out once per sequence and a line costs a short indexed loop.
 
-    ``pick(values)`` (values with None appended) gives the value of every slot, None for a
-    slot the sequence lacks; ``extra`` lists (index, vendor field name) of the other values.
+    ``slots[i]`` takes the value at ``indexes[i]`` (only the slots the sequence has);
+    ``extra`` lists (index, vendor field name) of the other values.
     """
 
-    pick: Callable[[Sequence[str | None]], tuple[str | None, ...]]
+    slots: tuple[int, ...]
+    indexes: tuple[int, ...]
     extra: tuple[tuple[int, str], ...]
 
 
@@ -234,12 +235,17 @@ def pick_values(plan: Layout, values: Sequence[str | None], extra: dict[str, Any
     (Comware's "none") become None."""
     # Compares, not a dict lookup per value: a fresh value string would be hashed whole.
     cleaned = [value if value and value != "--" else None for value in values]
-    cleaned.append(None)  # the index of a missing slot
     for index, name in plan.extra:
         value = cleaned[index]
         if value is not None:
             extra[name] = value
-    return list(plan.pick(cleaned))
+    # An indexed loop over the slots the line has: compiled, a C loop with unboxed ints
+    # (an itemgetter over all SLOTS converted a Python int per slot).
+    picked: list[str | None] = [None] * SLOTS
+    slots, indexes = plan.slots, plan.indexes
+    for at in range(len(slots)):
+        picked[slots[at]] = cleaned[indexes[at]]
+    return picked
 
 
 class KeyTable:
@@ -295,8 +301,7 @@ class KeyTable:
             return layouts[signature]
         except KeyError:
             pass
-        missing = len(keys)  # pick_values appends a None there
-        indexes = [missing] * SLOTS
+        taken: dict[int, int] = {}  # slot → index, in key order
         extra: list[tuple[int, str]] = []
         found: Layout | None = None
         for index, raw in enumerate(keys):
@@ -304,12 +309,12 @@ class KeyTable:
             if info is None:
                 break
             slot, name = info
-            if slot >= 0 and indexes[slot] == missing:
-                indexes[slot] = index
+            if slot >= 0 and slot not in taken:
+                taken[slot] = index
             else:
                 extra.append((index, name))
         else:
-            found = Layout(operator.itemgetter(*indexes), tuple(extra))
+            found = Layout(tuple(taken), tuple(taken.values()), tuple(extra))
         if len(layouts) >= self._MAX:
             layouts.clear()
         layouts[signature] = found
