@@ -8,7 +8,8 @@ syslog truncated by the device) keeps its text with U+FFFD at the end; otherwise
 superset of the GBK that Chinese devices send; otherwise the record is undecodable.
 
 Binary content: a NUL byte, or more than a tenth of control bytes, is refused. For a record that
-starts with ``{`` (JSON) the share is not counted here: ``parse_record`` counts it only when
+starts with ``{`` (JSON) the share is not counted here (``Envelope.binary_checked`` is False):
+``parse_record`` counts it only when
 the parser it chose is not a strict JSON reader (``Parser.strict_json``), or when the record is
 dead-lettered, so a binary blob that starts with ``{`` is still reported as binary.
 
@@ -84,7 +85,8 @@ def decode_record(record: RawRecord, *, max_bytes: int = MAX_RECORD_BYTES) -> En
             where=record.where,
             reason=DeadLetterReason.BINARY.value,
         )
-    if data[0] != 0x7B:  # "{": JSON, see the module docstring
+    binary_checked = data[0] != 0x7B  # "{": JSON, see the module docstring
+    if binary_checked:
         refuse_binary(data, record)
     try:  # the common case inline (a call and a tuple less per record); the rest in _decode_text
         text, encoding = data.decode("utf-8"), "utf-8"
@@ -92,7 +94,9 @@ def decode_record(record: RawRecord, *, max_bytes: int = MAX_RECORD_BYTES) -> En
         text, encoding = _decode_text(data, record)
     text = text.rstrip("\r\n")
     header, message = split_syslog(text)
-    return Envelope(text=text, message=message, encoding=encoding, syslog=header)
+    return Envelope(
+        text=text, message=message, encoding=encoding, syslog=header, binary_checked=binary_checked
+    )
 
 
 def refuse_binary(data: bytes, record: RawRecord) -> None:
@@ -102,7 +106,7 @@ def refuse_binary(data: bytes, record: RawRecord) -> None:
     if data.translate(_CONTROLS_TO_SPACE) == data:  # none: the common case, and the cheap pass
         return
     controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
-    if controls and controls > len(data) * BINARY_CONTROL_SHARE:
+    if controls > len(data) * BINARY_CONTROL_SHARE:
         raise ParseError(
             f"binary content: {controls} of {len(data)} bytes are control characters",
             where=record.where,

@@ -130,8 +130,10 @@ def parse_record(
     """
     envelope: Envelope | None = None
     parser: Parser | None = None
+    unchecked = False  # a JSON record whose binary share nobody has counted yet
     try:
         envelope = decode_record(record)
+        unchecked = not envelope.binary_checked
         header = envelope.syslog
         if source_for_host is not None and header is not None and header.hostname and record.hint is None:
             mapped = source_for_host(header.hostname)
@@ -151,7 +153,8 @@ def parse_record(
                     reason=DeadLetterReason.PARSE_ERROR.value,
                 ) from None
         parser = _choose(envelope, record, fmt)
-        if not parser.strict_json and envelope.text.startswith("{"):  # decode_record left it out
+        if unchecked and not parser.strict_json:  # only a strict JSON reader makes it needless
+            unchecked = False
             refuse_binary(record.data, record)
         events = parser.parse(envelope, record)
         if not events:
@@ -161,8 +164,8 @@ def parse_record(
         return ParseOutcome(events=events)
     except ParseError as exc:
         reason, message = exc.reason, exc.message
-        if envelope is not None and reason != DeadLetterReason.BINARY.value and envelope.text.startswith("{"):
-            try:  # a JSON-looking record was not checked for binary content: say so if it is
+        if unchecked:
+            try:  # the dead letter of an unchecked JSON record says binary content if it is
                 refuse_binary(record.data, record)
             except ParseError as binary:
                 reason, message = binary.reason, binary.message

@@ -365,7 +365,9 @@ def test_json_records_leave_the_binary_share_to_parse_record() -> None:
     """A record starting with "{" is not counted here (``parse_record`` does it when needed);
     NUL bytes are refused whatever the record."""
     blob = b"{" + bytes(range(1, 8)) * 4 + b"}"
-    assert decode_record(rec(blob)).text == blob.decode()
+    envelope = decode_record(rec(blob))
+    assert envelope.text == blob.decode() and envelope.binary_checked is False
+    assert decode_record(rec(b"<14>Nov 27 16:00:00 host a=1")).binary_checked is True
     with pytest.raises(ParseError) as info:
         refuse_binary(blob, rec(blob))
     assert info.value.reason == DeadLetterReason.BINARY

@@ -38,6 +38,8 @@ class Envelope(msgspec.Struct, kw_only=True):
     message: str
     encoding: str  # "utf-8" or "gb18030"
     syslog: SyslogHeader | None = None
+    # False for a JSON record: the decoder left its binary check to ``parse_record``.
+    binary_checked: bool = True
 
 
 class Parser(ABC):

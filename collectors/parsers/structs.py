@@ -33,11 +33,6 @@ class FieldCopier:
         self._indexes: tuple[int, ...] = tuple(fields.index(name) for name in names)
         self._names: tuple[str, ...] = tuple(names)
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The field names copied, in order."""
-        return self._names
-
     def copy(self, obj: msgspec.Struct, out: dict[str, Any]) -> None:
         """Set ``out[name]`` for every field of ``obj`` named here that is not None."""
         values: tuple[Any, ...] = _astuple(obj)

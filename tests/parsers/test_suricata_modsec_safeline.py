@@ -394,3 +394,16 @@ def test_every_detection_carries_the_dengbao_four(folder: str) -> None:
         assert target.get("ip") or target.get("domain") or doc.get("url"), line
         assert doc["@timestamp"]
     assert alerts >= 3
+
+
+def test_safeline_refuses_deep_json_but_not_wide_json() -> None:
+    """The shared depth guard: nesting is refused, many sibling brackets are not."""
+    line = Path(__file__).resolve().parents[2] / "collectors/parsers/chaitin_safeline/samples/attacks.log"
+    sample = line.read_text(encoding="utf-8").splitlines()[0]
+    wide = sample.replace('"payload":""', '"payload":"","extra":[' + ",".join(["{}"] * 100) + "]", 1)
+    deep = sample.replace('"payload":""', '"payload":"","extra":' + "[" * 100 + "]" * 100, 1)
+    assert wide != sample and deep != sample
+    assert _event(wide, SAFELINE).event.dataset == SAFELINE
+    outcome = _parse(deep, SAFELINE)
+    assert outcome.dead_letter is not None and outcome.dead_letter.error is not None
+    assert "nested deeper than 64 levels" in (outcome.dead_letter.error.message or "")

@@ -39,7 +39,7 @@ from collectors.parsers.common import (
     sanitize_key,
     timezone_of,
 )
-from collectors.parsers.json_depth import brackets_over
+from collectors.parsers.json_depth import MAX_JSON_DEPTH, too_deep
 from collectors.parsers.timeparse import from_posix, resolve_timestamp
 from collectors.parsers.vendor import (
     add_related_ips,
@@ -70,7 +70,7 @@ from soc_core.vocabulary import DeadLetterReason, EventKind, EventType
 DATASET = "chaitin.safeline"
 VENDOR, PRODUCT = "chaitin", "safeline"
 MSGID = "safeline_event"
-MAX_DEPTH = 64
+MAX_DEPTH = MAX_JSON_DEPTH
 
 _GENERIC = msgspec.json.Decoder()
 
@@ -259,9 +259,9 @@ class SafelineParser(Parser):
             ) from None
         if not isinstance(doc, dict):
             raise not_ours(record, "SafeLine JSON attack log (not an object)")
-        if brackets_over(text, MAX_DEPTH):
+        if too_deep(text, lambda: doc, MAX_DEPTH):
             raise ParseError(
-                f"JSON with more than {MAX_DEPTH} nested objects or lists: not a SafeLine log",
+                f"JSON nested deeper than {MAX_DEPTH} levels: not a SafeLine log",
                 where=record.where,
                 reason=DeadLetterReason.PARSE_ERROR.value,
             )

@@ -10,7 +10,7 @@ in ``h3c_secpath.comware``; this module holds the rest, used by all four parsers
   decoder does not take as a header), relays prepend their own header;
 * slots: every known key of either vendor maps to one slot (``SRC_IP`` ...), and ``KeyTable``
   memoises raw key → (slot, vendor field name) and key sequence → ``Layout``, so a line's pairs
-  are placed by C-level picking rather than a loop of lookups;
+  are placed by one indexed loop rather than a lookup per key;
 * ``apply_flow``: source/destination with NAT, counters and MAC, network, zones, interfaces,
   user and related.ip from the slots; ``classify`` for lines no handler knows (logins,
   command records, configuration changes, the rest);

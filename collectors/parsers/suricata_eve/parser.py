@@ -42,7 +42,7 @@ import msgspec
 
 from collectors.parsers.base import Envelope, Parser
 from collectors.parsers.common import IANA_TRANSPORTS, canonical_ip, finish, header_time, timezone_of
-from collectors.parsers.json_depth import MAX_JSON_DEPTH, brackets_over, too_deep
+from collectors.parsers.json_depth import MAX_JSON_DEPTH, brackets_over, depth
 from collectors.parsers.structs import FieldCopier
 from collectors.parsers.suricata_eve.objects import (
     map_dns,
@@ -318,8 +318,8 @@ class SuricataEveParser(Parser):
             raise ParseError(
                 f"not valid JSON: {exc}", where=record.where, reason=DeadLetterReason.PARSE_ERROR.value
             ) from None
-        # The cheap bound inline, so the closure ``too_deep`` needs is only made past it.
-        if brackets_over(text, MAX_DEPTH) and too_deep(text, lambda: GENERIC.decode(text)):
+        # too_deep's two steps inline: no closure made per line, the bound counted once.
+        if brackets_over(text, MAX_DEPTH) and depth(GENERIC.decode(text), MAX_DEPTH) > MAX_DEPTH:
             raise ParseError(
                 f"JSON nested deeper than {MAX_DEPTH} levels",
                 where=record.where,
