@@ -6,7 +6,8 @@ the same code on the same lines gives the same count to a fraction of a percent,
 of a few percent is visible and a regression cannot hide in the noise.
 
 For each workload of ``bench/parse.py`` (its generators, a fixed seed) a child process builds the
-lines and records, warms the caches with one pass, then runs ``--reps`` passes of
+lines and records, warms the caches with one pass (``huawei.scan`` empties the address cache
+before every pass: its sources are new each time), then runs ``--reps`` passes of
 ``parse_record`` (dataset named, as a per-source setting does) or of the orjson baseline
 (``orjson.loads`` + ``orjson.dumps`` over the same payloads as ``bench/parse.py``). Each is run
 twice, with 0 and with ``--reps`` passes; the difference divided by the lines parsed is the cost
@@ -15,7 +16,7 @@ of a line, setup and start-up excluded. The ratio is orjson's instructions over 
 Instructions are not time (cache misses, branch mispredictions and the allocator differ), so
 this complements the lines/s figures; it does not replace them.
 
-Run: ``.venv/bin/python bench/instructions.py [--lines 3000] [--reps 2] [--only DATASET]``
+Run: ``.venv/bin/python bench/instructions.py [--lines 3000] [--reps 2] [--only WORKLOAD]``
 (needs ``valgrind``; about a minute per workload).
 """
 
@@ -35,31 +36,37 @@ from parse import eve_lines, h3c_lines, huawei_lines
 
 from collectors.compiled import status as parse_path_status
 from collectors.parse import parse_record
+from collectors.parsers.common import canonical_ip
 
 SEED = 20261127
-WORKLOADS: dict[str, tuple[str, bool]] = {  # dataset → (name, lines are JSON already)
+WORKLOADS: dict[str, tuple[str, bool]] = {  # workload → (name, lines are JSON already)
     "huawei.usg": ("Huawei USG firewall", False),
     "h3c.secpath": ("H3C SecPath firewall", False),
     "suricata.eve": ("Suricata EVE (JSON)", True),
+    "huawei.scan": ("Huawei USG, scan", False),  # every source new to the address cache
 }
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
-def _lines(dataset: str, count: int) -> list[str]:
+def _lines(workload: str, count: int) -> list[str]:
     rng = random.Random(SEED)
-    if dataset == "huawei.usg":
+    if workload == "huawei.usg":
         return huawei_lines(rng, count)
-    if dataset == "h3c.secpath":
+    if workload == "huawei.scan":
+        return huawei_lines(rng, count, scan=True)
+    if workload == "h3c.secpath":
         return h3c_lines(rng, count)
     return eve_lines(rng, count)
 
 
-def child(dataset: str, mode: str, reps: int, count: int) -> None:
+def child(workload: str, mode: str, reps: int, count: int) -> None:
     """Build the workload, warm up, then run ``reps`` passes of ``mode`` (parse | orjson)."""
-    lines = _lines(dataset, count)
+    lines = _lines(workload, count)
     records = records_of(lines)
+    dataset = "huawei.usg" if workload == "huawei.scan" else workload
+    cold = workload == "huawei.scan"  # a scan's sources are new to the address cache every pass
     outcomes = [parse_record(record, fmt=dataset) for record in records]  # the warm-up pass
-    if WORKLOADS[dataset][1]:
+    if WORKLOADS[workload][1]:
         payloads = [line.encode() for line in lines]
     else:  # as bench/parse.py: the same information as JSON, our own documents
         payloads = [outcome.events[0].to_json() for outcome in outcomes]
@@ -68,6 +75,8 @@ def child(dataset: str, mode: str, reps: int, count: int) -> None:
         dumps(loads(payload))
     for _ in range(reps):
         if mode == "parse":
+            if cold:
+                canonical_ip.cache_clear()
             for record in records:
                 parse_record(record, fmt=dataset)
         else:
@@ -75,7 +84,7 @@ def child(dataset: str, mode: str, reps: int, count: int) -> None:
                 dumps(loads(payload))
 
 
-def _instructions(dataset: str, mode: str, reps: int, count: int) -> int:
+def _instructions(workload: str, mode: str, reps: int, count: int) -> int:
     command = [
         "valgrind",
         "--tool=callgrind",
@@ -83,7 +92,7 @@ def _instructions(dataset: str, mode: str, reps: int, count: int) -> int:
         sys.executable,
         os.path.abspath(__file__),
         "--child",
-        dataset,
+        workload,
         mode,
         str(reps),
         str(count),
@@ -99,14 +108,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=3_000)
     parser.add_argument("--reps", type=int, default=2)
-    parser.add_argument("--only", action="append", metavar="DATASET", choices=sorted(WORKLOADS))
+    parser.add_argument("--only", action="append", metavar="WORKLOAD", choices=sorted(WORKLOADS))
     parser.add_argument(
-        "--child", nargs=4, metavar=("DATASET", "MODE", "REPS", "LINES"), help=argparse.SUPPRESS
+        "--child", nargs=4, metavar=("WORKLOAD", "MODE", "REPS", "LINES"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.child:
-        dataset, mode, reps, count = args.child
-        child(dataset, mode, int(reps), int(count))
+        workload, mode, reps, count = args.child
+        child(workload, mode, int(reps), int(count))
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind): nothing measured")
@@ -114,11 +123,11 @@ def main() -> None:
     print(f"{args.lines:,} lines per workload, {args.reps} passes counted, instructions by callgrind")
     print(f"parse path: {'compiled' if compiled else 'Python'} ({why})")
     parsed = args.lines * args.reps
-    for dataset in args.only or list(WORKLOADS):
-        name = WORKLOADS[dataset][0]
-        setup = _instructions(dataset, "parse", 0, args.lines)
-        ours = (_instructions(dataset, "parse", args.reps, args.lines) - setup) / parsed
-        baseline = (_instructions(dataset, "orjson", args.reps, args.lines) - setup) / parsed
+    for workload in args.only or list(WORKLOADS):
+        name = WORKLOADS[workload][0]
+        setup = _instructions(workload, "parse", 0, args.lines)
+        ours = (_instructions(workload, "parse", args.reps, args.lines) - setup) / parsed
+        baseline = (_instructions(workload, "orjson", args.reps, args.lines) - setup) / parsed
         print(
             f"{name:<22} parse {ours:>9,.0f} instructions/line  orjson loads+dumps {baseline:>7,.0f}  "
             f"ratio {baseline / ours:.3f}",
