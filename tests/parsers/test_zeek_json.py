@@ -9,15 +9,18 @@ conn line (community ID, duration, IP-level bytes, direction) are ours too.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 from typing import Any
 
 import pytest
 from corpus_support import CORPUS, make_record
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from collectors.parse import ParseOutcome, parse_record
 from collectors.parsers import AUTO_ORDER, PARSERS
-from collectors.parsers.zeek_json.community import community_id
+from collectors.parsers.zeek_json.community import community_id, packed_address
 from collectors.parsers.zeek_json.kinds import DATASETS, KINDS
 from collectors.parsers.zeek_json.parser import ZeekParser
 from soc_core.events import Event
@@ -353,6 +356,25 @@ def test_community_id_spec_vectors() -> None:
     echo = community_id("192.168.0.89", "192.168.0.1", 8, 0, 1)
     assert echo == "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=" == community_id("192.168.0.1", "192.168.0.89", 0, 8, 1)
     assert community_id("192.0.2.1", "2001:db8::1", 1, 2, 6) is None
+    assert community_id("fe80::1%eth0", "fe80::2", 1, 2, 6) == community_id("fe80::1", "fe80::2", 1, 2, 6)
+    assert community_id("not an address", "192.0.2.1", 1, 2, 6) is None
+
+
+@settings(max_examples=2000, derandomize=True)
+@given(st.one_of(st.ip_addresses().map(str), st.text(alphabet="0123456789abcdef.:%x", max_size=40)))
+@example("fe80::1%eth0")
+@example("::ffff:192.0.2.1")
+@example("01.2.3.4")
+def test_address_bytes_are_ipaddresss_bytes(text: str) -> None:
+    try:
+        expected: bytes | None = ipaddress.ip_address(text).packed
+    except ValueError:
+        expected = None
+    try:
+        got: bytes | None = packed_address.__wrapped__(text)
+    except ValueError:
+        got = None
+    assert got == expected
 
 
 # -- sniffing and refusals -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import socket
 import struct
 from binascii import b2a_base64
 from hashlib import sha1
@@ -37,8 +38,13 @@ _PROTO_BYTES: dict[int, bytes] = {number: bytes((number, 0)) for number in range
 
 
 @functools.lru_cache(maxsize=65_536)
-def _packed(address: str) -> bytes:
-    return ipaddress.ip_address(address).packed
+def packed_address(address: str) -> bytes:
+    """The address's bytes (ValueError if it is not one): the C library reads the usual forms
+    (a flow log of a scan is all new addresses), ``ipaddress`` the rest (a scoped IPv6)."""
+    try:
+        return socket.inet_pton(socket.AF_INET6 if ":" in address else socket.AF_INET, address)
+    except (OSError, ValueError):
+        return ipaddress.ip_address(address).packed
 
 
 def community_id(saddr: str, daddr: str, sport: int, dport: int, proto: int, seed: int = 0) -> str | None:
@@ -48,7 +54,7 @@ def community_id(saddr: str, daddr: str, sport: int, dport: int, proto: int, see
     message type and code, as Zeek logs them.
     """
     try:
-        src, dst = _packed(saddr), _packed(daddr)
+        src, dst = packed_address(saddr), packed_address(daddr)
     except ValueError:
         return None
     if len(src) != len(dst):
