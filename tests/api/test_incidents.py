@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from api_support import Api, alert, api_for, store_alerts
-from httpx import Response
+from httpx2 import Response
 from state_fixtures import state_url
 
 from soc_core.vocabulary import Role

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from api_support import Api, api_for
 from docx import Document
-from httpx import Response
+from httpx2 import Response
 from state_fixtures import state_url
 
 from soc_core.audit import list_audit
