@@ -38,6 +38,7 @@ from collectors.parsers.syslog_kv import KvParser
 from collectors.parsers.topsec_tos import TopsecParser
 from collectors.parsers.venustech_leadsec import LeadsecParser
 from collectors.parsers.zeek_json import ZeekParser
+from collectors.parsers.zhonganwangmai_apt import ZhonganAptParser
 from soc_core.registry import Registry
 
 __all__ = [
@@ -85,6 +86,7 @@ _TABLE: dict[str, type[Parser]] = {
     "topsec.tos": TopsecParser,
     "venustech.leadsec": LeadsecParser,
     "zeek.log": ZeekParser,
+    "zhonganwangmai.apt": ZhonganAptParser,
 }
 
 PARSERS: Registry[type[Parser]] = Registry("parser")
@@ -111,6 +113,7 @@ AUTO_ORDER: tuple[str, ...] = (
     "qianxin.nsg",
     "topsec.tos",
     "venustech.leadsec",
+    "zhonganwangmai.apt",
     "nsfocus.waf",
     "cisco.asa",
     "juniper.srx",

@@ -106,7 +106,7 @@ CN_DEVICES: dict[str, dict[int, str | None]] = {
         16: "syslog.kv",
         17: "syslog.kv",
         18: "syslog.kv",  # network gap (网闸): key=value
-        **dict.fromkeys(range(19, 30), None),  # APT/NDR probe: tab-separated, vendor unknown
+        **dict.fromkeys(range(19, 30), "zhonganwangmai.apt"),  # 中安网脉 APT sensor, tab-separated
     },
     "qianxin_360_wangshen.log": {
         2: "qianxin.waf",
