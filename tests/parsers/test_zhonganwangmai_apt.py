@@ -146,6 +146,15 @@ def test_geo_is_taken_only_off_the_inside_network(
     assert apt["source_location"] == apt["destination_location"] == "39.9289,116.3883"  # kept either way
 
 
+def test_a_sensor_named_by_its_address_is_not_taken_for_the_version_without_the_name() -> None:
+    event = one_event(_line().replace("\tATD\t", "\t10.20.123.5\t"))
+    assert event.source is not None and event.source.ip == "10.20.103.23"
+    assert event.extra is not None and event.extra["zhonganwangmai"]["apt"]["sensor"] == "10.20.123.5"
+    without = one_event(_line().replace("\tATD\t", "\t"))
+    assert without.source is not None and without.source.ip == "10.20.103.23"
+    assert without.rule is not None and without.rule.name == "Weak password"
+
+
 def test_a_payload_that_is_not_base64_is_left_out() -> None:
     text = _line().split("\t")
     text[20] = "not base64 at all!"

@@ -260,8 +260,14 @@ class ZhonganAptParser(Parser):
         if _SHAPE.match(message) is None:
             raise not_ours(record, "中安网脉 APT sensor (YYYY-MM-DD hh:mm:ss<TAB>epoch ms<TAB>…)")
         columns = message.rstrip("\r\n").split("\t")
-        if len(columns) > 2 and canonical_ip(columns[2].strip()) is not None:
-            columns.insert(2, "")  # this version leaves the sensor name out
+        # A version that leaves the sensor name out has the sensor address in its place and the
+        # engine after it (a sensor named by its address is followed by the address again).
+        if (
+            len(columns) > 3
+            and canonical_ip(columns[2].strip()) is not None
+            and canonical_ip(columns[3].strip()) is None
+        ):
+            columns.insert(2, "")
         if len(columns) < 16:
             raise ParseError(
                 f"中安网脉 APT alert cut short: {len(columns)} of {COLUMNS} columns, no destination port",
