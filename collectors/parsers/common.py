@@ -382,8 +382,9 @@ class Fields:
 def _endpoint(values: dict[str, Any]) -> Endpoint:
     if "nat_ip" not in values:
         return Endpoint(**values)  # the other keys are Endpoint's field names
-    values = dict(values)
-    return Endpoint(**values, nat=Nat(ip=values.pop("nat_ip")))
+    rest = dict(values)
+    nat = Nat(ip=rest.pop("nat_ip"))  # before the call: ``**rest`` is unpacked before ``nat=``
+    return Endpoint(**rest, nat=nat)
 
 
 Handler = Callable[[Fields, str], bool]
