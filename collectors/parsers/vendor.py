@@ -50,6 +50,7 @@ __all__ = [
     "firewall_verdict",
     "intrusion",
     "not_ours",
+    "request_head",
     "set_observer",
     "vendor_fields",
     "verdict_of",
@@ -186,3 +187,24 @@ def add_counters(
 def not_ours(record: RawRecord, what: str) -> ParseError:
     """The error a parser raises for a record that is not in its format (dead-letter reason)."""
     return ParseError(f"not a {what} record", where=record.where, reason=DeadLetterReason.PARSE_ERROR.value)
+
+
+def request_head(text: str, headers: tuple[str, ...]) -> dict[str, str]:
+    """Request-line parts (``method``, ``target``, ``version``) and the first value of each of
+    ``headers`` (lowercase names) in a raw HTTP request head, as IPS/WAF logs quote it."""
+    found: dict[str, str] = {}
+    lines = text.replace("\r\n", "\n").split("\n")
+    first = lines[0].strip().split(" ")
+    if len(first) >= 3 and first[-1].startswith("HTTP/"):
+        found["method"], found["target"], found["version"] = first[0], " ".join(first[1:-1]), first[-1][5:]
+    elif len(lines) == 1 and len(first) == 2 and first[0].isalpha() and first[0].isupper():
+        found["method"], found["target"] = first  # a head cut short inside its request line
+    for line in lines[1:]:
+        if not line.strip():
+            break  # the end of the head: what follows is the body
+        name, sep, value = line.partition(":")
+        if sep:
+            lowered = name.strip().lower()
+            if lowered in headers and lowered not in found:
+                found[lowered] = value.strip()
+    return found

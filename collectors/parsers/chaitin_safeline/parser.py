@@ -70,7 +70,6 @@ from soc_core.vocabulary import DeadLetterReason, EventKind, EventType
 DATASET = "chaitin.safeline"
 VENDOR, PRODUCT = "chaitin", "safeline"
 MSGID = "safeline_event"
-MAX_DEPTH = MAX_JSON_DEPTH
 
 _GENERIC = msgspec.json.Decoder()
 
@@ -259,9 +258,9 @@ class SafelineParser(Parser):
             ) from None
         if not isinstance(doc, dict):
             raise not_ours(record, "SafeLine JSON attack log (not an object)")
-        if too_deep(text, lambda: doc, MAX_DEPTH):
+        if too_deep(text, lambda: doc, MAX_JSON_DEPTH):
             raise ParseError(
-                f"JSON nested deeper than {MAX_DEPTH} levels: not a SafeLine log",
+                f"JSON nested deeper than {MAX_JSON_DEPTH} levels: not a SafeLine log",
                 where=record.where,
                 reason=DeadLetterReason.PARSE_ERROR.value,
             )

@@ -57,6 +57,7 @@ from collectors.parsers.vendor import (
     firewall_verdict,
     intrusion,
     not_ours,
+    request_head,
     set_observer,
 )
 from soc_core.errors import ParseError
@@ -109,6 +110,7 @@ _WEB_DETECTIONS = frozenset({"websec", "csrf", "deface"})
 _NET_DETECTIONS = frozenset({"ddos", "ipblock", "arp"})
 _BLOCKING = frozenset({"block", "deny", "drop", "reset", "reject", "forbid"})
 _PASSING = frozenset({"accept", "pass", "allow", "continue", "permit"})
+_HEAD_FIELDS = ("user-agent", "referer", "host", "content-type")  # read from a quoted request head
 _B64 = re.compile(r"[A-Za-z0-9+/]{4,}={0,2}")
 _BASE64_KEYS = ("alertinfo", "characters", "wci", "wsi")
 
@@ -190,22 +192,6 @@ def _url(text: str, host: str | None) -> Url:
         path=path or None,
         query=query or None,
     )
-
-
-def _request_head(text: str) -> dict[str, str]:
-    """Request line parts and a few headers of a raw HTTP request head."""
-    found: dict[str, str] = {}
-    lines = text.replace("\r\n", "\n").split("\n")
-    first = lines[0].strip().split(" ")
-    if len(first) >= 3 and first[-1].startswith("HTTP/"):
-        found["method"], found["target"], found["version"] = first[0], " ".join(first[1:-1]), first[-1][5:]
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            lowered = name.strip().lower()
-            if lowered in ("user-agent", "referer", "host", "content-type") and lowered not in found:
-                found[lowered] = value.strip()
-    return found
 
 
 class NsfocusWafParser(Parser):
@@ -357,7 +343,7 @@ class NsfocusWafParser(Parser):
             decoded = _from_base64(raw)
             if decoded is not None:
                 values["http"] = raw = decoded  # the request head, readable
-            head = _request_head(raw)
+            head = request_head(raw, _HEAD_FIELDS)
         domain = pop("domain", "") or head.get("host") or None
         target = pop("uri", "") or pop("url", "") or head.get("target", "")
         if target:

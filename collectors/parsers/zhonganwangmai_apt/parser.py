@@ -58,9 +58,9 @@ from collectors.parsers.common import (
     port,
     timezone_of,
 )
-from collectors.parsers.huawei_usg.vrp import make_url, request_line
-from collectors.parsers.timeparse import resolve_timestamp
-from collectors.parsers.vendor import add_related_ips, intrusion, not_ours, set_observer
+from collectors.parsers.huawei_usg.vrp import make_url
+from collectors.parsers.timeparse import from_posix, resolve_timestamp
+from collectors.parsers.vendor import add_related_ips, intrusion, not_ours, request_head, set_observer
 from soc_core.errors import ParseError
 from soc_core.events import (
     Dns,
@@ -92,6 +92,7 @@ _NONE: Final = frozenset({"", "null", "NULL", "-"})
 _NOT_PROTOCOLS: Final = frozenset({"other", "unknown"})
 _HTTP_PROTOCOLS: Final = frozenset({"http", "https"})
 _BASE64_PREFIX: Final = re.compile(rb"[A-Za-z0-9+/]*")
+_HEAD_FIELDS: Final = ("host", "user-agent", "x-forwarded-for", "x-real-ip")
 _PRINTABLE_MAX: Final = 4096  # characters of a decoded payload kept as a vendor field
 # column index (sensor name present) → vendor field name, for the columns ECS has no place for
 _VENDOR_COLUMNS: Final = (
@@ -192,7 +193,7 @@ def _timestamp(
 ) -> dt.datetime:
     millis = columns[1]
     if millis.isdigit() and len(millis) == 13:
-        return dt.datetime.fromtimestamp(int(millis) / 1000, dt.UTC)
+        return from_posix(int(millis) / 1000)
     vendor["time_ms"] = millis
     try:
         stamp = resolve_timestamp(columns[0], received_at=record.received_at, tz=timezone_of(record))
@@ -206,30 +207,17 @@ def _web(event: Event, details: dict[str, str], payload: str | None, vendor: dic
 
     The client behind a proxy (``X-Forwarded-For``, ``X-Real-IP``) is kept and added to
     ``related.ip``: the attack's source when the sensor sits behind a reverse proxy."""
-    method = target = version = agent = None
     forwarded: list[str] = []
-    host = details.get("host")
-    if payload is not None:
-        head, _, rest = payload.partition("\n")
-        method, target, version = request_line(head.strip())
-        if method is None:
-            target = None  # a payload that is not an HTTP request has no target
-        for header in rest.split("\n"):
-            name, sep, value = header.partition(":")
-            if not sep or not value.strip():
-                if not header.strip():
-                    break  # the end of the headers
-                continue
-            lowered = name.strip().lower()
-            if lowered == "host" and host is None:
-                host = value.strip()
-            elif lowered == "user-agent":
-                agent = value.strip()
-            elif lowered in ("x-forwarded-for", "x-real-ip"):
-                vendor[lowered.replace("-", "_")] = value.strip()
-                forwarded += (ip for ip in map(canonical_ip, value.split(",")) if ip is not None)
-    method = details.get("method", method)
-    target = details.get("uri", target)
+    head = request_head(payload, _HEAD_FIELDS) if payload is not None else {}
+    for name in ("x-forwarded-for", "x-real-ip"):
+        value = head.get(name)
+        if value is not None:
+            vendor[name.replace("-", "_")] = value
+            forwarded += (ip for ip in map(canonical_ip, value.split(",")) if ip is not None)
+    host = details.get("host") or head.get("host")
+    version, agent = head.get("version"), head.get("user-agent")
+    method = details.get("method") or head.get("method")
+    target = details.get("uri") or head.get("target")
     status = details.get("status_code", "")
     url = make_url(host, target)
     if url is not None:
